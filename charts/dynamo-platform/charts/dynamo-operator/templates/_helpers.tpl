@@ -1,0 +1,165 @@
+{{- define "dynamo-operator.fullname" -}}{{ include "dynamo-common.fullname" (dict "ctx" . "name" "dynamo-operator") }}{{- end -}}
+{{- define "dynamo-operator.webhookService" -}}{{ include "dynamo-operator.fullname" . }}-webhook{{- end -}}
+{{/* An external Secret is used by its exact name; a chart-managed one is prefixed with the release. */}}
+{{- define "dynamo-operator.webhookSecret" -}}
+{{- $name := .Values.webhook.certificateSecret.name -}}
+{{- if .Values.webhook.certificateSecret.external }}{{ $name }}{{ else }}{{ printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}{{ end -}}
+{{- end -}}
+{{- define "dynamo-operator.targetNamespace" -}}{{ .Values.namespaceRestriction.targetNamespace | default .Release.Namespace }}{{- end -}}
+
+{{/* Cluster-scoped objects carry the namespace so installs in two namespaces never collide. */}}
+{{- define "dynamo-operator.clusterName" -}}{{ printf "%s-%s" .Release.Namespace (include "dynamo-operator.fullname" .) | trunc 63 | trimSuffix "-" }}{{- end -}}
+
+{{- define "dynamo-operator.labels" -}}{{ include "dynamo-common.labels" (dict "ctx" . "component" "manager") }}{{- end -}}
+{{- define "dynamo-operator.selectorLabels" -}}{{ include "dynamo-common.selectorLabels" (dict "ctx" . "component" "manager") }}{{- end -}}
+
+{{- define "dynamo-operator.groveEnabled" -}}{{ if or .Values.global.grove.install .Values.global.grove.enabled }}true{{ end }}{{- end -}}
+{{- define "dynamo-operator.kaiEnabled" -}}{{ $kai := index .Values.global "kai-scheduler" }}{{ if or $kai.install $kai.enabled }}true{{ end }}{{- end -}}
+
+{{/* etcd endpoints the workloads get: the bundled etcd, else the external value, else none. */}}
+{{- define "dynamo-operator.etcdEndpoints" -}}
+{{- if .Values.global.etcd.install -}}
+{{- $etcd := include "dynamo-common.fullname" (dict "ctx" . "name" "etcd") -}}
+{{- printf "http://%s:2379" (include "dynamo-common.serviceHost" (dict "ctx" . "name" $etcd)) -}}
+{{- else -}}
+{{- .Values.dynamo.etcd.endpoints -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "dynamo-operator.natsURL" -}}
+{{- if .Values.global.nats.install -}}
+{{- $nats := include "dynamo-common.fullname" (dict "ctx" . "name" "nats") -}}
+{{- printf "nats://%s:4222" (include "dynamo-common.serviceHost" (dict "ctx" . "name" $nats)) -}}
+{{- else -}}
+{{- .Values.dynamo.nats.url -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The operator's permissions, reviewed rule by rule (tests/template/test_rbac.py pins them).
+Rendered as a ClusterRole, or as a Role in the target namespace under namespaceRestriction.
+*/}}
+{{- define "dynamo-operator.rules" -}}
+# Dynamo's own resources.
+- apiGroups: ["nvidia.com"]
+  resources:
+    - dynamographdeployments
+    - dynamocomponentdeployments
+    - dynamographdeploymentrequests
+    - dynamographdeploymentscalingadapters
+    - dynamomodels
+    - dynamocheckpoints
+    - dynamoworkermetadatas
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+- apiGroups: ["nvidia.com"]
+  resources:
+    - dynamographdeployments/status
+    - dynamocomponentdeployments/status
+    - dynamographdeploymentrequests/status
+    - dynamographdeploymentscalingadapters/status
+    - dynamomodels/status
+    - dynamocheckpoints/status
+  verbs: ["get", "update", "patch"]
+- apiGroups: ["nvidia.com"]
+  resources:
+    - dynamographdeployments/finalizers
+    - dynamocomponentdeployments/finalizers
+    - dynamographdeploymentrequests/finalizers
+    - dynamocheckpoints/finalizers
+  verbs: ["update"]
+# What the operator creates for each component.
+- apiGroups: [""]
+  resources: ["services", "configmaps", "serviceaccounts", "persistentvolumeclaims"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["get", "list", "watch", "delete"]
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: [""]
+  resources: ["events"]
+  verbs: ["create", "patch"]
+- apiGroups: ["apps"]
+  resources: ["deployments", "statefulsets"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+- apiGroups: ["batch"]
+  resources: ["jobs"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+- apiGroups: ["autoscaling"]
+  resources: ["horizontalpodautoscalers"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+- apiGroups: ["policy"]
+  resources: ["poddisruptionbudgets"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+- apiGroups: ["networking.k8s.io"]
+  resources: ["ingresses"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+# Kubernetes discovery: components get a Role to watch these, which the operator must hold itself.
+- apiGroups: ["discovery.k8s.io"]
+  resources: ["endpointslices"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: ["rbac.authorization.k8s.io"]
+  resources: ["roles", "rolebindings"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+# Namespace-scope lease markers of restricted operators.
+- apiGroups: ["coordination.k8s.io"]
+  resources: ["leases"]
+  verbs: ["get", "list", "watch"]
+{{- if include "dynamo-operator.groveEnabled" . }}
+- apiGroups: ["grove.io"]
+  resources: ["podcliquesets", "podcliques", "podcliquescalinggroups"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+{{- end }}
+{{- if include "dynamo-operator.kaiEnabled" . }}
+- apiGroups: ["scheduling.run.ai"]
+  resources: ["queues", "podgroups"]
+  verbs: ["get", "list", "watch"]
+{{- end }}
+{{- if .Values.dynamo.metrics.prometheusEndpoint }}
+- apiGroups: ["monitoring.coreos.com"]
+  resources: ["podmonitors"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+{{- end }}
+{{- end -}}
+
+{{/*
+Fails when a component is declared as already installed (enabled=true) but its API is missing
+from the cluster. Only checks where the render is connected to a cluster: the release
+namespace's default ServiceAccount is found with lookup (an offline render finds nothing).
+Call with (dict "ctx" . "api" "grove.io/v1alpha1" "key" "global.grove.enabled" "fix" "...").
+*/}}
+{{- define "dynamo-operator.requireAPI" -}}
+{{- $connected := lookup "v1" "ServiceAccount" .ctx.Release.Namespace "default" -}}
+{{- if and $connected (not (.ctx.Capabilities.APIVersions.Has .api)) -}}
+{{- fail (printf "%s=true but the cluster serves no %s API (its CRDs are not installed). %s" .key .api .fix) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* One admission webhook entry; kind is validate or mutate (kubebuilder path convention). */}}
+{{- define "dynamo-operator.webhook" -}}
+- name: {{ .kind }}-{{ .resource }}.nvidia.com
+  admissionReviewVersions: ["v1"]
+  sideEffects: None
+  failurePolicy: {{ .wh.failurePolicy }}
+  timeoutSeconds: {{ .wh.timeoutSeconds }}
+  {{- with .selector }}
+  namespaceSelector:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  clientConfig:
+    service:
+      name: {{ .service }}
+      namespace: {{ .ctx.Release.Namespace }}
+      path: /{{ .kind }}-nvidia-com-v1alpha1-{{ .resource }}
+      port: 443
+    {{- with .caBundle }}
+    caBundle: {{ . }}
+    {{- end }}
+  rules:
+    - apiGroups: ["nvidia.com"]
+      apiVersions: ["v1alpha1"]
+      operations: {{ toJson .operations }}
+      resources: ["{{ .resource }}s"]
+      scope: Namespaced
+{{- end -}}

@@ -1,0 +1,1 @@
+{{- define "grove.fullname" -}}{{ include "dynamo-common.fullname" (dict "ctx" . "name" "grove-operator") }}{{- end -}}

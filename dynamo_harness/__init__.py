@@ -1,0 +1,1 @@
+"""Harness for the dynamo-platform chart: helm wrapper, manifest helpers, generators, CLI."""

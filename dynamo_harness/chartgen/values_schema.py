@@ -1,0 +1,347 @@
+"""Types and constraints of every chart's values, as JSON Schema (draft 2020-12).
+
+Descriptions are not written here: they come from the `# --` comment above each key in the
+chart's values.yaml (see comments.py), so values.yaml stays the one place that documents a key.
+Objects we own are closed (`additionalProperties: false`), so a typo fails `helm install`.
+"""
+
+from __future__ import annotations
+
+from .openapi import Schema, array, boolean, enum, integer, obj, string
+
+QUANTITY = r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$"
+DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+
+
+def closed(properties: dict[str, Schema], required: list[str] | None = None) -> Schema:
+    return obj(properties, required=required, additionalProperties=False)
+
+
+def quantity() -> Schema:
+    return string(pattern=QUANTITY)
+
+
+def port() -> Schema:
+    return integer(minimum=1, maximum=65535)
+
+
+def image() -> Schema:
+    return closed(
+        {
+            "registry": string(),
+            "repository": string(minLength=1),
+            "tag": string(),
+            "digest": string(pattern=r"^(sha256:[a-f0-9]{64})?$"),
+            "pullPolicy": enum(["Always", "IfNotPresent", "Never"]),
+        },
+        required=["repository"],
+    )
+
+
+def kube_object() -> Schema:
+    """A Kubernetes type embedded as-is (affinity, resources, env): its own API validates it."""
+    return obj()
+
+
+def resources() -> Schema:
+    quantities = obj(additionalProperties={"type": ["string", "integer", "number"]})
+    return closed({"requests": quantities, "limits": quantities, "claims": array(obj())})
+
+
+def tolerations() -> Schema:
+    return array(
+        closed(
+            {
+                "key": string(),
+                "operator": enum(["Exists", "Equal"]),
+                "value": string(),
+                "effect": enum(["NoSchedule", "PreferNoSchedule", "NoExecute", ""]),
+                "tolerationSeconds": integer(),
+            }
+        )
+    )
+
+
+def pull_secrets() -> Schema:
+    return array(closed({"name": string(minLength=1)}, required=["name"]))
+
+
+def placement(*, spread: bool = False) -> dict[str, Schema]:
+    """Pod placement keys each component accepts on top of the global ones."""
+    keys = {
+        "nodeSelector": obj(additionalProperties=string()),
+        "tolerations": tolerations(),
+        "affinity": kube_object(),
+        "priorityClassName": string(),
+    }
+    if spread:
+        keys["topologySpreadConstraints"] = array(obj())
+    return keys
+
+
+def quorum_replicas() -> Schema:
+    # 2 is caught by a template `fail` with a sentence on quorum; the schema bounds the rest.
+    return integer(minimum=1, maximum=9)
+
+
+def pvc(*, size_key: str = "size") -> dict[str, Schema]:
+    return {
+        size_key: quantity(),
+        "storageClass": string(),
+        "accessModes": array(enum(["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany", "ReadWriteOncePod"]), minItems=1),
+    }
+
+
+def secret_auth(extra: dict[str, Schema] | None = None) -> Schema:
+    return closed(
+        {
+            "enabled": boolean(),
+            "existingSecret": string(),
+            "secretKey": string(minLength=1),
+            **(extra or {}),
+        }
+    )
+
+
+def subchart(properties: dict[str, Schema]) -> Schema:
+    """Root of a subchart's values: Helm also hands every subchart the `global` block."""
+    return closed({"global": obj(), **properties})
+
+
+def operator() -> Schema:
+    return subchart(
+        {
+            "enabled": boolean(),
+            "namespaceRestriction": closed(
+                {"enabled": boolean(), "targetNamespace": string(pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$", maxLength=63)}
+            ),
+            "controllerManager": closed(
+                {
+                    "replicas": integer(minimum=1, maximum=5),
+                    "leaderElection": closed({"enabled": boolean()}),
+                    "healthProbePort": port(),
+                    "manager": closed(
+                        {
+                            "image": image(),
+                            "args": array(string()),
+                            "env": array(obj()),
+                            "resources": resources(),
+                        }
+                    ),
+                    **placement(spread=True),
+                }
+            ),
+            "imagePullSecrets": pull_secrets(),
+            "serviceAccount": closed({"annotations": obj(additionalProperties=string())}),
+            "dynamo": closed(
+                {
+                    "discoveryBackend": enum(["kubernetes", "etcd"]),
+                    "etcd": closed({"endpoints": string(pattern=r"^(https?://[^,\s]+)?(,https?://[^,\s]+)*$")}),
+                    "nats": closed({"url": string(pattern=r"^((nats|tls)://\S+)?$")}),
+                    "metrics": closed({"prometheusEndpoint": string(pattern=r"^(https?://\S+)?$")}),
+                    "workerDefaults": closed(
+                        {
+                            "env": array(obj(required=["name"])),
+                            "resources": resources(),
+                            "nodeSelector": obj(additionalProperties=string()),
+                            "tolerations": tolerations(),
+                        }
+                    ),
+                }
+            ),
+            "webhook": closed(
+                {
+                    "port": port(),
+                    "failurePolicy": enum(["Fail", "Ignore"]),
+                    "timeoutSeconds": integer(minimum=1, maximum=30),
+                    "namespaceSelector": kube_object(),
+                    "certManager": closed(
+                        {
+                            "enabled": boolean(),
+                            "issuerRef": closed({"kind": enum(["Issuer", "ClusterIssuer"]), "name": string()}),
+                        }
+                    ),
+                    "certificateSecret": closed(
+                        {"name": string(pattern=DNS_LABEL), "external": boolean(), "caBundle": string()}
+                    ),
+                }
+            ),
+            "metricsService": closed({"enabled": boolean(), "port": port()}),
+            "serviceMonitor": closed(
+                {"enabled": boolean(), "interval": string(pattern=r"^[0-9]+(ms|s|m|h)$"), "labels": obj(additionalProperties=string())}
+            ),
+            "podDisruptionBudget": closed({"enabled": boolean()}),
+            "checkpoint": closed(
+                {
+                    "enabled": boolean(),
+                    "storage": closed(
+                        {
+                            "pvc": closed(
+                                {
+                                    "pvcName": string(pattern=DNS_LABEL),
+                                    "basePath": string(pattern=r"^/"),
+                                    "create": boolean(),
+                                    "size": quantity(),
+                                    "storageClassName": string(),
+                                    "accessMode": enum(["ReadWriteOnce", "ReadWriteMany", "ReadWriteOncePod"]),
+                                }
+                            )
+                        }
+                    ),
+                }
+            ),
+        }
+    )
+
+
+def etcd() -> Schema:
+    return subchart(
+        {
+            "replicas": quorum_replicas(),
+            "image": image(),
+            "clientPort": port(),
+            "peerPort": port(),
+            "metricsPort": port(),
+            "initialClusterToken": string(),
+            "autoCompactionRetention": string(pattern=r"^[0-9]+[hms]?$"),
+            "quotaBackendBytes": integer(minimum=104857600, maximum=8589934592),
+            "auth": secret_auth(),
+            "persistence": closed({"enabled": boolean(), **pvc()}),
+            "resources": resources(),
+            "imagePullSecrets": pull_secrets(),
+            "podDisruptionBudget": closed({"enabled": boolean()}),
+            **placement(spread=True),
+        }
+    )
+
+
+def nats() -> Schema:
+    return subchart(
+        {
+            "replicas": quorum_replicas(),
+            "image": image(),
+            "clientPort": port(),
+            "clusterPort": port(),
+            "monitorPort": port(),
+            "maxPayload": integer(minimum=1024, maximum=67108864),
+            "jetstream": closed(
+                {
+                    "enabled": boolean(),
+                    "maxMemoryStore": quantity(),
+                    "fileStore": closed({"enabled": boolean(), **pvc()}),
+                }
+            ),
+            "auth": secret_auth({"user": string(minLength=1)}),
+            "resources": resources(),
+            "imagePullSecrets": pull_secrets(),
+            "podDisruptionBudget": closed({"enabled": boolean()}),
+            **placement(spread=True),
+        }
+    )
+
+
+def grove() -> Schema:
+    return subchart(
+        {
+            "replicas": integer(minimum=1, maximum=5),
+            "image": image(),
+            "resources": resources(),
+            "imagePullSecrets": pull_secrets(),
+            **placement(),
+        }
+    )
+
+
+def kai_scheduler() -> Schema:
+    component = closed({"replicas": integer(minimum=1, maximum=5), "resources": resources()})
+    return subchart(
+        {
+            "image": closed(
+                {
+                    "registry": string(),
+                    "repositoryPrefix": string(minLength=1),
+                    "tag": string(),
+                    "pullPolicy": enum(["Always", "IfNotPresent", "Never"]),
+                }
+            ),
+            "schedulerName": string(pattern=DNS_LABEL),
+            "components": closed({"scheduler": component, "binder": component, "podgrouper": component}),
+            "defaultQueue": closed(
+                {"create": boolean(), "parentName": string(pattern=DNS_LABEL), "name": string(pattern=DNS_LABEL)}
+            ),
+            "imagePullSecrets": pull_secrets(),
+            **placement(),
+        }
+    )
+
+
+def snapshot() -> Schema:
+    return subchart(
+        {
+            "enabled": boolean(),
+            "image": image(),
+            "runtime": closed({"type": enum(["containerd", "crio"]), "socket": string(pattern=r"^(/\S+)?$")}),
+            "storage": closed(
+                {
+                    "accessMode": enum(["agentMount", "podMount"]),
+                    "basePath": string(pattern=r"^/"),
+                    "pvc": closed(
+                        {
+                            "create": boolean(),
+                            "name": string(pattern=DNS_LABEL),
+                            "size": quantity(),
+                            "storageClass": string(),
+                            "accessMode": enum(["ReadWriteOnce", "ReadWriteMany", "ReadWriteOncePod"]),
+                        }
+                    ),
+                }
+            ),
+            "resources": resources(),
+            "imagePullSecrets": pull_secrets(),
+            **placement(),
+        }
+    )
+
+
+def install_switch() -> Schema:
+    return closed({"install": boolean(), "enabled": boolean()})
+
+
+def global_values() -> Schema:
+    return closed(
+        {
+            "imageRegistry": string(pattern=r"^([a-zA-Z0-9.-]+(:[0-9]+)?(/[a-zA-Z0-9._-]+)*)?$"),
+            "imagePullSecrets": pull_secrets(),
+            "nodeSelector": obj(additionalProperties=string()),
+            "tolerations": tolerations(),
+            "affinity": kube_object(),
+            "priorityClassName": string(),
+            "storageClass": string(),
+            "clusterDomain": string(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"),
+            "etcd": closed({"install": boolean()}),
+            "nats": closed({"install": boolean()}),
+            "grove": install_switch(),
+            "kai-scheduler": install_switch(),
+        }
+    )
+
+
+SUBCHARTS = {
+    "dynamo-operator": operator,
+    "etcd": etcd,
+    "nats": nats,
+    "grove": grove,
+    "kai-scheduler": kai_scheduler,
+    "snapshot": snapshot,
+}
+
+
+def umbrella() -> Schema:
+    """The umbrella validates its own keys and, under each subchart key, that subchart's schema.
+
+    Helm validates the coalesced values, in which every subchart (the dynamo-common library too)
+    has a section carrying a copy of `global`.
+    """
+    properties: dict[str, Schema] = {"global": global_values(), "dynamo-common": obj()}
+    properties.update({name: build() for name, build in SUBCHARTS.items()})
+    return closed(properties)

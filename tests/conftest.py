@@ -1,0 +1,60 @@
+"""Shared fixtures: the pinned helm binary and a session cache of rendered charts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+
+from dynamo_harness.helm import Helm, HelmError
+from dynamo_harness.manifests import Manifest
+from dynamo_harness.paths import TOOLS_BIN
+
+Render = Callable[..., list[Manifest]]
+
+
+@pytest.fixture(scope="session")
+def helm() -> Helm:
+    binary = TOOLS_BIN / "helm"
+    if not binary.exists():
+        pytest.fail(f"{binary} is missing: run `make bootstrap` (make test does it for you)")
+    return Helm(binary)
+
+
+@pytest.fixture(scope="session")
+def render(helm: Helm) -> Render:
+    """render(overlay=None, values=None, **template_kwargs) -> manifests, cached per argument set."""
+    cache: dict[str, list[Manifest]] = {}
+
+    def _render(overlay: str | None = None, values: dict | None = None, **kwargs) -> list[Manifest]:
+        key = json.dumps([overlay, values, kwargs], sort_keys=True)
+        if key not in cache:
+            cache[key] = helm.template(overlay=overlay, values=values, **kwargs)
+        return cache[key]
+
+    return _render
+
+
+@pytest.fixture(scope="session")
+def render_error(helm: Helm) -> Callable[..., str]:
+    """render_error(overlay=None, values=None) -> helm's stderr; fails the test if it rendered."""
+
+    def _render_error(overlay: str | None = None, values: dict | None = None) -> str:
+        try:
+            helm.template(overlay=overlay, values=values)
+        except HelmError as err:
+            return err.stderr
+        pytest.fail(f"rendered without error: overlay={overlay} values={values}")
+
+    return _render_error
+
+
+LAYERS = ("template",)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each test gets the marker of its layer directory, so `-m template` selects a layer."""
+    for item in items:
+        if item.path.parent.name in LAYERS:
+            item.add_marker(getattr(pytest.mark, item.path.parent.name))

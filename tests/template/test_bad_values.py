@@ -1,0 +1,55 @@
+"""Bad input fails at template time with a message that names the key and the fix."""
+
+import pytest
+
+CASES = [
+    # (id, overlay, values, fragments the message must contain)
+    ("unknown-key", None, {"etcd.replicaz": 3}, ["/etcd", "additional properties 'replicaz' not allowed"]),
+    ("unknown-top-level-key", None, {"ectd": {"replicas": 3}}, ["additional properties 'ectd' not allowed"]),
+    ("unknown-global-key", None, {"global.tolerationz": []}, ["/global", "'tolerationz' not allowed"]),
+    ("wrong-type", None, {"etcd.replicas": "three"}, ["/etcd/replicas", "got string, want integer"]),
+    ("negative-replicas", None, {"nats.replicas": -1}, ["/nats/replicas", "minimum"]),
+    ("bad-enum", None, {"dynamo-operator.webhook.failurePolicy": "Sometimes"}, ["/dynamo-operator/webhook/failurePolicy", "Fail", "Ignore"]),
+    ("bad-quantity", None, {"etcd.persistence.size": "8 gigs"}, ["/etcd/persistence/size", "does not match pattern"]),
+    ("bad-digest", None, {"nats.image.digest": "latest"}, ["/nats/image/digest"]),
+    ("etcd-two-members", None, {"etcd.replicas": 2}, ["etcd.replicas=2", "odd number >= 3"]),
+    ("nats-two-servers", None, {"nats.replicas": 2}, ["nats.replicas=2", ">= 3"]),
+    ("grove-install-and-enabled", None, {"global.grove.install": True, "global.grove.enabled": True},
+     ["global.grove.install and global.grove.enabled are both true"]),
+    ("kai-install-and-enabled", None, {"global.kai-scheduler.install": True, "global.kai-scheduler.enabled": True},
+     ["global.kai-scheduler.install and global.kai-scheduler.enabled are both true"]),
+    ("restricted-with-bundled-grove", "namespace-restricted", {"global.grove.install": True},
+     ["namespaceRestriction.enabled=true cannot be combined with global.grove.install=true", "global.grove.enabled=true instead"]),
+    ("restricted-with-bundled-kai", "namespace-restricted", {"global.kai-scheduler.install": True},
+     ["global.kai-scheduler.install=true", "global.kai-scheduler.enabled=true instead"]),
+    ("restricted-bad-target-namespace", None, {"dynamo-operator.namespaceRestriction.targetNamespace": "Team_A"},
+     ["/dynamo-operator/namespaceRestriction/targetNamespace"]),
+    ("etcd-discovery-without-etcd", None, {"global.etcd.install": False, "dynamo-operator.dynamo.discoveryBackend": "etcd"},
+     ["discoveryBackend=etcd needs etcd", "global.etcd.install=true"]),
+    ("cert-manager-without-issuer", None, {"dynamo-operator.webhook.certManager.enabled": True},
+     ["certManager.issuerRef.name"]),
+    ("cert-manager-and-external", None, {"dynamo-operator.webhook.certManager.enabled": True,
+                                         "dynamo-operator.webhook.certManager.issuerRef.name": "x",
+                                         "dynamo-operator.webhook.certificateSecret.external": True},
+     ["certManager.enabled and certificateSecret.external are both true"]),
+    ("external-cert-without-ca", None, {"dynamo-operator.webhook.certificateSecret.external": True},
+     ["certificateSecret.caBundle"]),
+    ("snapshot-without-checkpoint", None, {"snapshot.enabled": True}, ["dynamo-operator.checkpoint.enabled=true"]),
+    ("snapshot-pvc-mismatch", None, {"snapshot.enabled": True, "dynamo-operator.checkpoint.enabled": True,
+                                     "snapshot.storage.pvc.name": "other"}, ["must name the same checkpoint PVC"]),
+    ("many-operators-without-leader-election", None, {"dynamo-operator.controllerManager.replicas": 2,
+                                                      "dynamo-operator.controllerManager.leaderElection.enabled": False},
+     ["leaderElection.enabled=true"]),
+    ("service-monitor-without-service", None, {"dynamo-operator.serviceMonitor.enabled": True,
+                                               "dynamo-operator.metricsService.enabled": False},
+     ["metricsService.enabled=true"]),
+    ("toleration-typo", "aks-spot", {"global.tolerations": [{"key": "k", "efect": "NoSchedule"}]},
+     ["/global/tolerations/0", "'efect' not allowed"]),
+]
+
+
+@pytest.mark.parametrize(("overlay", "values", "fragments"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_values_fail_with_a_clear_message(render_error, overlay, values, fragments):
+    message = render_error(overlay, values)
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} not in:\n{message}"

@@ -1,0 +1,232 @@
+"""Each subchart behind its switch: off renders nothing, on renders a correct component."""
+
+import pytest
+
+from dynamo_harness.manifests import by_kind, ident, images, named, operator_config, pod_specs, walk
+
+RELEASE = "dynamo-platform"
+
+
+def names(manifests):
+    return {ident(m) for m in manifests}
+
+
+@pytest.mark.parametrize(
+    ("switch", "component"),
+    [("global.etcd.install", "etcd"), ("global.nats.install", "nats"), ("dynamo-operator.enabled", "dynamo-operator")],
+)
+def test_disabled_subchart_renders_nothing(render, switch, component):
+    rendered = render(values={switch: False})
+    leftovers = [ident(m) for m in rendered if m["metadata"]["labels"]["app.kubernetes.io/name"] == component]
+    assert not leftovers
+    assert any(m["metadata"]["labels"]["app.kubernetes.io/name"] == component for m in render())
+
+
+@pytest.mark.parametrize("service", ["etcd", "nats"])
+def test_turning_a_data_plane_service_off_leaves_no_stale_address_for_workloads(render, service):
+    on, off = render(), render(values={f"global.{service}.install": False})
+    assert service in operator_config(on)
+    assert service not in operator_config(off)
+    assert not any(isinstance(v, str) and f"{RELEASE}-{service}" in v for v in walk(off))
+
+
+def test_external_nats_and_etcd_replace_the_bundled_ones(render):
+    config = operator_config(render(values={
+        "global.etcd.install": False, "global.nats.install": False,
+        "dynamo-operator.dynamo.etcd.endpoints": "http://etcd-a:2379,http://etcd-b:2379",
+        "dynamo-operator.dynamo.nats.url": "nats://nats.shared:4222",
+    }))
+    assert config["etcd"]["endpoints"] == ["http://etcd-a:2379", "http://etcd-b:2379"]
+    assert config["nats"]["url"] == "nats://nats.shared:4222"
+
+
+def test_bundled_addresses_point_at_the_bundled_services(render):
+    manifests = render()
+    config = operator_config(manifests)
+    named(manifests, "Service", f"{RELEASE}-etcd")
+    named(manifests, "Service", f"{RELEASE}-nats")
+    assert config["etcd"]["endpoints"] == [f"http://{RELEASE}-etcd.dynamo-system.svc.cluster.local:2379"]
+    assert config["nats"]["url"] == f"nats://{RELEASE}-nats.dynamo-system.svc.cluster.local:4222"
+
+
+def env_of(statefulset):
+    return {e["name"]: e.get("value") for e in statefulset["spec"]["template"]["spec"]["containers"][0]["env"]}
+
+
+@pytest.mark.parametrize("replicas", [1, 3, 5])
+def test_etcd_initial_cluster_lists_every_member_by_its_stable_dns_name(render, replicas):
+    etcd = named(render(values={"etcd.replicas": replicas}), "StatefulSet", f"{RELEASE}-etcd")
+    members = env_of(etcd)["ETCD_INITIAL_CLUSTER"].split(",")
+    assert members == [
+        f"{RELEASE}-etcd-{i}=http://{RELEASE}-etcd-{i}.{RELEASE}-etcd-headless.dynamo-system.svc.cluster.local:2380"
+        for i in range(replicas)
+    ]
+    assert etcd["spec"]["replicas"] == replicas
+    assert etcd["spec"]["podManagementPolicy"] == "Parallel"
+
+
+def test_etcd_and_nats_keep_their_data_on_retained_pvcs(render):
+    for statefulset in by_kind(render(), "StatefulSet"):
+        assert statefulset["spec"]["persistentVolumeClaimRetentionPolicy"] == {"whenDeleted": "Retain", "whenScaled": "Retain"}
+        (claim,) = statefulset["spec"]["volumeClaimTemplates"]
+        assert claim["spec"]["resources"]["requests"]["storage"].endswith("Gi"), ident(statefulset)
+
+
+def test_etcd_without_persistence_uses_emptydir(render):
+    etcd = named(render(values={"etcd.persistence.enabled": False}), "StatefulSet", f"{RELEASE}-etcd")
+    assert "volumeClaimTemplates" not in etcd["spec"]
+    assert {"name": "data", "emptyDir": {}} in etcd["spec"]["template"]["spec"]["volumes"]
+
+
+def test_etcd_probes_use_the_health_endpoint(render):
+    container = named(render(), "StatefulSet", f"{RELEASE}-etcd")["spec"]["template"]["spec"]["containers"][0]
+    assert container["readinessProbe"]["httpGet"] == {"path": "/health", "port": "metrics"}
+    assert container["livenessProbe"]["httpGet"]["path"] == "/health?serializable=true"
+
+
+def test_etcd_auth_creates_root_user_in_a_hook_job_from_a_secret(render):
+    manifests = render(values={"etcd.auth.enabled": True})
+    secret = named(manifests, "Secret", f"{RELEASE}-etcd-auth")
+    assert len(secret["data"]["root-password"]) >= 40  # base64 of 32 random characters
+    job = named(manifests, "Job", f"{RELEASE}-etcd-enable-auth")
+    assert job["metadata"]["annotations"]["helm.sh/hook"] == "post-install"
+    steps = [c["args"] for c in job["spec"]["template"]["spec"]["initContainers"] + job["spec"]["template"]["spec"]["containers"]]
+    assert steps[0][:2] == ["user", "add"] and steps[-1][-2:] == ["auth", "enable"]
+    assert "root:$(ROOT_PASSWORD)" in steps[0]
+
+
+def test_etcd_auth_with_an_existing_secret_generates_none(render):
+    manifests = render(values={"etcd.auth.enabled": True, "etcd.auth.existingSecret": "my-etcd"})
+    assert not by_kind(manifests, "Secret") or all(s["metadata"]["name"] != f"{RELEASE}-etcd-auth" for s in by_kind(manifests, "Secret"))
+    job = named(manifests, "Job", f"{RELEASE}-etcd-enable-auth")
+    env = job["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert {"name": "ROOT_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "my-etcd", "key": "root-password"}}} in env
+
+
+def test_nats_runs_jetstream_on_a_pvc_with_a_js_aware_health_probe(render):
+    nats = named(render(), "StatefulSet", f"{RELEASE}-nats")
+    container = nats["spec"]["template"]["spec"]["containers"][0]
+    assert container["readinessProbe"]["httpGet"]["path"] == "/healthz?js-enabled-only=true"
+    assert {p["name"]: p["containerPort"] for p in container["ports"]} == {"client": 4222, "cluster": 6222, "monitor": 8222}
+    assert nats["spec"]["volumeClaimTemplates"][0]["metadata"]["name"] == "data"
+
+
+def test_nats_auth_password_comes_from_a_secret_not_the_config(render):
+    manifests = render(values={"nats.auth.enabled": True})
+    config = named(manifests, "ConfigMap", f"{RELEASE}-nats-config")["data"]["nats.conf"]
+    secret = named(manifests, "Secret", f"{RELEASE}-nats-auth")
+    assert "password: $NATS_PASSWORD" in config
+    env = named(manifests, "StatefulSet", f"{RELEASE}-nats")["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert {"name": "NATS_PASSWORD", "valueFrom": {"secretKeyRef": {"name": f"{RELEASE}-nats-auth", "key": "password"}}} in env
+    assert secret["data"]["password"] not in config
+
+
+def test_grove_install_deploys_its_operator_and_crds_and_tells_the_dynamo_operator(render):
+    manifests = render(values={"global.grove.install": True}, include_crds=True)
+    named(manifests, "Deployment", f"{RELEASE}-grove-operator")
+    crds = {m["metadata"]["name"] for m in by_kind(manifests, "CustomResourceDefinition")}
+    assert {"podcliquesets.grove.io", "podcliques.grove.io", "podgangs.scheduler.grove.io"} <= crds
+    assert operator_config(manifests)["grove"] == {"enabled": True}
+
+
+def test_grove_enabled_uses_an_existing_grove_without_deploying_one(render):
+    manifests = render(values={"global.grove.enabled": True}, include_crds=True)
+    assert not [m for m in manifests if "grove" in m["metadata"]["name"] and m["kind"] != "ClusterRole"]
+    assert operator_config(manifests)["grove"] == {"enabled": True}
+    rules = named(manifests, "ClusterRole", f"dynamo-system-{RELEASE}-dynamo-operator-manager")["rules"]
+    assert any("grove.io" in r["apiGroups"] for r in rules)
+
+
+def test_kai_install_deploys_scheduler_binder_podgrouper_and_default_queues(render):
+    manifests = render(values={"global.kai-scheduler.install": True})
+    deployments = {m["metadata"]["name"] for m in by_kind(manifests, "Deployment")}
+    assert {f"{RELEASE}-kai-scheduler", f"{RELEASE}-kai-binder", f"{RELEASE}-kai-podgrouper"} <= deployments
+    queues = {q["metadata"]["name"]: q["spec"] for q in by_kind(manifests, "Queue")}
+    assert queues["dynamo"]["parentQueue"] == "dynamo-parent"
+    assert operator_config(manifests)["kaiScheduler"] == {"enabled": True}
+
+
+def test_snapshot_agent_is_the_only_privileged_pod_and_runs_on_gpu_nodes_only(render):
+    manifests = render(values={"snapshot.enabled": True, "dynamo-operator.checkpoint.enabled": True})
+    privileged = [p for p in pod_specs(manifests) if any(c.get("securityContext", {}).get("privileged") for c in p.containers())]
+    assert [p.name for p in privileged] == [f"DaemonSet/{RELEASE}-snapshot-agent"]
+    agent = privileged[0].spec
+    assert agent["nodeSelector"] == {"nvidia.com/gpu.present": "true"}
+    assert agent["hostPID"] is True
+    host_paths = [v["hostPath"]["path"] for v in agent["volumes"] if "hostPath" in v]
+    assert host_paths == ["/run/containerd/containerd.sock"]
+    assert {"name": "checkpoints", "persistentVolumeClaim": {"claimName": "snapshot-pvc"}} in agent["volumes"]
+    pvc = named(manifests, "PersistentVolumeClaim", "snapshot-pvc")
+    assert pvc["spec"]["accessModes"] == ["ReadWriteMany"]
+    assert operator_config(manifests)["checkpoint"]["enabled"] is True
+
+
+def test_snapshot_on_crio_uses_the_crio_socket_and_pod_mount_mode_mounts_no_pvc(render):
+    manifests = render(values={"snapshot.enabled": True, "dynamo-operator.checkpoint.enabled": True,
+                               "snapshot.runtime.type": "crio", "snapshot.storage.accessMode": "podMount"})
+    agent = named(manifests, "DaemonSet", f"{RELEASE}-snapshot-agent")["spec"]["template"]["spec"]
+    assert [v["hostPath"]["path"] for v in agent["volumes"] if "hostPath" in v] == ["/var/run/crio/crio.sock"]
+    assert not [v for v in agent["volumes"] if "persistentVolumeClaim" in v]
+
+
+def test_global_image_registry_rewrites_every_image(render):
+    everything = {"global.grove.install": True, "global.kai-scheduler.install": True, "snapshot.enabled": True,
+                  "dynamo-operator.checkpoint.enabled": True, "etcd.auth.enabled": True}
+    rewritten = images(render(values={**everything, "global.imageRegistry": "mirror.example.com:5000/dynamo"}))
+    assert len(rewritten) >= 8
+    assert all(image.startswith("mirror.example.com:5000/dynamo/") for image in rewritten), rewritten
+
+
+def test_image_defaults_are_the_projects_own_upstreams(render):
+    assert set(images(render())) == {
+        "nvcr.io/nvidia/ai-dynamo/kubernetes-operator:1.2.0",
+        "gcr.io/etcd-development/etcd:v3.5.21",
+        "docker.io/library/nats:2.10.26-alpine",
+    }
+
+
+def test_image_digest_pins_the_image(render):
+    digest = "sha256:" + "a" * 64
+    assert f"gcr.io/etcd-development/etcd:v3.5.21@{digest}" in images(render(values={"etcd.image.digest": digest}))
+
+
+def test_pull_secrets_reach_every_pod(render):
+    manifests = render(values={"global.imagePullSecrets": [{"name": "mirror-creds"}], "etcd.auth.enabled": True})
+    for pod in pod_specs(manifests):
+        assert {"name": "mirror-creds"} in pod.spec.get("imagePullSecrets", []), pod.name
+    assert operator_config(manifests)["imagePullSecrets"] == [{"name": "mirror-creds"}]
+
+
+def test_component_node_selector_wins_over_global(render):
+    manifests = render(values={"global.nodeSelector": {"pool": "system", "zone": "a"}, "etcd.nodeSelector": {"pool": "etcd"}})
+    etcd = named(manifests, "StatefulSet", f"{RELEASE}-etcd")["spec"]["template"]["spec"]
+    nats = named(manifests, "StatefulSet", f"{RELEASE}-nats")["spec"]["template"]["spec"]
+    assert etcd["nodeSelector"] == {"pool": "etcd", "zone": "a"}
+    assert nats["nodeSelector"] == {"pool": "system", "zone": "a"}
+
+
+def test_prometheus_endpoint_reaches_the_operator_config_and_rbac(render):
+    manifests = render(values={"dynamo-operator.dynamo.metrics.prometheusEndpoint": "http://prom.monitoring:9090"})
+    assert operator_config(manifests)["metrics"] == {"prometheusEndpoint": "http://prom.monitoring:9090"}
+    rules = named(manifests, "ClusterRole", f"dynamo-system-{RELEASE}-dynamo-operator-manager")["rules"]
+    assert any(r["apiGroups"] == ["monitoring.coreos.com"] for r in rules)
+
+
+def test_operator_exposes_health_probes_and_metrics(render):
+    manifests = render(values={"dynamo-operator.serviceMonitor.enabled": True})
+    deployment = named(manifests, "Deployment", f"{RELEASE}-dynamo-operator")
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert "--leader-elect" in container["args"]
+    service = named(manifests, "Service", f"{RELEASE}-dynamo-operator-metrics")
+    assert service["spec"]["ports"][0]["port"] == 8443
+    monitor = named(manifests, "ServiceMonitor", f"{RELEASE}-dynamo-operator")
+    assert monitor["spec"]["endpoints"][0]["port"] == "metrics"
+
+
+def test_operator_pdb_only_with_more_than_one_replica(render):
+    assert not by_kind(render(), "PodDisruptionBudget") or all(
+        "operator" not in p["metadata"]["name"] for p in by_kind(render(), "PodDisruptionBudget"))
+    two = render(values={"dynamo-operator.controllerManager.replicas": 2})
+    assert named(two, "PodDisruptionBudget", f"{RELEASE}-dynamo-operator")["spec"]["minAvailable"] == 1

@@ -1,0 +1,86 @@
+"""Per-overlay facts: what makes each cloud overlay correct for its cluster."""
+
+import pytest
+
+from dynamo_harness.manifests import by_kind, ident, operator_config, pod_specs, walk
+from dynamo_harness.paths import overlay_names
+
+SPOT = {"key": "kubernetes.azure.com/scalesetpriority", "operator": "Equal", "value": "spot", "effect": "NoSchedule"}
+EFA = "vpc.amazonaws.com/efa"
+EVERYTHING_ON = {
+    "global.grove.install": True,
+    "global.kai-scheduler.install": True,
+    "snapshot.enabled": True,
+    "dynamo-operator.checkpoint.enabled": True,
+    "etcd.auth.enabled": True,
+    "nats.auth.enabled": True,
+}
+
+
+def test_aks_spot_every_pod_tolerates_spot_taint(render):
+    # With every optional component and hook job switched on, so no pod escapes the overlay.
+    pods = pod_specs(render("aks-spot", EVERYTHING_ON))
+    assert len(pods) >= 8
+    untolerated = [pod.name for pod in pods if SPOT not in pod.spec.get("tolerations", [])]
+    assert not untolerated
+
+
+def test_aks_spot_workers_tolerate_spot_and_gpu_taints(render):
+    tolerations = operator_config(render("aks-spot"))["workerDefaults"]["tolerations"]
+    assert SPOT in tolerations
+    assert any(t["key"] == "nvidia.com/gpu" for t in tolerations)
+
+
+@pytest.mark.parametrize("overlay", overlay_names())
+def test_efa_resources_only_in_eks_efa(render, overlay):
+    mentions_efa = any(isinstance(v, str) and EFA in v for v in walk(render(overlay)))
+    assert mentions_efa == (overlay == "eks-efa")
+
+
+def test_eks_efa_workers_get_efa_devices_and_the_required_env(render):
+    defaults = operator_config(render("eks-efa"))["workerDefaults"]
+    assert defaults["resources"]["limits"][EFA] == defaults["resources"]["requests"][EFA] == "4"
+    env = {e["name"]: e["value"] for e in defaults["env"]}
+    assert env["FI_PROVIDER"] == "efa"
+    assert env["FI_EFA_USE_DEVICE_RDMA"] == "1"
+    assert env["FI_EFA_ENABLE_SHM_TRANSFER"] == env["FI_EFA_ENABLE_SHM"] == "0"
+
+
+@pytest.mark.parametrize(("overlay", "storage_class"), [("eks-efa", "gp3"), ("gke", "standard-rwo"), ("aks-spot", "managed-csi")])
+def test_cloud_overlay_names_its_storage_class_on_every_pvc(render, overlay, storage_class):
+    # EKS has no default StorageClass: an unnamed class would leave JetStream's PVC Pending.
+    claims = [t for s in by_kind(render(overlay), "StatefulSet") for t in s["spec"]["volumeClaimTemplates"]]
+    assert len(claims) == 2
+    assert {c["spec"].get("storageClassName") for c in claims} == {storage_class}
+
+
+def test_kind_assumes_no_storage_class(render):
+    claims = [t for s in by_kind(render("kind"), "StatefulSet") for t in s["spec"]["volumeClaimTemplates"]]
+    assert claims and all("storageClassName" not in c["spec"] for c in claims)
+
+
+def test_kind_has_the_smallest_footprint(render):
+    def memory_limits_mi(overlay):
+        total = 0
+        for pod in pod_specs(render(overlay)):
+            for c in pod.containers():
+                value = c["resources"]["limits"]["memory"]
+                total += int(value[:-2]) * (1024 if value.endswith("Gi") else 1)
+        return total
+
+    assert memory_limits_mi("kind") < min(memory_limits_mi(o) for o in overlay_names() if o != "kind")
+
+
+def test_gke_workers_select_gpu_node_pools(render):
+    defaults = operator_config(render("gke"))["workerDefaults"]
+    assert "cloud.google.com/gke-accelerator" in defaults["nodeSelector"]
+    assert {"key": "nvidia.com/gpu", "operator": "Equal", "value": "present", "effect": "NoSchedule"} in defaults["tolerations"]
+
+
+@pytest.mark.parametrize("overlay", ["aks-spot", "eks-efa", "gke"])
+def test_cloud_overlays_run_quorum_sized_etcd_and_nats_with_budgets(render, overlay):
+    manifests = render(overlay)
+    for statefulset in by_kind(manifests, "StatefulSet"):
+        assert statefulset["spec"]["replicas"] == 3, ident(statefulset)
+    budgets = {m["metadata"]["name"]: m["spec"]["minAvailable"] for m in by_kind(manifests, "PodDisruptionBudget")}
+    assert budgets == {"dynamo-platform-etcd": 2, "dynamo-platform-nats": 2, "dynamo-platform-dynamo-operator": 1}

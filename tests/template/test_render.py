@@ -1,0 +1,70 @@
+"""Every overlay renders, lints and dry-run installs; every object is well formed."""
+
+import re
+
+from dynamo_harness.helm import values_args
+from dynamo_harness.manifests import by_kind, ident, images, pod_specs
+from dynamo_harness.paths import CHART, overlay_names
+
+LABELS = (
+    "app.kubernetes.io/name",
+    "app.kubernetes.io/instance",
+    "app.kubernetes.io/version",
+    "app.kubernetes.io/component",
+    "app.kubernetes.io/part-of",
+    "app.kubernetes.io/managed-by",
+    "helm.sh/chart",
+)
+
+
+def test_overlays_exist_for_every_target():
+    assert {"kind", "aks-spot", "eks-efa", "gke", "namespace-restricted"} <= set(overlay_names())
+
+
+def test_overlay_renders_and_lints_strict(helm, render, overlay):
+    assert render(overlay), "rendered nothing"
+    helm.lint(overlay=overlay)
+
+
+def test_overlay_dry_run_install_succeeds(helm, overlay):
+    out = helm.run("install", "dynamo-platform", str(CHART), "--namespace", "dynamo-system",
+                   "--dry-run=client", *values_args(overlay, None))
+    assert "Dry run complete" in out
+
+
+def test_every_object_carries_the_standard_labels(render, overlay):
+    missing = [
+        f"{ident(m)} lacks {label}"
+        for m in render(overlay)
+        for label in LABELS
+        if label not in m["metadata"].get("labels", {})
+    ]
+    assert not missing, "\n".join(missing)
+
+
+def test_every_namespaced_object_names_its_namespace(render, overlay):
+    cluster_scoped = {"ClusterRole", "ClusterRoleBinding", "ValidatingWebhookConfiguration",
+                      "MutatingWebhookConfiguration", "Queue", "CustomResourceDefinition"}
+    unnamespaced = [ident(m) for m in render(overlay)
+                    if m["kind"] not in cluster_scoped and m["metadata"].get("namespace") != "dynamo-system"]
+    assert not unnamespaced
+
+
+def test_selectors_use_only_immutable_labels(render, overlay):
+    allowed = {"app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/component"}
+    for workload in by_kind(render(overlay), "Deployment", "StatefulSet", "DaemonSet"):
+        assert set(workload["spec"]["selector"]["matchLabels"]) == allowed, ident(workload)
+
+
+def test_every_image_is_fully_qualified_and_pinned(render, overlay):
+    for image in images(render(overlay)):
+        assert re.fullmatch(r"[a-z0-9.-]+\.[a-z]+/[\w./-]+:[\w.-]+(@sha256:[a-f0-9]{64})?", image), image
+        assert not image.endswith(":latest"), image
+
+
+def test_every_container_has_requests_and_a_memory_limit(render, overlay):
+    for pod in pod_specs(render(overlay)):
+        for container in pod.containers():
+            resources = container.get("resources", {})
+            assert resources.get("requests"), f"{pod.name}/{container['name']} has no requests"
+            assert "memory" in resources.get("limits", {}), f"{pod.name}/{container['name']} has no memory limit"
