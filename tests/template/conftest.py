@@ -7,3 +7,27 @@ from dynamo_harness.paths import overlay_names
 def overlay(request) -> str:
     """Each overlay under values/, the test id being the overlay's name."""
     return request.param
+
+
+# Every optional component and hook job switched on, so no pod escapes a check.
+EVERYTHING_ON = {
+    "global.grove.install": True,
+    "global.kai-scheduler.install": True,
+    "snapshot.enabled": True,
+    "dynamo-operator.checkpoint.enabled": True,
+    "etcd.auth.enabled": True,
+    "nats.auth.enabled": True,
+}
+CLUSTER_SCOPED_INSTALLS = ("global.grove.install", "global.kai-scheduler.install")
+
+
+@pytest.fixture(scope="session")
+def everything_on():
+    """everything_on(overlay) -> values turning on every component the overlay allows."""
+
+    def _values(overlay: str | None = None) -> dict:
+        if overlay == "namespace-restricted":
+            return {k: v for k, v in EVERYTHING_ON.items() if k not in CLUSTER_SCOPED_INSTALLS}
+        return dict(EVERYTHING_ON)
+
+    return _values

@@ -169,10 +169,8 @@ def test_snapshot_on_crio_uses_the_crio_socket_and_pod_mount_mode_mounts_no_pvc(
     assert not [v for v in agent["volumes"] if "persistentVolumeClaim" in v]
 
 
-def test_global_image_registry_rewrites_every_image(render):
-    everything = {"global.grove.install": True, "global.kai-scheduler.install": True, "snapshot.enabled": True,
-                  "dynamo-operator.checkpoint.enabled": True, "etcd.auth.enabled": True}
-    rewritten = images(render(values={**everything, "global.imageRegistry": "mirror.example.com:5000/dynamo"}))
+def test_global_image_registry_rewrites_every_image(render, everything_on):
+    rewritten = images(render(values={**everything_on(), "global.imageRegistry": "mirror.example.com:5000/dynamo"}))
     assert len(rewritten) >= 8
     assert all(image.startswith("mirror.example.com:5000/dynamo/") for image in rewritten), rewritten
 

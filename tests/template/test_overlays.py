@@ -7,19 +7,10 @@ from dynamo_harness.paths import overlay_names
 
 SPOT = {"key": "kubernetes.azure.com/scalesetpriority", "operator": "Equal", "value": "spot", "effect": "NoSchedule"}
 EFA = "vpc.amazonaws.com/efa"
-EVERYTHING_ON = {
-    "global.grove.install": True,
-    "global.kai-scheduler.install": True,
-    "snapshot.enabled": True,
-    "dynamo-operator.checkpoint.enabled": True,
-    "etcd.auth.enabled": True,
-    "nats.auth.enabled": True,
-}
 
 
-def test_aks_spot_every_pod_tolerates_spot_taint(render):
-    # With every optional component and hook job switched on, so no pod escapes the overlay.
-    pods = pod_specs(render("aks-spot", EVERYTHING_ON))
+def test_aks_spot_every_pod_tolerates_spot_taint(render, everything_on):
+    pods = pod_specs(render("aks-spot", everything_on("aks-spot")))
     assert len(pods) >= 8
     untolerated = [pod.name for pod in pods if SPOT not in pod.spec.get("tolerations", [])]
     assert not untolerated

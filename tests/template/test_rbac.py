@@ -31,11 +31,9 @@ def test_cluster_wide_mode_binds_a_cluster_role_named_per_namespace(render):
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": f"{RELEASE}-dynamo-operator", "namespace": "dynamo-system"}]
 
 
-def test_no_rule_grants_wildcards(render):
-    everything = {"global.grove.install": True, "global.kai-scheduler.install": True, "snapshot.enabled": True,
-                  "dynamo-operator.checkpoint.enabled": True,
-                  "dynamo-operator.dynamo.metrics.prometheusEndpoint": "http://prom:9090"}
-    for rule in rules_of(render(values=everything)):
+def test_no_rule_grants_wildcards(render, everything_on):
+    values = {**everything_on(), "dynamo-operator.dynamo.metrics.prometheusEndpoint": "http://prom:9090"}
+    for rule in rules_of(render(values=values)):
         for field in ("apiGroups", "resources", "verbs"):
             assert "*" not in rule.get(field, []), rule
 
