@@ -42,16 +42,36 @@ lint: bootstrap ## helm lint (strict, every overlay) and chart-testing lint
 	  --lint-conf $(TOOLS)/ct-etc/lintconf.yaml --chart-yaml-schema $(TOOLS)/ct-etc/chart_schema.yaml; \
 	  status=$$?; rm -f $(CHART)/charts/*.tgz; exit $$status
 
+PYTEST := python -m pytest
+
+.PHONY: bootstrap-cluster
+bootstrap-cluster: ## Install the pinned tools and build the local control plane
+	@bash hack/bootstrap.sh --with-control-plane
+
 .PHONY: test-template
 test-template: bootstrap ## Template tests only (helm, no cluster)
-	python -m pytest -m template -n auto $(PYTEST_ARGS)
+	$(PYTEST) -m template -n auto $(PYTEST_ARGS)
+
+.PHONY: test-install
+test-install: bootstrap-cluster ## Install tests on the local control plane (built on first use)
+	$(PYTEST) -m install $(PYTEST_ARGS)
 
 .PHONY: test
-test: lint ## Everything CI runs: lint, then every test layer that can run here
-	python -m pytest -n auto $(PYTEST_ARGS)
+test: lint bootstrap-cluster ## Everything CI runs: lint, then every test layer that can run here
+	@# One process: the install layer shares one local cluster across its tests.
+	$(PYTEST) $(PYTEST_ARGS)
+
+.PHONY: test-kind
+test-kind: bootstrap ## Install tests on a kind cluster (needs a Docker engine)
+	@bash hack/bootstrap.sh --with-kind
+	$(PYTEST) -m install --cluster=kind $(PYTEST_ARGS)
+
+.PHONY: test-cluster
+test-cluster: bootstrap ## Install tests on the cluster of $$KUBECONFIG (never deletes what it did not create)
+	$(PYTEST) -m install --cluster=existing $(PYTEST_ARGS)
 
 .PHONY: up
-up: bootstrap ## Bring the local platform up on the default overlay and print the report path
+up: bootstrap-cluster ## Bring the local platform up on the default overlay and print the report path
 	python -m dynamo_harness.cli up
 
 .PHONY: down

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs every tool the Makefile needs into the repo (.venv, .cache/tools), pinned by
 # hack/versions.env, requirements.lock and hack/tools/*/go.sum. Idempotent: a tool already at its
-# pinned version is kept.
+# pinned version is kept. --with-control-plane also builds the local Kubernetes control plane;
+# --with-kind builds the kind CLI.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 # shellcheck source=versions.env
@@ -50,21 +51,55 @@ PY
   "$BIN/helm" version --template '{{.Version}}' | grep -qx "$HELM_VERSION"
 }
 
+# Builds binaries from a pinned Go module under hack/tools/<module>; rebuilt only when its go.sum
+# changes. Each further argument is <binary name>=<package>; GO_LDFLAGS adds linker flags.
+build_go_tools() {
+  local module="$1"; shift
+  local dir="$ROOT/hack/tools/$module" stamp="$TOOLS/$module.stamp" want
+  want="$(cat "$dir/go.mod" "$dir/go.sum" | sha256sum | cut -d' ' -f1)"
+  local missing=0 spec
+  for spec in "$@"; do [[ -x "$BIN/${spec%%=*}" ]] || missing=1; done
+  if [[ $missing == 0 && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then return; fi
+  log "building $module from the Go module proxy (pinned by hack/tools/$module/go.sum)"
+  for spec in "$@"; do
+    (cd "$dir" && GOFLAGS=-mod=readonly go build -trimpath -ldflags="-s -w ${GO_LDFLAGS:-}" -o "$BIN/${spec%%=*}" "${spec#*=}")
+  done
+  echo "$want" >"$stamp"
+}
+
 install_ct() {
-  if [[ -x "$BIN/ct" && -f "$TOOLS/ct.version" && "$(cat "$TOOLS/ct.version")" == "$CT_VERSION" ]]; then return; fi
-  log "chart-testing $CT_VERSION (go build, pinned by hack/tools/ct/go.sum)"
-  (cd "$ROOT/hack/tools/ct" &&
-    GOFLAGS=-mod=readonly GONOSUMDB=github.com/helm/chart-testing \
-      go build -o "$BIN/ct" github.com/helm/chart-testing/v3/ct)
+  build_go_tools ct ct=github.com/helm/chart-testing/v3/ct
   # ct's own yamale schema and yamllint config ship in the module; use them as published.
   local etc
   etc="$(cd "$ROOT/hack/tools/ct" && go list -m -f '{{.Dir}}' github.com/helm/chart-testing/v3)/etc"
   mkdir -p "$TOOLS/ct-etc"
   install -m 0644 "$etc/chart_schema.yaml" "$etc/lintconf.yaml" "$TOOLS/ct-etc/"
-  echo "$CT_VERSION" >"$TOOLS/ct.version"
+}
+
+# The local control plane of tests/install: a real API server, controllers, scheduler and etcd,
+# with kwok simulating nodes. The first build takes minutes; later runs reuse the binaries.
+install_control_plane() {
+  build_go_tools etcd etcd=go.etcd.io/etcd/server/v3
+  build_go_tools kwok kwok=sigs.k8s.io/kwok/cmd/kwok
+  # Without the version stamp the API server reports v0.0.0 and Chart.yaml's kubeVersion fails.
+  local version pkg=k8s.io/component-base/version minor
+  version="$(cd "$ROOT/hack/tools/kube" && go list -m -f '{{.Version}}' k8s.io/kubernetes)"
+  minor="${version#v1.}"; minor="${minor%%.*}"
+  GO_LDFLAGS="-X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean" \
+  build_go_tools kube \
+    kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver \
+    kube-controller-manager=k8s.io/kubernetes/cmd/kube-controller-manager \
+    kube-scheduler=k8s.io/kubernetes/cmd/kube-scheduler
 }
 
 install_python
 install_helm_kubectl
-if [[ "${SKIP_CT:-}" != 1 ]]; then install_ct; fi
+install_ct
+for extra in "$@"; do
+  case "$extra" in
+    --with-control-plane) install_control_plane ;;
+    --with-kind) build_go_tools kind kind=sigs.k8s.io/kind ;;
+    *) echo "bootstrap: unknown option $extra" >&2; exit 2 ;;
+  esac
+done
 log "tools ready in $BIN"

@@ -50,7 +50,13 @@ def render_error(helm: Helm) -> Callable[..., str]:
     return _render_error
 
 
-LAYERS = ("template",)
+LAYERS = ("template", "install")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--cluster", default="local", choices=["local", "kind", "existing"],
+                     help="cluster provider of the install layer (default: local)")
+    parser.addoption("--keep-cluster", action="store_true", help="leave a cluster the tests created running")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

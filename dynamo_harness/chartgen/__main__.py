@@ -36,7 +36,7 @@ def describe(schema: Schema, docs: dict[tuple[str, ...], str], values_file: Path
 def render() -> dict[Path, str]:
     files: dict[Path, str] = {}
     for crd in crds.all_crds():
-        files[SUBCHARTS / "dynamo-operator" / "crds" / f"{crd.name}.yaml"] = HEADER + yaml.safe_dump(
+        files[SUBCHARTS / "dynamo-operator" / "files" / "crds" / f"{crd.name}.yaml"] = HEADER + yaml.safe_dump(
             crd.manifest(), sort_keys=False, width=120
         )
     for chart, manifest in foreign_crds.all_crds():

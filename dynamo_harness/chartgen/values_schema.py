@@ -112,6 +112,7 @@ def operator() -> Schema:
     return subchart(
         {
             "enabled": boolean(),
+            "crds": closed({"enabled": boolean(), "keep": boolean()}),
             "namespaceRestriction": closed(
                 {"enabled": boolean(), "targetNamespace": string(pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$", maxLength=63)}
             ),

@@ -1,0 +1,42 @@
+"""The `existing` provider: a cluster someone else made (KUBECONFIG, optional context)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..kube import Kubectl, KubectlError
+
+
+@dataclass
+class ExistingCluster:
+    kubeconfig: Path = field(default_factory=lambda: Path(os.environ.get("KUBECONFIG", Path.home() / ".kube" / "config")))
+    context: str | None = None
+
+    name = "existing"
+
+    @property
+    def kubectl(self) -> Kubectl:
+        return Kubectl(self.kubeconfig, self.context)
+
+    def unavailable(self) -> str | None:
+        if not self.kubeconfig.exists():
+            return f"no kubeconfig at {self.kubeconfig}: set KUBECONFIG to the cluster to test"
+        try:
+            self.kubectl.run("version", timeout=20)
+        except (KubectlError, OSError) as err:
+            return f"cluster of {self.kubeconfig} not reachable: {err}"
+        return None
+
+    def up(self) -> bool:
+        return False  # never creates anything
+
+    def down(self) -> None:
+        pass  # never deletes what it did not create
+
+    def prepare_install(self) -> None:
+        pass
+
+    def log_tails(self) -> str:
+        return ""

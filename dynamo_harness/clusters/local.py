@@ -1,0 +1,293 @@
+"""The `local` cluster: a real Kubernetes control plane run as processes on 127.0.0.1.
+
+etcd, kube-apiserver, kube-controller-manager and kube-scheduler are the real binaries (built by
+`hack/bootstrap.sh --with-control-plane`); kwok simulates the nodes of nodes.py and the pods on
+them (scheduled pods become Running and Ready; no container runs). Everything listens on
+127.0.0.1 only, and each component logs to <state>/logs/<component>.log.
+
+`up()` is idempotent: a healthy cluster from an earlier run is reused as is.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from ..kube import Kubectl, KubectlError
+from ..paths import ROOT, TOOLS_BIN
+from . import nodes, storage
+from .pki import Pki
+
+COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+# Loopback ranges for ClusterIPs and pod IPs: whatever dials them (the API server calling a
+# webhook Service) stays on this machine and is refused at once, since nothing listens there.
+SERVICE_CIDR = "127.96.0.0/16"
+POD_CIDR = "127.100.0.1/16"
+
+
+class ClusterError(RuntimeError):
+    pass
+
+
+@dataclass
+class LocalCluster:
+    state_dir: Path = ROOT / ".cache" / "local-cluster"
+    bin_dir: Path = TOOLS_BIN
+    ports: dict[str, int] = field(default_factory=dict)
+
+    name = "local"
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.state_dir / "kubeconfig"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.state_dir / "logs"
+
+    @property
+    def pki(self) -> Pki:
+        return Pki(self.state_dir / "pki")
+
+    def missing_binaries(self) -> list[str]:
+        return [c for c in COMPONENTS if not (self.bin_dir / c).exists()]
+
+    def unavailable(self) -> str | None:
+        if missing := self.missing_binaries():
+            return f"{missing} not built: run `hack/bootstrap.sh --with-control-plane` (make test does)"
+        return None
+
+    def prepare_install(self) -> None:
+        self.ensure_volumes()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def up(self, timeout: float = 120) -> bool:
+        """Start the cluster unless a healthy one is running. Returns True if it started one."""
+        if reason := self.unavailable():
+            raise ClusterError(reason)
+        # One starter at a time: a second caller waits, then finds the cluster healthy.
+        self.state_dir.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.state_dir.with_suffix(".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if self.healthy():
+                return False
+            self._start_all(timeout)
+            return True
+
+    def _start_all(self, timeout: float) -> None:
+        self.down()
+        self.log_dir.mkdir(parents=True)
+        self.pki.create()
+        self.ports = {name: _free_port() for name in ("etcd-client", "etcd-peer", "apiserver", "kwok")}
+        (self.state_dir / "ports.json").write_text(json.dumps(self.ports))
+        self._write_kubeconfig()
+        self._start("etcd", self._etcd_args())
+        self._wait(lambda: _http_ok(f"http://127.0.0.1:{self.ports['etcd-client']}/health"), "etcd", timeout)
+        self._start("kube-apiserver", self._apiserver_args())
+        self._wait(self._api_ready, "kube-apiserver", timeout)
+        self._start("kube-controller-manager", self._controller_manager_args())
+        self._start("kube-scheduler", self._scheduler_args())
+        self._start("kwok", self._kwok_args())
+        self.kubectl.apply(nodes.all_nodes() + storage.storage_classes())
+        self.ensure_volumes()
+        self._wait(self._nodes_ready, "kwok nodes Ready", timeout)
+        self._wait(lambda: self._has_default_service_account("default"), "service account controller", timeout)
+
+    def down(self) -> None:
+        """Stop every component this state dir started and delete the state."""
+        pids = [int(p.read_text()) for c in COMPONENTS if (p := self.state_dir / f"{c}.pid").exists()]
+        _terminate(pids)
+        shutil.rmtree(self.state_dir, ignore_errors=True)
+
+    def healthy(self) -> bool:
+        try:
+            self.ports = json.loads((self.state_dir / "ports.json").read_text())
+        except (OSError, ValueError):
+            return False
+        return all(self._alive(c) for c in COMPONENTS) and self._api_ready()
+
+    def logs(self) -> dict[str, Path]:
+        return {c: self.log_dir / f"{c}.log" for c in COMPONENTS}
+
+    def log_tails(self, lines: int = 30) -> str:
+        """The end of every component's log, for a failing test's report."""
+        out = []
+        for name, path in self.logs().items():
+            if path.exists():
+                tail = path.read_text(errors="replace").splitlines()[-lines:]
+                out.append(f"--- {name} ({path}) ---\n" + "\n".join(tail))
+        return "\n".join(out)
+
+    # -- helpers used by the provider and the tests ----------------------------------------
+
+    @property
+    def kubectl(self) -> Kubectl:
+        return Kubectl(self.kubeconfig)
+
+    def ensure_volumes(self, per_class: int = 8) -> None:
+        """Keep `per_class` Available PVs in every StorageClass (bound ones stay retained)."""
+        phases = [(pv["spec"]["storageClassName"], pv["status"].get("phase")) for pv in self.kubectl.items("pv")]
+        available = [cls for cls, phase in phases if phase == "Available"]
+        missing = [pv for c in storage.CLASSES for pv in storage.volumes(c, per_class - available.count(c))]
+        if missing:
+            self.kubectl.apply(missing)
+
+    # -- components ------------------------------------------------------------------------
+
+    def _start(self, name: str, args: list[str]) -> None:
+        log = (self.log_dir / f"{name}.log").open("ab")
+        process = subprocess.Popen(
+            [str(self.bin_dir / name), *args], stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True, cwd=self.state_dir,
+        )
+        (self.state_dir / f"{name}.pid").write_text(str(process.pid))
+
+    def _alive(self, name: str) -> bool:
+        try:
+            return _running(int((self.state_dir / f"{name}.pid").read_text()))
+        except (OSError, ValueError):
+            return False
+
+    def _wait(self, ready, what: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if ready():
+                return
+            dead = [c for c in COMPONENTS if (self.state_dir / f"{c}.pid").exists() and not self._alive(c)]
+            if dead:
+                raise ClusterError(f"{dead} exited while waiting for {what}\n{self.log_tails()}")
+            time.sleep(0.5)
+        raise ClusterError(f"timed out after {timeout:.0f}s waiting for {what}\n{self.log_tails()}")
+
+    def _etcd_args(self) -> list[str]:
+        client, peer = (f"http://127.0.0.1:{self.ports[p]}" for p in ("etcd-client", "etcd-peer"))
+        return [
+            "--name=local", f"--data-dir={self.state_dir / 'etcd'}",
+            f"--listen-client-urls={client}", f"--advertise-client-urls={client}",
+            f"--listen-peer-urls={peer}", f"--initial-advertise-peer-urls={peer}",
+            f"--initial-cluster=local={peer}",
+            "--unsafe-no-fsync",  # a throwaway test store: trade durability for speed
+        ]
+
+    def _apiserver_args(self) -> list[str]:
+        pki = self.pki
+        return [
+            "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", f"--secure-port={self.ports['apiserver']}",
+            f"--etcd-servers=http://127.0.0.1:{self.ports['etcd-client']}",
+            f"--tls-cert-file={pki.cert('apiserver')}", f"--tls-private-key-file={pki.key('apiserver')}",
+            f"--client-ca-file={pki.ca}",
+            f"--service-account-key-file={pki.dir / 'service-account.pub'}",
+            f"--service-account-signing-key-file={pki.key('service-account')}",
+            "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+            f"--service-cluster-ip-range={SERVICE_CIDR}",
+            "--authorization-mode=Node,RBAC",
+            "--allow-privileged=true",  # the snapshot agent is privileged by design
+            "--endpoint-reconciler-type=none",  # no "kubernetes" endpoint on loopback
+        ]
+
+    def _controller_manager_args(self) -> list[str]:
+        return [
+            f"--kubeconfig={self.kubeconfig}", "--secure-port=0", "--leader-elect=false",
+            f"--service-account-private-key-file={self.pki.key('service-account')}",
+            f"--root-ca-file={self.pki.ca}", "--use-service-account-credentials=false",
+            f"--service-cluster-ip-range={SERVICE_CIDR}",
+        ]
+
+    def _scheduler_args(self) -> list[str]:
+        return [f"--kubeconfig={self.kubeconfig}", "--secure-port=0", "--leader-elect=false"]
+
+    def _kwok_args(self) -> list[str]:
+        config = self.state_dir / "kwok.yaml"
+        config.write_text("apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokConfiguration\noptions: {}\n")
+        return [
+            f"--kubeconfig={self.kubeconfig}", f"--config={config}",
+            "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+            f"--server-address=127.0.0.1:{self.ports['kwok']}",
+            "--node-ip=127.0.0.1",
+            f"--cidr={POD_CIDR}",
+            "-v=WARN",
+            # Renew node Leases, or the node lifecycle controller taints every node unreachable.
+            "--node-lease-duration-seconds=40",
+        ]
+
+    def _write_kubeconfig(self) -> None:
+        pki = self.pki
+        server = f"https://127.0.0.1:{self.ports['apiserver']}"
+        self.kubeconfig.write_text(yaml.safe_dump({
+            "apiVersion": "v1", "kind": "Config", "current-context": "local",
+            "clusters": [{"name": "local", "cluster": {"server": server, "certificate-authority": str(pki.ca)}}],
+            "users": [{"name": "admin", "user": {"client-certificate": str(pki.cert("admin")), "client-key": str(pki.key("admin"))}}],
+            "contexts": [{"name": "local", "context": {"cluster": "local", "user": "admin"}}],
+        }))
+
+    def _api_ready(self) -> bool:
+        context = ssl.create_default_context(cafile=str(self.pki.ca))
+        context.load_cert_chain(str(self.pki.cert("admin")), str(self.pki.key("admin")))
+        return _http_ok(f"https://127.0.0.1:{self.ports['apiserver']}/readyz", context)
+
+    def _nodes_ready(self) -> bool:
+        ready = [
+            c["status"] for node in self.kubectl.items("nodes")
+            for c in node["status"].get("conditions", []) if c["type"] == "Ready"
+        ]
+        return len(ready) == len(nodes.all_nodes()) and set(ready) == {"True"}
+
+    def _has_default_service_account(self, namespace: str) -> bool:
+        try:
+            self.kubectl.run("get", "serviceaccount", "default", "-n", namespace)
+        except KubectlError:
+            return False
+        return True
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _http_ok(url: str, context: ssl.SSLContext | None = None) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2, context=context) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def _terminate(pids: list[int], grace: float = 5) -> None:
+    """SIGTERM every process group at once; SIGKILL what is left after `grace` seconds."""
+    for pid in pids:
+        _signal_group(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and any(_running(pid) for pid in pids):
+        time.sleep(0.1)
+    for pid in pids:
+        _signal_group(pid, signal.SIGKILL)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pid, sig)
+    except OSError:
+        pass

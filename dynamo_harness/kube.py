@@ -1,0 +1,56 @@
+"""A thin wrapper over the real kubectl (pinned by hack/bootstrap.sh), bound to one kubeconfig."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .paths import TOOLS_BIN
+
+
+class KubectlError(RuntimeError):
+    def __init__(self, args: tuple[str, ...], stderr: str):
+        super().__init__(f"kubectl {' '.join(args)} failed:\n{stderr}")
+        self.stderr = stderr
+
+
+@dataclass(frozen=True)
+class Kubectl:
+    kubeconfig: Path
+    context: str | None = None
+    binary: Path = TOOLS_BIN / "kubectl"
+
+    def run(self, *args: str, input: str | None = None, timeout: float = 120) -> str:
+        cmd = [str(self.binary), "--kubeconfig", str(self.kubeconfig)]
+        if self.context:
+            cmd += ["--context", self.context]
+        result = subprocess.run([*cmd, *args], input=input, capture_output=True, text=True, timeout=timeout)
+        if result.returncode != 0:
+            raise KubectlError(args, result.stderr)
+        return result.stdout
+
+    def get(self, *args: str) -> dict[str, Any]:
+        return json.loads(self.run("get", *args, "-o", "json"))
+
+    def items(self, *args: str) -> list[dict[str, Any]]:
+        return self.get(*args)["items"]
+
+    def apply(self, objects: list[dict[str, Any]], *extra: str) -> str:
+        return self.run("apply", "--server-side", "--force-conflicts", *extra, "-f", "-", input=yaml.safe_dump_all(objects))
+
+    def wait_for(self, predicate, what: str, timeout: float = 60, interval: float = 0.5):
+        """Poll predicate() until it returns a truthy value; fail with `what` after timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+            time.sleep(interval)

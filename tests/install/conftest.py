@@ -1,0 +1,147 @@
+"""Install-layer fixtures: a cluster from the chosen provider and releases that clean up after.
+
+All install tests share one cluster, so they run in one process (make test runs no xdist). The session installs one
+cluster-wide platform release (it owns the cluster-scoped CRDs); tests install further releases,
+each in a namespace of its own, and uninstall them afterwards.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import pytest
+
+from dynamo_harness.clusters import Cluster, provider
+from dynamo_harness.helm import Helm, values_args
+from dynamo_harness.kube import Kubectl, KubectlError
+from dynamo_harness.paths import CHART, ROOT
+
+WEBHOOK_SKIP_LABEL = "dynamo-platform.test/webhooks"
+# The session's platform release validates every namespace except those labelled off: tests
+# that exercise CRD schemas alone use such a namespace (no operator answers webhooks on local).
+WEBHOOK_SELECTOR = {"matchExpressions": [{"key": WEBHOOK_SKIP_LABEL, "operator": "NotIn", "values": ["off"]}]}
+PLATFORM_NAMESPACE = "dynamo-system"
+
+
+@pytest.fixture(scope="session")
+def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
+    name = request.config.getoption("--cluster")
+    options = {"state_dir": ROOT / ".cache" / "local-cluster-test"} if name == "local" else {}
+    chosen = provider(name, **options)
+    if reason := chosen.unavailable():
+        pytest.skip(f"{name} cluster unavailable: {reason}")
+    created = chosen.up()
+    yield chosen
+    if created and not request.config.getoption("--keep-cluster"):
+        chosen.down()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call):
+    outcome = yield
+    report = outcome.get_result()
+    chosen = item.funcargs.get("cluster") if hasattr(item, "funcargs") else None
+    if report.failed and chosen is not None:
+        report.sections.append(("cluster component logs", chosen.log_tails()))
+
+
+@pytest.fixture(scope="session")
+def kubectl(cluster: Cluster) -> Kubectl:
+    return cluster.kubectl
+
+
+@pytest.fixture(scope="session")
+def cluster_helm(cluster: Cluster) -> Helm:
+    return Helm(env={"KUBECONFIG": str(cluster.kubectl.kubeconfig)})
+
+
+@dataclass
+class Release:
+    name: str
+    namespace: str
+    helm: Helm
+    kubectl: Kubectl
+    base_values: dict = field(default_factory=dict)  # what the test harness always sets
+
+    def upgrade(self, *, overlay: str | None = None, values: dict | None = None, chart=CHART) -> str:
+        return self.helm.run("upgrade", self.name, str(chart), "--namespace", self.namespace, "--wait",
+                             "--timeout", "120s", *values_args(overlay, {**self.base_values, **(values or {})}))
+
+    def uninstall(self, wait: bool = True) -> str:
+        args = ["uninstall", self.name, "--namespace", self.namespace]
+        return self.helm.run(*args, *(["--wait", "--timeout", "120s"] if wait else []))
+
+    def objects(self, *kinds: str) -> list[dict]:
+        selector = f"app.kubernetes.io/instance={self.name}"
+        return self.kubectl.items(",".join(kinds), "-n", self.namespace, "-l", selector)
+
+    def pods(self) -> list[dict]:
+        return self.objects("pods")
+
+
+def new_namespace(kubectl: Kubectl, labels: dict[str, str] | None = None) -> str:
+    name = f"t-{uuid.uuid4().hex[:8]}"
+    kubectl.apply([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels or {}}}])
+    return name
+
+
+def delete_namespace(kubectl: Kubectl, name: str) -> None:
+    """Start deleting; the namespace controller finishes in the background."""
+    try:
+        kubectl.run("delete", "namespace", name, "--wait=false")
+    except KubectlError:
+        pass  # already gone
+
+
+@pytest.fixture(scope="session")
+def platform(cluster: Cluster, cluster_helm: Helm, kubectl: Kubectl) -> Iterator[Release]:
+    """The session's cluster-wide release with default values: it owns the Dynamo CRDs."""
+    cluster.prepare_install()
+    base = {"dynamo-operator.webhook.namespaceSelector": WEBHOOK_SELECTOR}
+    cluster_helm.run("upgrade", "--install", "dynamo-platform", str(CHART), "--namespace", PLATFORM_NAMESPACE,
+                     "--create-namespace", "--wait", "--timeout", "180s", *values_args(None, base))
+    release = Release("dynamo-platform", PLATFORM_NAMESPACE, cluster_helm, kubectl, base)
+    yield release
+    release.uninstall(wait=False)
+    delete_namespace(kubectl, PLATFORM_NAMESPACE)
+
+
+@pytest.fixture
+def install(cluster: Cluster, cluster_helm: Helm, kubectl: Kubectl, platform: Release) -> Iterator[Callable[..., Release]]:
+    """install(overlay=None, values=None, wait=True) -> Release in a fresh namespace.
+
+    The CRDs stay with the session's platform release (crds.enabled=false here), since a
+    cluster-scoped object can have only one owning release.
+    """
+    made: list[Release] = []
+
+    def _install(overlay: str | None = None, values: dict | None = None, wait: bool = True,
+                 release: str = "dynamo-platform", chart=CHART) -> Release:
+        cluster.prepare_install()
+        namespace = new_namespace(kubectl)
+        base = {"dynamo-operator.crds.enabled": False}
+        args = ["install", release, str(chart), "--namespace", namespace, *values_args(overlay, {**base, **(values or {})})]
+        if wait:
+            args += ["--wait", "--timeout", "120s"]
+        handle = Release(release, namespace, cluster_helm, kubectl, base)
+        made.append(handle)
+        cluster_helm.run(*args)
+        return handle
+
+    yield _install
+    for handle in made:
+        try:
+            handle.uninstall(wait=False)
+        except Exception:  # noqa: BLE001 - the test may have uninstalled it already
+            pass
+        delete_namespace(kubectl, handle.namespace)
+
+
+@pytest.fixture
+def schema_only_namespace(kubectl: Kubectl, platform: Release) -> Iterator[str]:
+    """A namespace the platform's webhooks skip, for checks of the CRD schemas alone."""
+    name = new_namespace(kubectl, {WEBHOOK_SKIP_LABEL: "off"})
+    yield name
+    delete_namespace(kubectl, name)
