@@ -44,22 +44,30 @@ lint: bootstrap ## helm lint (strict, every overlay) and chart-testing lint
 
 PYTEST := python -m pytest
 
-.PHONY: bootstrap-cluster
-bootstrap-cluster: ## Install the pinned tools and build the local control plane
-	@bash hack/bootstrap.sh --with-control-plane
+.PHONY: bootstrap-all
+bootstrap-all: ## Also build the local control plane and install the Dynamo runtime venv
+	@bash hack/bootstrap.sh --with-control-plane --with-dynamo
 
 .PHONY: test-template
 test-template: bootstrap ## Template tests only (helm, no cluster)
 	$(PYTEST) -m template -n auto $(PYTEST_ARGS)
 
 .PHONY: test-install
-test-install: bootstrap-cluster ## Install tests on the local control plane (built on first use)
+test-install: bootstrap-all ## Install tests on the local control plane (built on first use)
 	$(PYTEST) -m install $(PYTEST_ARGS)
 
 .PHONY: test
-test: lint bootstrap-cluster ## Everything CI runs: lint, then every test layer that can run here
+test: lint bootstrap-all ## Everything CI runs: lint, then every test layer that can run here
 	@# One process: the install layer shares one local cluster across its tests.
 	$(PYTEST) $(PYTEST_ARGS)
+
+.PHONY: test-dataplane
+test-dataplane: bootstrap-all ## Probe tests against the embedded data plane (etcd, NATS, Dynamo frontend + mocker)
+	$(PYTEST) -m "dataplane or conformance" $(PYTEST_ARGS)
+
+.PHONY: conformance
+conformance: bootstrap-all ## Run dynamo-conformance (ARGS="--frontend URL --model M ..." or the embedded data plane)
+	dynamo-conformance $(or $(ARGS),--embedded --node local)
 
 .PHONY: test-kind
 test-kind: bootstrap ## Install tests on a kind cluster (needs a Docker engine)
@@ -71,7 +79,7 @@ test-cluster: bootstrap ## Install tests on the cluster of $$KUBECONFIG (never d
 	$(PYTEST) -m install --cluster=existing $(PYTEST_ARGS)
 
 .PHONY: up
-up: bootstrap-cluster ## Bring the local platform up on the default overlay and print the report path
+up: bootstrap-all ## Bring the local platform up on the default overlay and print the report path
 	python -m dynamo_harness.cli up
 
 .PHONY: down

@@ -2,9 +2,10 @@
 
 `up` is the product's main job on this machine: every overlay renders, the local cluster (a
 real control plane with kwok nodes) comes up, the chart is installed on it with the default
-overlay and checked, and the documented DGD examples validate against the installed CRDs. It
-writes a report and prints its path. The data plane and the conformance probes join `up` as
-they land. `down` uninstalls and stops the cluster.
+overlay and checked, the documented DGD examples validate against the installed CRDs, the
+embedded data plane (real etcd, NATS/JetStream, Dynamo frontend and mocker) starts, and the
+conformance probes run against it. It writes the reports and prints their paths. `down` stops
+it all.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from pathlib import Path
 import yaml
 
 from .clusters.local import LocalCluster
+from .conformance import cli as conformance
+from .conformance import node, report
+from .dataplane import MODEL, EmbeddedDataPlane
 from .helm import Helm, HelmError, values_args
 from .kube import KubectlError
 from .paths import CHART, EXAMPLES, ROOT, overlay_names
@@ -79,7 +83,21 @@ def up(overlay: str) -> int:
             record(f"example {example.stem}", True, "accepted by the API server (server-side dry run)")
         except KubectlError as err:
             record(f"example {example.stem}", False, err.stderr.strip())
-    lines.append("\nNot yet part of `up`: the embedded data plane and the conformance probes.\n")
+    plane = EmbeddedDataPlane()
+    started = time.monotonic()
+    created = plane.up()
+    record("embedded data plane", True, f"{'started' if created else 'reused'} in {time.monotonic() - started:.1f}s; "
+           f"frontend {plane.frontend_url}, etcd {plane.etcd_url}, NATS {plane.nats_url}")
+    targets = conformance.Targets(frontend=plane.frontend_url, model=MODEL, etcd=plane.etcd_url,
+                                  nats=plane.nats_url, nats_monitor=plane.nats_monitor_url,
+                                  kubeconfig=cluster.kubeconfig, node_runner=node.local_runner)
+    results = conformance.run(targets, conformance.LoadPlan(), lambda r: print(report.progress_line(r), flush=True))
+    paths = report.write_all(results, REPORTS)
+    record("conformance probes", all(r.ok for r in results), report.summary(results).splitlines()[-1])
+    lines.append("\n## Conformance\n\nFull report: [conformance.html](conformance.html), [conformance.md](conformance.md), "
+                 "JUnit: conformance.xml\n")
+    lines += report.latency_table_markdown(results)
+    print("conformance: " + ", ".join(str(p) for p in paths.values()))
     return _finish(lines, failed)
 
 
@@ -100,8 +118,9 @@ def down() -> int:
     if cluster.healthy():
         Helm(env={"KUBECONFIG": str(cluster.kubeconfig)}).run("uninstall", RELEASE, "--namespace", NAMESPACE)
     cluster.down()
+    EmbeddedDataPlane().down()
     shutil.rmtree(REPORTS, ignore_errors=True)
-    print("local cluster stopped; reports/ removed")
+    print("local cluster and data plane stopped; reports/ removed")
     return 0
 
 

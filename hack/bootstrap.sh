@@ -2,7 +2,7 @@
 # Installs every tool the Makefile needs into the repo (.venv, .cache/tools), pinned by
 # hack/versions.env, requirements.lock and hack/tools/*/go.sum. Idempotent: a tool already at its
 # pinned version is kept. --with-control-plane also builds the local Kubernetes control plane;
-# --with-kind builds the kind CLI.
+# --with-kind builds the kind CLI; --with-dynamo makes the Dynamo runtime venv.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 # shellcheck source=versions.env
@@ -23,6 +23,19 @@ install_python() {
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/requirements.lock"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps -e "$ROOT"
+  echo "$want" >"$stamp"
+}
+
+# The Dynamo frontend and mocker of the embedded data plane, in a venv of their own: their pins
+# (pydantic <= 2.13.5) conflict with the harness's kubernetes client.
+install_dynamo() {
+  local venv="$ROOT/.cache/dynamo-venv" stamp="$ROOT/.cache/dynamo-venv/.requirements.sha256" want
+  want="$(sha256sum "$ROOT/requirements-dynamo.lock" | cut -d' ' -f1)"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then return; fi
+  log "Dynamo runtime venv at $venv (requirements-dynamo.lock)"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$ROOT/requirements-dynamo.lock"
   echo "$want" >"$stamp"
 }
 
@@ -99,6 +112,7 @@ for extra in "$@"; do
   case "$extra" in
     --with-control-plane) install_control_plane ;;
     --with-kind) build_go_tools kind kind=sigs.k8s.io/kind ;;
+    --with-dynamo) install_dynamo ;;
     *) echo "bootstrap: unknown option $extra" >&2; exit 2 ;;
   esac
 done

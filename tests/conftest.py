@@ -50,7 +50,7 @@ def render_error(helm: Helm) -> Callable[..., str]:
     return _render_error
 
 
-LAYERS = ("template", "install")
+LAYERS = ("template", "install", "dataplane", "conformance")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -304,6 +304,17 @@ def snapshot() -> Schema:
     )
 
 
+def helm_tests() -> Schema:
+    return closed(
+        {
+            "enabled": boolean(),
+            "image": image(),
+            "resources": resources(),
+            "inference": closed({"endpoint": string(pattern=r"^(https?://\S+)?$"), "model": string()}),
+        }
+    )
+
+
 def install_switch() -> Schema:
     return closed({"install": boolean(), "enabled": boolean()})
 
@@ -343,6 +354,6 @@ def umbrella() -> Schema:
     Helm validates the coalesced values, in which every subchart (the dynamo-common library too)
     has a section carrying a copy of `global`.
     """
-    properties: dict[str, Schema] = {"global": global_values(), "dynamo-common": obj()}
+    properties: dict[str, Schema] = {"global": global_values(), "dynamo-common": obj(), "tests": helm_tests()}
     properties.update({name: build() for name, build in SUBCHARTS.items()})
     return closed(properties)

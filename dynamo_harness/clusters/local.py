@@ -12,13 +12,8 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 import shutil
-import signal
-import socket
 import ssl
-import subprocess
-import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +22,7 @@ import yaml
 
 from ..kube import Kubectl, KubectlError
 from ..paths import ROOT, TOOLS_BIN
+from ..processes import ProcessError, Supervisor, free_port
 from . import nodes, storage
 from .pki import Pki
 
@@ -54,8 +50,8 @@ class LocalCluster:
         return self.state_dir / "kubeconfig"
 
     @property
-    def log_dir(self) -> Path:
-        return self.state_dir / "logs"
+    def processes(self) -> Supervisor:
+        return Supervisor(self.state_dir)
 
     @property
     def pki(self) -> Pki:
@@ -89,9 +85,9 @@ class LocalCluster:
 
     def _start_all(self, timeout: float) -> None:
         self.down()
-        self.log_dir.mkdir(parents=True)
+        self.state_dir.mkdir(parents=True)
         self.pki.create()
-        self.ports = {name: _free_port() for name in ("etcd-client", "etcd-peer", "apiserver", "kwok")}
+        self.ports = {name: free_port() for name in ("etcd-client", "etcd-peer", "apiserver", "kwok")}
         (self.state_dir / "ports.json").write_text(json.dumps(self.ports))
         self._write_kubeconfig()
         self._start("etcd", self._etcd_args())
@@ -108,8 +104,7 @@ class LocalCluster:
 
     def down(self) -> None:
         """Stop every component this state dir started and delete the state."""
-        pids = [int(p.read_text()) for c in COMPONENTS if (p := self.state_dir / f"{c}.pid").exists()]
-        _terminate(pids)
+        self.processes.stop(list(COMPONENTS))
         shutil.rmtree(self.state_dir, ignore_errors=True)
 
     def healthy(self) -> bool:
@@ -117,19 +112,11 @@ class LocalCluster:
             self.ports = json.loads((self.state_dir / "ports.json").read_text())
         except (OSError, ValueError):
             return False
-        return all(self._alive(c) for c in COMPONENTS) and self._api_ready()
+        return all(self.processes.alive(c) for c in COMPONENTS) and self._api_ready()
 
-    def logs(self) -> dict[str, Path]:
-        return {c: self.log_dir / f"{c}.log" for c in COMPONENTS}
-
-    def log_tails(self, lines: int = 30) -> str:
+    def log_tails(self) -> str:
         """The end of every component's log, for a failing test's report."""
-        out = []
-        for name, path in self.logs().items():
-            if path.exists():
-                tail = path.read_text(errors="replace").splitlines()[-lines:]
-                out.append(f"--- {name} ({path}) ---\n" + "\n".join(tail))
-        return "\n".join(out)
+        return self.processes.tails(list(COMPONENTS))
 
     # -- helpers used by the provider and the tests ----------------------------------------
 
@@ -148,29 +135,13 @@ class LocalCluster:
     # -- components ------------------------------------------------------------------------
 
     def _start(self, name: str, args: list[str]) -> None:
-        log = (self.log_dir / f"{name}.log").open("ab")
-        process = subprocess.Popen(
-            [str(self.bin_dir / name), *args], stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True, cwd=self.state_dir,
-        )
-        (self.state_dir / f"{name}.pid").write_text(str(process.pid))
-
-    def _alive(self, name: str) -> bool:
-        try:
-            return _running(int((self.state_dir / f"{name}.pid").read_text()))
-        except (OSError, ValueError):
-            return False
+        self.processes.start(name, [str(self.bin_dir / name), *args])
 
     def _wait(self, ready, what: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if ready():
-                return
-            dead = [c for c in COMPONENTS if (self.state_dir / f"{c}.pid").exists() and not self._alive(c)]
-            if dead:
-                raise ClusterError(f"{dead} exited while waiting for {what}\n{self.log_tails()}")
-            time.sleep(0.5)
-        raise ClusterError(f"timed out after {timeout:.0f}s waiting for {what}\n{self.log_tails()}")
+        try:
+            self.processes.wait(ready, what, timeout, list(COMPONENTS))
+        except ProcessError as err:
+            raise ClusterError(str(err)) from None
 
     def _etcd_args(self) -> list[str]:
         client, peer = (f"http://127.0.0.1:{self.ports[p]}" for p in ("etcd-client", "etcd-peer"))
@@ -253,41 +224,9 @@ class LocalCluster:
         return True
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _http_ok(url: str, context: ssl.SSLContext | None = None) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2, context=context) as response:
             return response.status == 200
     except OSError:
         return False
-
-
-def _terminate(pids: list[int], grace: float = 5) -> None:
-    """SIGTERM every process group at once; SIGKILL what is left after `grace` seconds."""
-    for pid in pids:
-        _signal_group(pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and any(_running(pid) for pid in pids):
-        time.sleep(0.1)
-    for pid in pids:
-        _signal_group(pid, signal.SIGKILL)
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    return True
-
-
-def _signal_group(pid: int, sig: signal.Signals) -> None:
-    try:
-        os.killpg(pid, sig)
-    except OSError:
-        pass

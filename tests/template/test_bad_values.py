@@ -43,6 +43,8 @@ CASES = [
     ("service-monitor-without-service", None, {"dynamo-operator.serviceMonitor.enabled": True,
                                                "dynamo-operator.metricsService.enabled": False},
      ["metricsService.enabled=true"]),
+    ("helm-test-inference-without-model", None, {"tests.inference.endpoint": "http://frontend:8000"},
+     ["tests.inference.model is empty"]),
     ("toleration-typo", "aks-spot", {"global.tolerations": [{"key": "k", "efect": "NoSchedule"}]},
      ["/global/tolerations/0", "'efect' not allowed"]),
 ]

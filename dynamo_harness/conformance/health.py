@@ -1,0 +1,155 @@
+"""Health probes of the platform's parts: etcd, NATS/JetStream, operator, frontend, CRDs, DGDs."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import re
+import uuid
+
+from ..kube import Kubectl
+from . import http
+from .result import ProbeResult, failed, passed, timed
+
+
+def etcd(client_url: str) -> list[ProbeResult]:
+    """/health, then the member list through etcd's JSON gateway."""
+
+    def health() -> ProbeResult:
+        resp = http.get(f"{client_url}/health")
+        if resp.status == 200 and resp.json().get("health") == "true":
+            return passed("etcd/health")
+        return failed("etcd/health", f"HTTP {resp.status}: {resp.body[:200]}")
+
+    def members() -> ProbeResult:
+        resp = http.post_json(f"{client_url}/v3/cluster/member/list", {})
+        names = [m.get("name", "?") for m in resp.json().get("members", [])] if resp.status == 200 else []
+        if names:
+            return passed("etcd/members", f"{len(names)} member(s): {', '.join(names)}", members=len(names))
+        return failed("etcd/members", f"HTTP {resp.status}: {resp.body[:200]}")
+
+    def kv_roundtrip() -> ProbeResult:
+        key = f"/dynamo-conformance/{uuid.uuid4().hex}"
+        enc = lambda s: base64.b64encode(s.encode()).decode()  # noqa: E731 - the gateway speaks base64
+        http.post_json(f"{client_url}/v3/kv/put", {"key": enc(key), "value": enc("ok")})
+        got = http.post_json(f"{client_url}/v3/kv/range", {"key": enc(key)}).json().get("kvs", [])
+        http.post_json(f"{client_url}/v3/kv/deleterange", {"key": enc(key)})
+        if got and base64.b64decode(got[0]["value"]) == b"ok":
+            return passed("etcd/kv-roundtrip")
+        return failed("etcd/kv-roundtrip", "value written was not read back")
+
+    return [timed("etcd/health", health), timed("etcd/members", members), timed("etcd/kv-roundtrip", kv_roundtrip)]
+
+
+def nats(client_url: str, monitor_url: str) -> list[ProbeResult]:
+    """/healthz (JetStream-aware), JetStream enabled, and a stream round trip."""
+
+    def healthz() -> ProbeResult:
+        resp = http.get(f"{monitor_url}/healthz?js-enabled-only=true")
+        if resp.status == 200:
+            return passed("nats/healthz")
+        return failed("nats/healthz", f"HTTP {resp.status}: {resp.body[:200]}")
+
+    def jetstream() -> ProbeResult:
+        resp = http.get(f"{monitor_url}/jsz")
+        info = resp.json() if resp.status == 200 else {}
+        if info.get("config") and not info.get("disabled"):
+            return passed("nats/jetstream", f"store {info['config'].get('store_dir', '?')}", streams=info.get("streams", 0))
+        return failed("nats/jetstream", "JetStream is not enabled on this server")
+
+    def roundtrip() -> ProbeResult:
+        return asyncio.run(_jetstream_roundtrip(client_url))
+
+    return [timed("nats/healthz", healthz), timed("nats/jetstream", jetstream), timed("nats/jetstream-roundtrip", roundtrip)]
+
+
+async def _ignore(_: Exception) -> None:
+    """nats-py reports connection errors through callbacks; the probe reports them itself."""
+
+
+async def _jetstream_roundtrip(client_url: str) -> ProbeResult:
+    import nats as nats_client
+
+    stream = f"CONFORMANCE_{uuid.uuid4().hex[:8].upper()}"
+    try:
+        # nats-py can keep retrying a refused first connect; bound it.
+        conn = await asyncio.wait_for(
+            nats_client.connect(client_url, connect_timeout=3, allow_reconnect=False, error_cb=_ignore), timeout=5)
+    except (OSError, asyncio.TimeoutError, nats_client.errors.Error) as err:
+        return failed("nats/jetstream-roundtrip", f"cannot connect to {client_url}: {type(err).__name__} {err}".strip())
+    try:
+        js = conn.jetstream(timeout=5)
+        await js.add_stream(name=stream, subjects=[f"{stream}.>"], storage="memory")
+        try:
+            ack = await js.publish(f"{stream}.ping", b"ping")
+            sub = await js.pull_subscribe(f"{stream}.ping", durable=None)
+            (msg,) = await sub.fetch(1, timeout=5)
+            if msg.data == b"ping" and ack.seq == 1:
+                return passed("nats/jetstream-roundtrip", f"stream {stream}: publish, ack, fetch")
+            return failed("nats/jetstream-roundtrip", f"read back {msg.data!r}")
+        finally:
+            await js.delete_stream(stream)
+    finally:
+        await conn.close()
+
+
+METRIC_LINE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)", re.M)
+
+
+def metric_families(text: str, prefix: str) -> set[str]:
+    return {name for name in METRIC_LINE.findall(text) if name.startswith(prefix)}
+
+
+def _endpoint(name: str, url: str, expect_body: str | None = None) -> ProbeResult:
+    resp = http.get(url)
+    if resp.status == 200 and (expect_body is None or expect_body in resp.body):
+        return passed(name)
+    return failed(name, f"{url}: HTTP {resp.status} {resp.body[:200]}")
+
+
+def _metrics(name: str, url: str, prefix: str) -> ProbeResult:
+    resp = http.get(url)
+    families = metric_families(resp.body, prefix) if resp.status == 200 else set()
+    if families:
+        return passed(name, f"{len(families)} {prefix}* series", families=len(families))
+    return failed(name, f"{url}: no {prefix}* metrics (HTTP {resp.status})")
+
+
+def operator(health_url: str, metrics_url: str) -> list[ProbeResult]:
+    return [
+        timed("operator/healthz", lambda: _endpoint("operator/healthz", f"{health_url}/healthz")),
+        timed("operator/readyz", lambda: _endpoint("operator/readyz", f"{health_url}/readyz")),
+        timed("operator/metrics", lambda: _metrics("operator/metrics", f"{metrics_url}/metrics", "dynamo_operator_")),
+    ]
+
+
+def frontend(url: str) -> list[ProbeResult]:
+    return [
+        timed("frontend/health", lambda: _endpoint("frontend/health", f"{url}/health", '"healthy"')),
+        timed("frontend/live", lambda: _endpoint("frontend/live", f"{url}/live")),
+        timed("frontend/metrics", lambda: _metrics("frontend/metrics", f"{url}/metrics", "dynamo_frontend_")),
+    ]
+
+
+def crds_established(kubectl: Kubectl) -> ProbeResult:
+    def check() -> ProbeResult:
+        crds = kubectl.items("crds", "-l", "app.kubernetes.io/part-of=dynamo-platform")
+        pending = [c["metadata"]["name"] for c in crds
+                   if not any(x["type"] == "Established" and x["status"] == "True" for x in c.get("status", {}).get("conditions", []))]
+        if crds and not pending:
+            return passed("crds/established", f"{len(crds)} CRDs", crds=len(crds))
+        return failed("crds/established", f"not established: {pending}" if crds else "no dynamo-platform CRDs installed")
+
+    return timed("crds/established", check)
+
+
+def dgd_ready(kubectl: Kubectl, namespace: str, name: str) -> ProbeResult:
+    def check() -> ProbeResult:
+        dgd = kubectl.get("dynamographdeployment", name, "-n", namespace)
+        ready = [c for c in dgd.get("status", {}).get("conditions", []) if c["type"] == "Ready"]
+        if ready and ready[0]["status"] == "True":
+            return passed(f"dgd/{name}", "Ready")
+        state = dgd.get("status", {}).get("state", "no status yet")
+        return failed(f"dgd/{name}", f"not Ready: {ready[0].get('message') if ready else state}")
+
+    return timed(f"dgd/{name}", check)

@@ -1,0 +1,36 @@
+"""Minimal blocking HTTP for health checks (stdlib; the load generator uses aiohttp)."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class Response:
+    status: int
+    body: str
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def get(url: str, timeout: float = 5) -> Response:
+    return request("GET", url, None, timeout)
+
+
+def post_json(url: str, payload: Any, timeout: float = 30) -> Response:
+    return request("POST", url, payload, timeout)
+
+
+def request(method: str, url: str, payload: Any, timeout: float) -> Response:
+    data = None if payload is None else json.dumps(payload).encode()
+    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return Response(resp.status, resp.read().decode(errors="replace"))
+    except urllib.error.HTTPError as err:
+        return Response(err.code, err.read().decode(errors="replace"))

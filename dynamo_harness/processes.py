@@ -1,0 +1,121 @@
+"""Background processes with pid files and one log file each, for the local cluster and the
+embedded data plane. Processes get their own session, so they outlive the starting command
+(`make up`) until stopped (`make down`)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class ProcessError(RuntimeError):
+    pass
+
+
+@dataclass
+class Supervisor:
+    state_dir: Path
+
+    @property
+    def log_dir(self) -> Path:
+        return self.state_dir / "logs"
+
+    def log(self, name: str) -> Path:
+        return self.log_dir / f"{name}.log"
+
+    def start(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> int:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with self.log(name).open("ab") as log:
+            process = subprocess.Popen(
+                argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True, cwd=self.state_dir, env={**os.environ, **(env or {})},
+            )
+        (self.state_dir / f"{name}.pid").write_text(str(process.pid))
+        return process.pid
+
+    def pid(self, name: str) -> int | None:
+        try:
+            return int((self.state_dir / f"{name}.pid").read_text())
+        except (OSError, ValueError):
+            return None
+
+    def alive(self, name: str) -> bool:
+        pid = self.pid(name)
+        return pid is not None and _running(pid)
+
+    def kill(self, name: str, sig: signal.Signals = signal.SIGKILL) -> None:
+        """Fault injection: signal a component without cleaning up after it."""
+        if (pid := self.pid(name)) is not None:
+            _signal_group(pid, sig)
+            _wait_gone([pid], 10)
+
+    def stop(self, names: list[str], grace: float = 5) -> None:
+        """SIGTERM every process group at once; SIGKILL what is left after `grace` seconds."""
+        pids = [pid for name in names if (pid := self.pid(name)) is not None]
+        for pid in pids:
+            _signal_group(pid, signal.SIGTERM)
+        if not _wait_gone(pids, grace):
+            for pid in pids:
+                _signal_group(pid, signal.SIGKILL)
+            _wait_gone(pids, grace)
+
+    def wait(self, ready: Callable[[], bool], what: str, timeout: float, watched: list[str]) -> None:
+        """Poll ready() until true; fail early, with log tails, if a watched process died."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if ready():
+                return
+            dead = [n for n in watched if self.pid(n) is not None and not self.alive(n)]
+            if dead:
+                raise ProcessError(f"{dead} exited while waiting for {what}\n{self.tails(watched)}")
+            time.sleep(0.25)
+        raise ProcessError(f"timed out after {timeout:.0f}s waiting for {what}\n{self.tails(watched)}")
+
+    def tails(self, names: list[str], lines: int = 30) -> str:
+        out = []
+        for name in names:
+            path = self.log(name)
+            if path.exists():
+                tail = path.read_text(errors="replace").splitlines()[-lines:]
+                out.append(f"--- {name} ({path}) ---\n" + "\n".join(tail))
+        return "\n".join(out)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    try:  # a zombie child of this process counts as gone
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _wait_gone(pids: list[int], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any(_running(pid) for pid in pids):
+            return True
+        time.sleep(0.1)
+    return not any(_running(pid) for pid in pids)
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pid, sig)
+    except OSError:
+        pass
