@@ -8,15 +8,13 @@ Binaries: etcd from `hack/bootstrap.sh --with-control-plane`, nats-server from t
 
 from __future__ import annotations
 
-import json
-import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .conformance import http
 from .paths import ROOT, TOOLS_BIN, venv_tool
-from .processes import ProcessError, Supervisor, free_port
+from .processes import ProcessError, Supervisor
 
 DYNAMO_PYTHON = ROOT / ".cache" / "dynamo-venv" / "bin" / "python"
 COMPONENTS = ("etcd", "nats", "frontend", "worker")
@@ -73,8 +71,7 @@ class EmbeddedDataPlane:
             return False
         self.down()
         self.state_dir.mkdir(parents=True)
-        self.ports = {name: free_port() for name in ("etcd", "etcd-peer", "nats", "nats-monitor", "frontend")}
-        (self.state_dir / "ports.json").write_text(json.dumps(self.ports))
+        self.ports = self.processes.save_ports(["etcd", "etcd-peer", "nats", "nats-monitor", "frontend"])
         subprocess.run([str(DYNAMO_PYTHON), str(Path(__file__).with_name("tiny_model.py")), str(self.model_dir)],
                        check=True, capture_output=True, timeout=300)
         for name in COMPONENTS:
@@ -82,15 +79,11 @@ class EmbeddedDataPlane:
         return True
 
     def down(self) -> None:
-        self.processes.stop(list(reversed(COMPONENTS)))
-        shutil.rmtree(self.state_dir, ignore_errors=True)
+        self.processes.remove(list(COMPONENTS))
 
     def healthy(self) -> bool:
-        try:
-            self.ports = json.loads((self.state_dir / "ports.json").read_text())
-        except (OSError, ValueError):
-            return False
-        return all(self.processes.alive(c) for c in COMPONENTS) and self._serves_model()
+        self.ports = self.processes.saved_ports() or {}
+        return bool(self.ports) and self.processes.all_alive(list(COMPONENTS)) and self._serves_model()
 
     def start(self, name: str, timeout: float = 120) -> None:
         """(Re)start one component and wait until it is ready; ports stay the same."""

@@ -4,7 +4,9 @@ embedded data plane. Processes get their own session, so they outlive the starti
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -54,6 +56,26 @@ class Supervisor:
         if (pid := self.pid(name)) is not None:
             _signal_group(pid, sig)
             _wait_gone([pid], 10)
+
+    def save_ports(self, names: list[str]) -> dict[str, int]:
+        """Pick a free loopback port per name and remember them for a later healthy() check."""
+        ports = {name: free_port() for name in names}
+        (self.state_dir / "ports.json").write_text(json.dumps(ports))
+        return ports
+
+    def saved_ports(self) -> dict[str, int] | None:
+        try:
+            return json.loads((self.state_dir / "ports.json").read_text())
+        except (OSError, ValueError):
+            return None
+
+    def all_alive(self, names: list[str]) -> bool:
+        return all(self.alive(name) for name in names)
+
+    def remove(self, names: list[str]) -> None:
+        """Stop the processes and delete the state directory."""
+        self.stop(names)
+        shutil.rmtree(self.state_dir, ignore_errors=True)
 
     def stop(self, names: list[str], grace: float = 5) -> None:
         """SIGTERM every process group at once; SIGKILL what is left after `grace` seconds."""

@@ -11,8 +11,6 @@ them (scheduled pods become Running and Ready; no container runs). Everything li
 from __future__ import annotations
 
 import fcntl
-import json
-import shutil
 import ssl
 import urllib.request
 from dataclasses import dataclass, field
@@ -22,7 +20,7 @@ import yaml
 
 from ..kube import Kubectl, KubectlError
 from ..paths import ROOT, TOOLS_BIN
-from ..processes import ProcessError, Supervisor, free_port
+from ..processes import ProcessError, Supervisor
 from . import nodes, storage
 from .pki import Pki
 
@@ -87,8 +85,7 @@ class LocalCluster:
         self.down()
         self.state_dir.mkdir(parents=True)
         self.pki.create()
-        self.ports = {name: free_port() for name in ("etcd-client", "etcd-peer", "apiserver", "kwok")}
-        (self.state_dir / "ports.json").write_text(json.dumps(self.ports))
+        self.ports = self.processes.save_ports(["etcd-client", "etcd-peer", "apiserver", "kwok"])
         self._write_kubeconfig()
         self._start("etcd", self._etcd_args())
         self._wait(lambda: _http_ok(f"http://127.0.0.1:{self.ports['etcd-client']}/health"), "etcd", timeout)
@@ -104,15 +101,11 @@ class LocalCluster:
 
     def down(self) -> None:
         """Stop every component this state dir started and delete the state."""
-        self.processes.stop(list(COMPONENTS))
-        shutil.rmtree(self.state_dir, ignore_errors=True)
+        self.processes.remove(list(COMPONENTS))
 
     def healthy(self) -> bool:
-        try:
-            self.ports = json.loads((self.state_dir / "ports.json").read_text())
-        except (OSError, ValueError):
-            return False
-        return all(self.processes.alive(c) for c in COMPONENTS) and self._api_ready()
+        self.ports = self.processes.saved_ports() or {}
+        return bool(self.ports) and self.processes.all_alive(list(COMPONENTS)) and self._api_ready()
 
     def log_tails(self) -> str:
         """The end of every component's log, for a failing test's report."""
