@@ -75,7 +75,7 @@ test-kind: bootstrap ## Install tests on a kind cluster (needs a Docker engine)
 	$(PYTEST) -m install --cluster=kind $(PYTEST_ARGS)
 
 .PHONY: test-cluster
-test-cluster: bootstrap ## Install tests on the cluster of $$KUBECONFIG (never deletes what it did not create)
+test-cluster: bootstrap ## Install tests on the cluster of KUBECONFIG (never deletes what it did not create)
 	$(PYTEST) -m install --cluster=existing $(PYTEST_ARGS)
 
 .PHONY: up
@@ -87,5 +87,6 @@ down: bootstrap ## Undo `make up`
 	python -m dynamo_harness.cli down
 
 .PHONY: clean
-clean: ## Remove the tools, venv and reports
-	rm -rf $(VENV) $(TOOLS) reports
+clean: ## Stop what make up started, then remove every tool, venv, cluster state and report
+	-[ -x $(VENV)/bin/python ] && $(VENV)/bin/python -m dynamo_harness.cli down
+	rm -rf $(VENV) .cache reports
