@@ -115,15 +115,15 @@ class EmbeddedDataPlane:
                     f"--listen-client-urls={self.etcd_url}", f"--advertise-client-urls={self.etcd_url}",
                     f"--listen-peer-urls={peer}", f"--initial-advertise-peer-urls={peer}",
                     f"--initial-cluster=dataplane={peer}"]
-            return argv, {}, lambda: _ok(f"{self.etcd_url}/health")
+            return argv, {}, lambda: http.ok(f"{self.etcd_url}/health")
         if name == "nats":
             argv = [str(venv_tool("nats-server")), "-a", "127.0.0.1", "-p", str(self.ports["nats"]),
                     "-m", str(self.ports["nats-monitor"]), "-js", "-sd", str(self.state_dir / "jetstream")]
-            return argv, {}, lambda: _ok(f"{self.nats_monitor_url}/healthz?js-enabled-only=true")
+            return argv, {}, lambda: http.ok(f"{self.nats_monitor_url}/healthz?js-enabled-only=true")
         if name == "frontend":
             argv = [str(DYNAMO_PYTHON), "-m", "dynamo.frontend", "--http-host", "127.0.0.1",
                     "--http-port", str(self.ports["frontend"]), *dynamo]
-            return argv, self._runtime_env(), lambda: _ok(f"{self.frontend_url}/live")
+            return argv, self._runtime_env(), lambda: http.ok(f"{self.frontend_url}/live")
         if name == "worker":
             argv = [str(DYNAMO_PYTHON), "-m", "dynamo.mocker", "--model-path", str(self.model_dir),
                     "--model-name", MODEL, *dynamo]
@@ -140,9 +140,3 @@ class EmbeddedDataPlane:
         except OSError:
             return False
 
-
-def _ok(url: str) -> bool:
-    try:
-        return http.get(url, timeout=2).status == 200
-    except OSError:
-        return False

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import fcntl
 import ssl
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
+from ..conformance import http
 from ..kube import Kubectl, KubectlError
 from ..paths import ROOT, TOOLS_BIN
 from ..processes import ProcessError, Supervisor
@@ -88,7 +88,7 @@ class LocalCluster:
         self.ports = self.processes.save_ports(["etcd-client", "etcd-peer", "apiserver", "kwok"])
         self._write_kubeconfig()
         self._start("etcd", self._etcd_args())
-        self._wait(lambda: _http_ok(f"http://127.0.0.1:{self.ports['etcd-client']}/health"), "etcd", timeout)
+        self._wait(lambda: http.ok(f"http://127.0.0.1:{self.ports['etcd-client']}/health"), "etcd", timeout)
         self._start("kube-apiserver", self._apiserver_args())
         self._wait(self._api_ready, "kube-apiserver", timeout)
         self._start("kube-controller-manager", self._controller_manager_args())
@@ -200,7 +200,7 @@ class LocalCluster:
     def _api_ready(self) -> bool:
         context = ssl.create_default_context(cafile=str(self.pki.ca))
         context.load_cert_chain(str(self.pki.cert("admin")), str(self.pki.key("admin")))
-        return _http_ok(f"https://127.0.0.1:{self.ports['apiserver']}/readyz", context)
+        return http.ok(f"https://127.0.0.1:{self.ports['apiserver']}/readyz", context=context)
 
     def _nodes_ready(self) -> bool:
         ready = [
@@ -216,10 +216,3 @@ class LocalCluster:
             return False
         return True
 
-
-def _http_ok(url: str, context: ssl.SSLContext | None = None) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2, context=context) as response:
-            return response.status == 200
-    except OSError:
-        return False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -34,3 +35,12 @@ def request(method: str, url: str, payload: Any, timeout: float) -> Response:
             return Response(resp.status, resp.read().decode(errors="replace"))
     except urllib.error.HTTPError as err:
         return Response(err.code, err.read().decode(errors="replace"))
+
+
+def ok(url: str, timeout: float = 2, context: ssl.SSLContext | None = None) -> bool:
+    """GET answers 200; any connection error is a plain no (for readiness polling)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout, context=context) as resp:
+            return resp.status == 200
+    except OSError:
+        return False
