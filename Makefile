@@ -31,6 +31,13 @@ lock: ## Re-pin requirements.lock from pyproject.toml
 	{ head -1 requirements.lock; $(TOOLS)/lock-venv/bin/pip freeze --exclude dynamo-harness | sort; } > requirements.lock.new
 	mv requirements.lock.new requirements.lock
 
+.PHONY: previous-chart
+previous-chart: bootstrap ## Package the chart at git REF (the last release) into tests/data for the upgrade test
+	@test -n "$(REF)" || { echo "usage: make previous-chart REF=<tag or commit of the previous release>"; exit 2; }
+	rm -rf $(TOOLS)/previous && git worktree add --detach $(TOOLS)/previous $(REF)
+	rm -f tests/data/dynamo-platform-*.tgz
+	helm package $(TOOLS)/previous/$(CHART) -d tests/data; status=$$?; git worktree remove --force $(TOOLS)/previous; exit $$status
+
 .PHONY: lint
 lint: bootstrap ## helm lint (strict, every overlay) and chart-testing lint
 	python -m dynamo_harness.chartgen --check

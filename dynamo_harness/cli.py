@@ -11,6 +11,7 @@ it all.
 from __future__ import annotations
 
 import argparse
+import functools
 import shutil
 import sys
 import time
@@ -22,6 +23,8 @@ from .clusters.local import LocalCluster
 from .conformance import cli as conformance
 from .conformance import node, report
 from .dataplane import MODEL, EmbeddedDataPlane
+from .deploy import commands as deploy_commands
+from .deploy.config import parse
 from .helm import Helm, HelmError, values_args
 from .kube import KubectlError
 from .paths import CHART, EXAMPLES, ROOT, overlay_names
@@ -90,7 +93,10 @@ def up(overlay: str) -> int:
            f"frontend {plane.frontend_url}, etcd {plane.etcd_url}, NATS {plane.nats_url}")
     targets = conformance.Targets(frontend=plane.frontend_url, model=MODEL, etcd=plane.etcd_url,
                                   nats=plane.nats_url, nats_monitor=plane.nats_monitor_url,
-                                  kubeconfig=cluster.kubeconfig, node_runner=node.local_runner)
+                                  kubeconfig=cluster.kubeconfig, node_runner=node.local_runner,
+                                  restarts={name: functools.partial(plane.restart, name) for name in ("etcd", "nats")},
+                                  deployment=parse({"runtime": "vllm", "topology": "agg", "model": "Qwen/Qwen3-0.6B",
+                                                    "namespace": SCHEMA_NAMESPACE}))
     results = conformance.run(targets, conformance.LoadPlan(), lambda r: print(report.progress_line(r), flush=True))
     paths = report.write_all(results, REPORTS)
     record("conformance probes", all(r.ok for r in results), report.summary(results).splitlines()[-1])
@@ -129,11 +135,11 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     up_parser = sub.add_parser("up", help="bring the local platform up and check it")
     up_parser.add_argument("--overlay", default=DEFAULT_OVERLAY, choices=overlay_names())
-    sub.add_parser("down", help="undo up")
+    up_parser.set_defaults(handler=lambda args: up(args.overlay))
+    sub.add_parser("down", help="undo up").set_defaults(handler=lambda args: down())
+    deploy_commands.register(sub)
     args = parser.parse_args(argv)
-    if args.command == "up":
-        return up(args.overlay)
-    return down()
+    return args.handler(args)
 
 
 if __name__ == "__main__":

@@ -95,6 +95,11 @@ class EmbeddedDataPlane:
         """SIGKILL one component (fault injection); `start(name)` brings it back."""
         self.processes.kill(name)
 
+    def restart(self, name: str) -> None:
+        """Crash one component and bring it back on the same ports and data (a fault probe's injection)."""
+        self.kill(name)
+        self.start(name)
+
     def log_tails(self) -> str:
         return self.processes.tails(list(COMPONENTS))
 

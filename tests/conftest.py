@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from dynamo_harness.helm import Helm, HelmError
 from dynamo_harness.manifests import Manifest
 from dynamo_harness.paths import TOOLS_BIN
 
 Render = Callable[..., list[Manifest]]
+
+# Property tests: CI replays the same derandomized cases; `explore` draws new ones (nightly, by hand).
+settings.register_profile("ci", derandomize=True, max_examples=60, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow], print_blob=True)
+settings.register_profile("explore", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,15 @@ from __future__ import annotations
 from .openapi import Schema, array, boolean, enum, integer, obj, string
 
 QUANTITY = r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$"
+# A storage size the API server accepts: a quantity above zero.
+POSITIVE_SIZE = r"^(0*[1-9][0-9]*(\.[0-9]+)?|0*\.[0-9]*[1-9][0-9]*|0+\.[0-9]*[1-9][0-9]*)(k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$"
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+DNS_SUBDOMAIN = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$"
+# Kubernetes label keys ([prefix/]name) and values, as the API server validates them.
+LABEL_KEY = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
+LABEL_VALUE = r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$"
+IPV4_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+CIDR = rf"^({IPV4_OCTET}\.){{3}}{IPV4_OCTET}/(3[0-2]|[12]?[0-9])$|^[0-9a-fA-F:]+:[0-9a-fA-F:]*/(12[0-8]|1[01][0-9]|[1-9]?[0-9])$"
 
 
 def closed(properties: dict[str, Schema], required: list[str] | None = None) -> Schema:
@@ -19,6 +27,14 @@ def closed(properties: dict[str, Schema], required: list[str] | None = None) -> 
 
 def quantity() -> Schema:
     return string(pattern=QUANTITY)
+
+
+def size() -> Schema:
+    return string(pattern=POSITIVE_SIZE)
+
+
+def label_map() -> Schema:
+    return obj(additionalProperties=string(pattern=LABEL_VALUE, maxLength=63), propertyNames={"pattern": LABEL_KEY, "maxLength": 317})
 
 
 def port() -> Schema:
@@ -44,22 +60,24 @@ def kube_object() -> Schema:
 
 
 def resources() -> Schema:
-    quantities = obj(additionalProperties={"type": ["string", "integer", "number"]})
+    quantities = obj(additionalProperties={"anyOf": [{"type": "string", "pattern": QUANTITY}, {"type": "number", "minimum": 0}]})
     return closed({"requests": quantities, "limits": quantities, "claims": array(obj())})
 
 
 def tolerations() -> Schema:
-    return array(
-        closed(
-            {
-                "key": string(),
-                "operator": enum(["Exists", "Equal"]),
-                "value": string(),
-                "effect": enum(["NoSchedule", "PreferNoSchedule", "NoExecute", ""]),
-                "tolerationSeconds": integer(),
-            }
-        )
+    toleration = closed(
+        {
+            "key": string(pattern=rf"^$|{LABEL_KEY}"),
+            "operator": enum(["Exists", "Equal"]),
+            "value": string(pattern=LABEL_VALUE, maxLength=63),
+            "effect": enum(["NoSchedule", "PreferNoSchedule", "NoExecute", ""]),
+            "tolerationSeconds": integer(),
+        }
     )
+    # The API server rejects a value with operator Exists.
+    toleration["if"] = {"properties": {"operator": {"const": "Exists"}}, "required": ["operator"]}
+    toleration["then"] = {"properties": {"value": {"const": ""}}}
+    return array(toleration)
 
 
 def pull_secrets() -> Schema:
@@ -69,10 +87,10 @@ def pull_secrets() -> Schema:
 def placement(*, spread: bool = False) -> dict[str, Schema]:
     """Pod placement keys each component accepts on top of the global ones."""
     keys = {
-        "nodeSelector": obj(additionalProperties=string()),
+        "nodeSelector": label_map(),
         "tolerations": tolerations(),
         "affinity": kube_object(),
-        "priorityClassName": string(),
+        "priorityClassName": string(pattern=DNS_SUBDOMAIN, maxLength=253),
     }
     if spread:
         keys["topologySpreadConstraints"] = array(obj())
@@ -86,19 +104,36 @@ def quorum_replicas() -> Schema:
 
 def pvc(*, size_key: str = "size") -> dict[str, Schema]:
     return {
-        size_key: quantity(),
+        size_key: size(),
+        "deleteOnUninstall": boolean(),
         "storageClass": string(),
         "accessModes": array(enum(["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany", "ReadWriteOncePod"]), minItems=1),
     }
 
 
-def secret_auth(extra: dict[str, Schema] | None = None) -> Schema:
+def secret_name() -> Schema:
+    return string(pattern=r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$", maxLength=253)
+
+
+def data_plane_service(*, user: bool = False, client_cert_auth: bool = False) -> Schema:
+    """global.etcd / global.nats: install switch plus auth and TLS, read by every subchart."""
+    auth = {"enabled": boolean(), "existingSecret": secret_name(), "secretKey": string(minLength=1)}
+    if user:
+        auth["user"] = string(minLength=1, pattern=r"^\S+$")
+    tls = {"enabled": boolean(), "existingSecret": secret_name()}
+    if client_cert_auth:
+        tls["clientCertAuth"] = boolean()
+    return closed({"install": boolean(), "auth": closed(auth), "tls": closed(tls)})
+
+
+def network_policy() -> Schema:
+    cidr = string(pattern=CIDR)
     return closed(
         {
             "enabled": boolean(),
-            "existingSecret": string(),
-            "secretKey": string(minLength=1),
-            **(extra or {}),
+            "workloadNamespaceSelector": kube_object(),
+            "monitoringNamespaceSelector": kube_object(),
+            "apiServerCIDRs": array(cidr),
         }
     )
 
@@ -139,12 +174,13 @@ def operator() -> Schema:
                     "discoveryBackend": enum(["kubernetes", "etcd"]),
                     "etcd": closed({"endpoints": string(pattern=r"^(https?://[^,\s]+)?(,https?://[^,\s]+)*$")}),
                     "nats": closed({"url": string(pattern=r"^((nats|tls)://\S+)?$")}),
+                    "hfTokenSecret": secret_name(),
                     "metrics": closed({"prometheusEndpoint": string(pattern=r"^(https?://\S+)?$")}),
                     "workerDefaults": closed(
                         {
                             "env": array(obj(required=["name"])),
                             "resources": resources(),
-                            "nodeSelector": obj(additionalProperties=string()),
+                            "nodeSelector": label_map(),
                             "tolerations": tolerations(),
                         }
                     ),
@@ -169,7 +205,7 @@ def operator() -> Schema:
             ),
             "metricsService": closed({"enabled": boolean(), "port": port()}),
             "serviceMonitor": closed(
-                {"enabled": boolean(), "interval": string(pattern=r"^[0-9]+(ms|s|m|h)$"), "labels": obj(additionalProperties=string())}
+                {"enabled": boolean(), "interval": string(pattern=r"^[0-9]+(ms|s|m|h)$"), "labels": label_map()}
             ),
             "podDisruptionBudget": closed({"enabled": boolean()}),
             "checkpoint": closed(
@@ -182,7 +218,7 @@ def operator() -> Schema:
                                     "pvcName": string(pattern=DNS_LABEL),
                                     "basePath": string(pattern=r"^/"),
                                     "create": boolean(),
-                                    "size": quantity(),
+                                    "size": size(),
                                     "storageClassName": string(),
                                     "accessMode": enum(["ReadWriteOnce", "ReadWriteMany", "ReadWriteOncePod"]),
                                 }
@@ -206,7 +242,6 @@ def etcd() -> Schema:
             "initialClusterToken": string(),
             "autoCompactionRetention": string(pattern=r"^[0-9]+[hms]?$"),
             "quotaBackendBytes": integer(minimum=104857600, maximum=8589934592),
-            "auth": secret_auth(),
             "persistence": closed({"enabled": boolean(), **pvc()}),
             "resources": resources(),
             "imagePullSecrets": pull_secrets(),
@@ -232,7 +267,6 @@ def nats() -> Schema:
                     "fileStore": closed({"enabled": boolean(), **pvc()}),
                 }
             ),
-            "auth": secret_auth({"user": string(minLength=1)}),
             "resources": resources(),
             "imagePullSecrets": pull_secrets(),
             "podDisruptionBudget": closed({"enabled": boolean()}),
@@ -290,7 +324,7 @@ def snapshot() -> Schema:
                         {
                             "create": boolean(),
                             "name": string(pattern=DNS_LABEL),
-                            "size": quantity(),
+                            "size": size(),
                             "storageClass": string(),
                             "accessMode": enum(["ReadWriteOnce", "ReadWriteMany", "ReadWriteOncePod"]),
                         }
@@ -324,14 +358,15 @@ def global_values() -> Schema:
         {
             "imageRegistry": string(pattern=r"^([a-zA-Z0-9.-]+(:[0-9]+)?(/[a-zA-Z0-9._-]+)*)?$"),
             "imagePullSecrets": pull_secrets(),
-            "nodeSelector": obj(additionalProperties=string()),
+            "nodeSelector": label_map(),
             "tolerations": tolerations(),
             "affinity": kube_object(),
-            "priorityClassName": string(),
+            "priorityClassName": string(pattern=DNS_SUBDOMAIN, maxLength=253),
             "storageClass": string(),
             "clusterDomain": string(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"),
-            "etcd": closed({"install": boolean()}),
-            "nats": closed({"install": boolean()}),
+            "etcd": data_plane_service(client_cert_auth=True),
+            "nats": data_plane_service(user=True),
+            "networkPolicy": network_policy(),
             "grove": install_switch(),
             "kai-scheduler": install_switch(),
         }

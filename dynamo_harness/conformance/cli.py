@@ -9,14 +9,16 @@ Markdown and HTML reports, and exits 1 if any probe failed.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..deploy.config import ConfigError, DeploymentConfig, load_file, parse
 from ..kube import Kubectl
 from ..paths import ROOT
-from . import health, inference, node, report
+from . import deployment, faults, health, inference, node, report
 from .result import ProbeResult
 
 
@@ -34,6 +36,11 @@ class Targets:
     node_runner: node.Runner | None = None
     expect_rdma: bool = False
     expect_efa: bool = False
+    # Component name -> a call that crashes and restarts it (the embedded data plane offers these).
+    restarts: dict[str, Callable[[], None]] = field(default_factory=dict)
+    deployment: DeploymentConfig | None = None  # the model the deploy stage puts on the cluster
+    deploy_timeout: float = 1800
+    keep_deployment: bool = False
 
 
 @dataclass
@@ -63,6 +70,8 @@ def run(targets: Targets, plan: LoadPlan, on_result: Callable[[ProbeResult], Non
         kubectl = Kubectl(targets.kubeconfig)
         add([health.crds_established(kubectl)])
         add([health.dgd_ready(kubectl, ns, name) for ns, name in targets.dgds])
+        if targets.deployment:
+            add(deployment.run(kubectl, targets.deployment, timeout=targets.deploy_timeout, keep=targets.keep_deployment))
     if targets.frontend and targets.model:
         add(health.frontend(targets.frontend))
         add(inference.functional(targets.frontend, targets.model))
@@ -71,6 +80,9 @@ def run(targets: Targets, plan: LoadPlan, on_result: Callable[[ProbeResult], Non
                                              requests=concurrency * plan.requests_per_worker,
                                              max_seconds=plan.max_seconds, max_tokens=plan.max_tokens)
             add([result])
+        for component, restart in targets.restarts.items():
+            add([faults.restart_while_serving(component, targets.frontend, targets.model, restart,
+                                              max_seconds=plan.max_seconds, max_tokens=plan.max_tokens)[0]])
     if targets.node_runner:
         add(node.all_checks(targets.node_runner, expect_rdma=targets.expect_rdma, expect_efa=targets.expect_efa))
     return results
@@ -96,6 +108,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests-per-worker", type=int, default=8, help="requests per concurrent worker (bound)")
     parser.add_argument("--max-seconds", type=float, default=60, help="deadline of each load level (bound)")
     parser.add_argument("--max-tokens", type=int, default=32, help="output tokens per request")
+    parser.add_argument("--faults", action="store_true", help="with --embedded: restart etcd, then NATS, under load and report the recovery")
+    parser.add_argument("--deploy", metavar="RUNTIME/TOPOLOGY|FILE",
+                        help="deploy stage (needs --kubeconfig): deploy this template or config file, probe it, undeploy")
+    parser.add_argument("--deploy-model", default="Qwen/Qwen3-0.6B", help="model for --deploy RUNTIME/TOPOLOGY")
+    parser.add_argument("--deploy-namespace", default="default", help="namespace for --deploy RUNTIME/TOPOLOGY")
+    parser.add_argument("--deploy-timeout", type=float, default=1800, help="seconds to wait for the DGD to be Ready")
+    parser.add_argument("--keep-deployment", action="store_true", help="leave the deployed model in place")
     parser.add_argument("--report-dir", type=Path, default=ROOT / "reports", help="where the reports go")
     args = parser.parse_args(argv)
 
@@ -112,12 +131,24 @@ def main(argv: list[str] | None = None) -> int:
         plane.up()
         targets.frontend, targets.model, targets.etcd = plane.frontend_url, MODEL, plane.etcd_url
         targets.nats, targets.nats_monitor = plane.nats_url, plane.nats_monitor_url
+        if args.faults:
+            targets.restarts = {name: functools.partial(plane.restart, name) for name in ("etcd", "nats")}
+    elif args.faults:
+        parser.error("--faults needs --embedded: the harness restarts only processes it runs")
     if args.node == "local":
         targets.node_runner = node.local_runner
     elif args.node:
         if not args.kubeconfig:
             parser.error("--node <name> needs --kubeconfig")
         targets.node_runner = node.NodeDebugRunner(Kubectl(args.kubeconfig), args.node)
+    if args.deploy:
+        if not args.kubeconfig:
+            parser.error("--deploy needs --kubeconfig")
+        try:
+            targets.deployment = _deployment(args)
+        except ConfigError as err:
+            parser.error(f"--deploy: {err}")
+        targets.deploy_timeout, targets.keep_deployment = args.deploy_timeout, args.keep_deployment
     plan = LoadPlan(tuple(int(c) for c in args.concurrency.split(",")), args.requests_per_worker,
                     args.max_seconds, args.max_tokens)
     if not any([targets.frontend, targets.etcd, targets.nats, targets.operator_health, targets.kubeconfig, targets.node_runner]):
@@ -129,6 +160,13 @@ def main(argv: list[str] | None = None) -> int:
     print(report.summary(results))
     print("reports: " + ", ".join(str(p) for p in paths.values()))
     return 1 if any(not r.ok for r in results) else 0
+
+
+def _deployment(args: argparse.Namespace) -> DeploymentConfig:
+    if Path(args.deploy).is_file():
+        return parse(load_file(Path(args.deploy)))
+    runtime, _, topology = args.deploy.partition("/")
+    return parse({"runtime": runtime, "topology": topology, "model": args.deploy_model, "namespace": args.deploy_namespace})
 
 
 if __name__ == "__main__":

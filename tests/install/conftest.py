@@ -110,7 +110,7 @@ def platform(cluster: Cluster, cluster_helm: Helm, kubectl: Kubectl) -> Iterator
 
 @pytest.fixture
 def install(cluster: Cluster, cluster_helm: Helm, kubectl: Kubectl, platform: Release) -> Iterator[Callable[..., Release]]:
-    """install(overlay=None, values=None, wait=True) -> Release in a fresh namespace.
+    """install(overlay=None, values=None, wait=True, chart=CHART, namespace_labels=None) -> Release in a fresh namespace.
 
     The CRDs stay with the session's platform release (crds.enabled=false here), since a
     cluster-scoped object can have only one owning release.
@@ -118,9 +118,9 @@ def install(cluster: Cluster, cluster_helm: Helm, kubectl: Kubectl, platform: Re
     made: list[Release] = []
 
     def _install(overlay: str | None = None, values: dict | None = None, wait: bool = True,
-                 release: str = "dynamo-platform", chart=CHART) -> Release:
+                 release: str = "dynamo-platform", chart=CHART, namespace_labels: dict | None = None) -> Release:
         cluster.prepare_install()
-        namespace = new_namespace(kubectl)
+        namespace = new_namespace(kubectl, namespace_labels)
         base = {"dynamo-operator.crds.enabled": False}
         args = ["install", release, str(chart), "--namespace", namespace, *values_args(overlay, {**base, **(values or {})})]
         if wait:

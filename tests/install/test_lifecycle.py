@@ -55,7 +55,7 @@ def test_crd_schema_change_reaches_the_cluster_on_helm_upgrade(tmp_path, cluster
 
 
 def test_uninstall_leaves_only_the_data_and_a_reinstall_finds_it(install, kubectl):
-    release = install(values={"etcd.auth.enabled": True})
+    release = install(values={"global.etcd.auth.enabled": True})
     claims = {c["metadata"]["name"]: c["spec"]["volumeName"] for c in release.objects("persistentvolumeclaims")}
     assert set(claims) == {"data-dynamo-platform-etcd-0", "data-dynamo-platform-nats-0"}
     release.uninstall()

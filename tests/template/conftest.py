@@ -15,8 +15,11 @@ EVERYTHING_ON = {
     "global.kai-scheduler.install": True,
     "snapshot.enabled": True,
     "dynamo-operator.checkpoint.enabled": True,
-    "etcd.auth.enabled": True,
-    "nats.auth.enabled": True,
+    "global.etcd.auth.enabled": True,
+    "global.nats.auth.enabled": True,
+    "global.etcd.tls.enabled": True,
+    "global.nats.tls.enabled": True,
+    "global.networkPolicy.enabled": True,
 }
 CLUSTER_SCOPED_INSTALLS = ("global.grove.install", "global.kai-scheduler.install")
 

@@ -85,7 +85,7 @@ def test_etcd_probes_use_the_health_endpoint(render):
 
 
 def test_etcd_auth_creates_root_user_in_a_hook_job_from_a_secret(render):
-    manifests = render(values={"etcd.auth.enabled": True})
+    manifests = render(values={"global.etcd.auth.enabled": True})
     secret = named(manifests, "Secret", f"{RELEASE}-etcd-auth")
     assert len(secret["data"]["root-password"]) >= 40  # base64 of 32 random characters
     job = named(manifests, "Job", f"{RELEASE}-etcd-enable-auth")
@@ -96,7 +96,7 @@ def test_etcd_auth_creates_root_user_in_a_hook_job_from_a_secret(render):
 
 
 def test_etcd_auth_with_an_existing_secret_generates_none(render):
-    manifests = render(values={"etcd.auth.enabled": True, "etcd.auth.existingSecret": "my-etcd"})
+    manifests = render(values={"global.etcd.auth.enabled": True, "global.etcd.auth.existingSecret": "my-etcd"})
     assert not by_kind(manifests, "Secret") or all(s["metadata"]["name"] != f"{RELEASE}-etcd-auth" for s in by_kind(manifests, "Secret"))
     job = named(manifests, "Job", f"{RELEASE}-etcd-enable-auth")
     env = job["spec"]["template"]["spec"]["containers"][0]["env"]
@@ -112,7 +112,7 @@ def test_nats_runs_jetstream_on_a_pvc_with_a_js_aware_health_probe(render):
 
 
 def test_nats_auth_password_comes_from_a_secret_not_the_config(render):
-    manifests = render(values={"nats.auth.enabled": True})
+    manifests = render(values={"global.nats.auth.enabled": True})
     config = named(manifests, "ConfigMap", f"{RELEASE}-nats-config")["data"]["nats.conf"]
     secret = named(manifests, "Secret", f"{RELEASE}-nats-auth")
     assert "password: $NATS_PASSWORD" in config
@@ -190,7 +190,7 @@ def test_image_digest_pins_the_image(render):
 
 
 def test_pull_secrets_reach_every_pod(render):
-    manifests = render(values={"global.imagePullSecrets": [{"name": "mirror-creds"}], "etcd.auth.enabled": True})
+    manifests = render(values={"global.imagePullSecrets": [{"name": "mirror-creds"}], "global.etcd.auth.enabled": True})
     for pod in pod_specs(manifests):
         assert {"name": "mirror-creds"} in pod.spec.get("imagePullSecrets", []), pod.name
     assert operator_config(manifests)["imagePullSecrets"] == [{"name": "mirror-creds"}]

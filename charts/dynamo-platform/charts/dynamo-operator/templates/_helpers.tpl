@@ -20,7 +20,7 @@
 {{- define "dynamo-operator.etcdEndpoints" -}}
 {{- if .Values.global.etcd.install -}}
 {{- $etcd := include "dynamo-common.fullname" (dict "ctx" . "name" "etcd") -}}
-{{- printf "http://%s:2379" (include "dynamo-common.serviceHost" (dict "ctx" . "name" $etcd)) -}}
+{{- printf "%s://%s:2379" (ternary "https" "http" .Values.global.etcd.tls.enabled) (include "dynamo-common.serviceHost" (dict "ctx" . "name" $etcd)) -}}
 {{- else -}}
 {{- .Values.dynamo.etcd.endpoints -}}
 {{- end -}}
@@ -29,7 +29,7 @@
 {{- define "dynamo-operator.natsURL" -}}
 {{- if .Values.global.nats.install -}}
 {{- $nats := include "dynamo-common.fullname" (dict "ctx" . "name" "nats") -}}
-{{- printf "nats://%s:4222" (include "dynamo-common.serviceHost" (dict "ctx" . "name" $nats)) -}}
+{{- printf "%s://%s:4222" (ternary "tls" "nats" .Values.global.nats.tls.enabled) (include "dynamo-common.serviceHost" (dict "ctx" . "name" $nats)) -}}
 {{- else -}}
 {{- .Values.dynamo.nats.url -}}
 {{- end -}}
@@ -162,4 +162,33 @@ Call with (dict "ctx" . "api" "grove.io/v1alpha1" "key" "global.grove.enabled" "
       operations: {{ toJson .operations }}
       resources: ["{{ .resource }}s"]
       scope: Namespaced
+{{- end -}}
+
+{{/*
+Operator config block for the auth and TLS of etcd or NATS: Secret names and keys only, never
+their values. An external service (install=false) must name its Secrets: the chart cannot
+generate credentials for a server it does not run. Call with (dict "ctx" . "service" "nats").
+*/}}
+{{- define "dynamo-operator.dataPlaneSecrets" -}}
+{{- $global := index .ctx.Values.global .service -}}
+{{- range $kind := list "auth" "tls" }}
+{{- $settings := index $global $kind }}
+{{- if $settings.enabled }}
+{{- if and (not $global.install) (not $settings.existingSecret) }}
+{{- fail (printf "global.%s.%s.enabled=true with global.%s.install=false needs global.%s.%s.existingSecret: the Secret of the external %s." $.service $kind $.service $.service $kind $.service) }}
+{{- end }}
+{{ $kind }}:
+  secretName: {{ include "dynamo-common.dataPlaneSecret" (dict "ctx" $.ctx "service" $.service "kind" $kind) }}
+  {{- if eq $kind "auth" }}
+  user: {{ $settings.user | default "root" }}
+  passwordKey: {{ $settings.secretKey }}
+  {{- else }}
+  caKey: ca.crt
+  {{- if $settings.clientCertAuth }}
+  certKey: tls.crt
+  keyKey: tls.key
+  {{- end }}
+  {{- end }}
+{{- end }}
+{{- end }}
 {{- end -}}

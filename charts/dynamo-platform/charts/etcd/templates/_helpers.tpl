@@ -1,6 +1,8 @@
 {{- define "etcd.fullname" -}}{{ include "dynamo-common.fullname" (dict "ctx" . "name" "etcd") }}{{- end -}}
 {{- define "etcd.headless" -}}{{ include "etcd.fullname" . }}-headless{{- end -}}
-{{- define "etcd.authSecret" -}}{{ .Values.auth.existingSecret | default (printf "%s-auth" (include "etcd.fullname" .)) }}{{- end -}}
+{{- define "etcd.authSecret" -}}{{ include "dynamo-common.dataPlaneSecret" (dict "ctx" . "service" "etcd" "kind" "auth") }}{{- end -}}
+{{- define "etcd.tlsSecret" -}}{{ include "dynamo-common.dataPlaneSecret" (dict "ctx" . "service" "etcd" "kind" "tls") }}{{- end -}}
+{{- define "etcd.scheme" -}}{{ ternary "https" "http" .Values.global.etcd.tls.enabled }}{{- end -}}
 
 {{/* initial-cluster: every member's name and peer URL, derived from replicas. */}}
 {{- define "etcd.initialCluster" -}}
@@ -8,7 +10,7 @@
 {{- $fullname := include "etcd.fullname" . -}}
 {{- $peerDomain := include "dynamo-common.serviceHost" (dict "ctx" . "name" (include "etcd.headless" .)) -}}
 {{- range $i := until (int .Values.replicas) -}}
-{{- $members = append $members (printf "%s-%d=http://%s-%d.%s:%d" $fullname $i $fullname $i $peerDomain (int $.Values.peerPort)) -}}
+{{- $members = append $members (printf "%s-%d=%s://%s-%d.%s:%d" $fullname $i (include "etcd.scheme" $) $fullname $i $peerDomain (int $.Values.peerPort)) -}}
 {{- end -}}
 {{- join "," $members -}}
 {{- end -}}
@@ -22,14 +24,34 @@
   args: {{ rest .step | toJson }}
   env:
     - name: ETCDCTL_ENDPOINTS
-      value: {{ printf "http://%s:%d" (include "etcd.fullname" $ctx) (int $ctx.Values.clientPort) }}
+      value: {{ printf "%s://%s:%d" (include "etcd.scheme" $ctx) (include "etcd.fullname" $ctx) (int $ctx.Values.clientPort) }}
     - name: ROOT_PASSWORD
       valueFrom:
         secretKeyRef:
           name: {{ include "etcd.authSecret" $ctx }}
-          key: {{ $ctx.Values.auth.secretKey }}
+          key: {{ $ctx.Values.global.etcd.auth.secretKey }}
+    {{- if $ctx.Values.global.etcd.tls.enabled }}
+    - name: ETCDCTL_CACERT
+      value: /etc/etcd/tls/ca.crt
+    - name: ETCDCTL_CERT
+      value: /etc/etcd/tls/tls.crt
+    - name: ETCDCTL_KEY
+      value: /etc/etcd/tls/tls.key
+  volumeMounts:
+    - name: tls
+      mountPath: /etc/etcd/tls
+      readOnly: true
+    {{- end }}
   resources:
     {{- toYaml $ctx.Values.resources | nindent 4 }}
   securityContext:
     {{- include "dynamo-common.restrictedContainerSecurityContext" $ctx | nindent 4 }}
+{{- end -}}
+
+{{/* DNS names the etcd certificate must cover: the client Service and every member by name. */}}
+{{- define "etcd.dnsNames" -}}
+{{- $fullname := include "etcd.fullname" . -}}
+{{- $names := list $fullname (printf "%s.%s" $fullname .Release.Namespace) (printf "%s.%s.svc" $fullname .Release.Namespace) (include "dynamo-common.serviceHost" (dict "ctx" . "name" $fullname)) -}}
+{{- $names = append $names (printf "*.%s" (include "dynamo-common.serviceHost" (dict "ctx" . "name" (include "etcd.headless" .)))) -}}
+{{- append $names "localhost" | toJson -}}
 {{- end -}}

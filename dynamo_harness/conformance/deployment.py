@@ -1,0 +1,54 @@
+"""The deploy stage of a conformance run: put a model on the platform, probe it, take it off.
+
+Each step is a probe result: validate (server-side dry run against the installed CRDs), apply,
+Ready (the operator reconciled it), health and inference through a port-forward to the frontend,
+undeploy. On a cluster whose nodes are all simulated (the local kwok cluster) no container runs,
+so Ready and the probes skip with that reason; validate, apply and undeploy still run for real.
+"""
+
+from __future__ import annotations
+
+from ..deploy import cluster, templates
+from ..deploy.config import DeploymentConfig
+from ..kube import Kubectl, KubectlError
+from . import health, inference
+from .result import ProbeResult, failed, passed, skipped, timed
+
+SIMULATED = "all nodes are simulated (kwok): no operator or container runs, so the DGD cannot become Ready"
+
+
+def run(kubectl: Kubectl, config: DeploymentConfig, *, timeout: float, keep: bool = False) -> list[ProbeResult]:
+    manifest = templates.render(config)
+    name = f"{config.namespace}/{config.dgd_name}"
+    results: list[ProbeResult] = []
+
+    def step(check: str, action) -> bool:
+        def probe() -> ProbeResult:
+            try:
+                return passed(f"deploy/{check}", action() or "")
+            except KubectlError as err:
+                return failed(f"deploy/{check}", err.stderr.strip()[:300])
+        results.append(timed(f"deploy/{check}", probe))
+        return results[-1].ok
+
+    if not step("validate", lambda: cluster.validate(kubectl, manifest) or f"{name} accepted (server-side dry run)"):
+        return results
+    if not step("apply", lambda: cluster.apply(kubectl, manifest) or f"{name} applied ({config.runtime}, {config.topology})"):
+        return results
+    if cluster.simulated_nodes(kubectl):
+        results.append(skipped("deploy/ready", SIMULATED))
+        results.append(skipped("deploy/inference", SIMULATED))
+    else:
+        ready = timed("deploy/ready", lambda: passed("deploy/ready", f"{name} Ready")
+                      if cluster.wait_ready(kubectl, config.namespace, config.dgd_name, timeout, progress=lambda _: None)
+                      else failed("deploy/ready", f"{name} not Ready after {timeout:.0f}s: "
+                                                  f"{cluster.ready_state(kubectl, config.namespace, config.dgd_name)[1]}"))
+        results.append(ready)
+        if ready.ok:
+            with cluster.port_forward(kubectl, config.namespace, f"{config.dgd_name}-frontend", templates.FRONTEND_PORT) as url:
+                results += health.frontend(url)
+                results += inference.functional(url, config.served_model_name or config.model)
+    if not keep:
+        step("undeploy", lambda: f"{name} deleted" if cluster.undeploy(kubectl, config.namespace, config.dgd_name, wait=False)
+             else f"{name} was already gone")
+    return results

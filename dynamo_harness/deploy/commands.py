@@ -1,0 +1,184 @@
+"""`dynamo-harness render | deploy | undeploy | templates | install`: the model-deployment and
+platform-install commands. The GitHub workflows call these; they hold no logic of their own."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..helm import Helm, HelmError, values_args
+from ..kube import Kubectl, KubectlError
+from ..paths import CHART, overlay_names
+from . import cluster, templates
+from .config import COMPACT_GROUPS, RUNTIMES, TOPOLOGIES, ConfigError, DeploymentConfig, ignored_inputs, load_file, parse
+
+# CLI option -> config field, for the options that name a field directly.
+FIELD_OPTIONS = {
+    "runtime": "runtime", "topology": "topology", "image": "image", "model": "model", "name": "name",
+    "namespace": "namespace", "router_mode": "router_mode", "hf_token_secret": "hf_token_secret",
+    "model_pvc": "model_pvc", "shared_memory": "shared_memory",
+}
+
+
+def add_config_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="YAML file of deployment fields (docs/deploy.md); options override it")
+    parser.add_argument("--runtime", choices=RUNTIMES)
+    parser.add_argument("--topology", "--deployment-type", dest="topology", choices=TOPOLOGIES)
+    parser.add_argument("--image", "--main-container-image", dest="image", help="runtime image for the frontend and workers")
+    parser.add_argument("--model", "--model-name", dest="model", help="model to serve, e.g. Qwen/Qwen3-0.6B")
+    parser.add_argument("--name", help="DynamoGraphDeployment name (default <runtime>-<topology>)")
+    parser.add_argument("--namespace", help="namespace of the DynamoGraphDeployment (default: default)")
+    parser.add_argument("--router-mode", help="frontend router mode (kv, round-robin, ...)")
+    parser.add_argument("--hf-token-secret", help="Secret the workers read HF_TOKEN from ('' for none)")
+    parser.add_argument("--model-pvc", help="existing PVC for model weights / download cache")
+    parser.add_argument("--shared-memory", help="/dev/shm size of each worker, e.g. 16Gi")
+    for group in COMPACT_GROUPS:
+        parser.add_argument(f"--{group.replace('_', '-')}", dest=group, metavar="JSON",
+                            help=f"compact JSON of {group} (dynamo-actions keys)")
+
+
+def config_from(args: argparse.Namespace) -> DeploymentConfig:
+    data: dict[str, Any] = load_file(args.config) if args.config else {}
+    for option, key in FIELD_OPTIONS.items():
+        if getattr(args, option) is not None:
+            data[key] = getattr(args, option)
+    for group in COMPACT_GROUPS:
+        if getattr(args, group):
+            data[group] = getattr(args, group)
+    return parse(data)
+
+
+def _config_or_exit(args: argparse.Namespace) -> DeploymentConfig:
+    try:
+        config = config_from(args)
+    except ConfigError as err:
+        sys.exit(f"error: {err}")
+    for note in ignored_inputs(config):
+        print(f"warning: {note}", file=sys.stderr)
+    return config
+
+
+def render_command(args: argparse.Namespace) -> int:
+    manifest = yaml.safe_dump(templates.render(_config_or_exit(args)), sort_keys=False)
+    if args.output:
+        args.output.write_text(manifest)
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(manifest)
+    return 0
+
+
+def kubectl_from(args: argparse.Namespace) -> Kubectl:
+    kubeconfig = args.kubeconfig or os.environ.get("KUBECONFIG") or str(Path.home() / ".kube" / "config")
+    return Kubectl(Path(kubeconfig), args.context)
+
+
+def deploy_command(args: argparse.Namespace) -> int:
+    config = _config_or_exit(args)
+    kubectl = kubectl_from(args)
+    manifest = templates.render(config)
+    name = f"{config.namespace}/{config.dgd_name}"
+    try:
+        cluster.validate(kubectl, manifest)
+        print(f"validated {name} against the cluster's CRDs (server-side dry run)")
+        if config.hf_token_secret:
+            print(cluster.ensure_hf_token_secret(kubectl, config.namespace, config.hf_token_secret, os.environ.get("HF_TOKEN")))
+        cluster.apply(kubectl, manifest)
+        print(f"applied {name}")
+        if args.no_wait:
+            return 0
+        if not cluster.wait_ready(kubectl, config.namespace, config.dgd_name, args.timeout):
+            print(f"error: {name} not Ready after {args.timeout:.0f}s", file=sys.stderr)
+            return 1
+    except KubectlError as err:
+        print(f"error: {err.stderr.strip()}", file=sys.stderr)
+        return 1
+    print(f"{name} is Ready; frontend: {templates.frontend_address(config)} "
+          f"(kubectl port-forward -n {config.namespace} svc/{config.dgd_name}-frontend {templates.FRONTEND_PORT})")
+    return 0
+
+
+def undeploy_command(args: argparse.Namespace) -> int:
+    kubectl = kubectl_from(args)
+    try:
+        removed = cluster.undeploy(kubectl, args.namespace, args.name, wait=not args.no_wait)
+    except KubectlError as err:
+        print(f"error: {err.stderr.strip()}", file=sys.stderr)
+        return 1
+    print(f"{args.namespace}/{args.name} {'deleted' if removed else 'was not there'}")
+    return 0
+
+
+def templates_command(args: argparse.Namespace) -> int:
+    for runtime in RUNTIMES:
+        print(f"{runtime:8} {' '.join(TOPOLOGIES)}")
+    return 0
+
+
+def install_command(args: argparse.Namespace) -> int:
+    """Install or upgrade the platform chart with an overlay on the cluster of KUBECONFIG."""
+    helm = Helm(env={"KUBECONFIG": str(kubectl_from(args).kubeconfig)})
+    values = {key: json.loads(value) for key, value in (item.split("=", 1) for item in args.set_json)}
+    try:
+        helm.run("upgrade", "--install", args.release, str(CHART), "--namespace", args.namespace, "--create-namespace",
+                 "--wait", "--timeout", f"{int(args.timeout)}s", *values_args(args.overlay, values))
+    except HelmError as err:
+        print(f"error: {err.stderr.strip()}", file=sys.stderr)
+        return 1
+    print(f"release {args.namespace}/{args.release} installed with overlay {args.overlay or 'defaults'}")
+    if args.hf_token_secret:
+        kubectl = kubectl_from(args)
+        for namespace in args.hf_token_namespace or [args.namespace]:
+            if not _namespace_exists(kubectl, namespace):
+                kubectl.run("create", "namespace", namespace)
+            print(cluster.ensure_hf_token_secret(kubectl, namespace, args.hf_token_secret, os.environ.get("HF_TOKEN")))
+    return 0
+
+
+def _namespace_exists(kubectl: Kubectl, namespace: str) -> bool:
+    try:
+        kubectl.get("namespace", namespace)
+        return True
+    except KubectlError:
+        return False
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    render = sub.add_parser("render", help="render a DynamoGraphDeployment (stdout or --output) for GitOps")
+    add_config_options(render)
+    render.add_argument("--output", "-o", type=Path, help="write the manifest here instead of stdout")
+    render.set_defaults(handler=render_command)
+
+    cluster_options = argparse.ArgumentParser(add_help=False)
+    cluster_options.add_argument("--kubeconfig", help="kubeconfig (default $KUBECONFIG, then ~/.kube/config)")
+    cluster_options.add_argument("--context", help="kubeconfig context")
+    cluster_options.add_argument("--no-wait", action="store_true", help="do not wait (for Ready, or for deletion)")
+    cluster_options.add_argument("--timeout", type=float, default=1800, help="seconds to wait (default 1800)")
+
+    deploy = sub.add_parser("deploy", parents=[cluster_options],
+                            help="validate (server dry run), create the HF token Secret, apply, wait for Ready")
+    add_config_options(deploy)
+    deploy.set_defaults(handler=deploy_command)
+
+    undeploy = sub.add_parser("undeploy", parents=[cluster_options], help="delete a DynamoGraphDeployment")
+    undeploy.add_argument("--name", required=True)
+    undeploy.add_argument("--namespace", default="default")
+    undeploy.set_defaults(handler=undeploy_command)
+
+    listing = sub.add_parser("templates", help="list the runtimes and topologies")
+    listing.set_defaults(handler=templates_command)
+
+    install = sub.add_parser("install", parents=[cluster_options], help="install or upgrade the platform chart")
+    install.add_argument("--overlay", choices=overlay_names(), help="values overlay from values/")
+    install.add_argument("--release", default="dynamo-platform")
+    install.add_argument("--namespace", default="dynamo-system")
+    install.add_argument("--set-json", action="append", default=[], metavar="KEY=JSON", help="extra value, repeatable")
+    install.add_argument("--hf-token-secret", default="hf-token-secret", help="Secret to fill from $HF_TOKEN ('' to skip)")
+    install.add_argument("--hf-token-namespace", action="append", help="namespace(s) for that Secret (default: the release's)")
+    install.set_defaults(handler=install_command, timeout=600)
