@@ -159,7 +159,7 @@ def worker(c: DeploymentConfig, role: str) -> dict[str, Any]:
         "sharedMemory": {"size": c.shared_memory},
         "extraPodSpec": {"mainContainer": main},
     })
-    if nodes > 1:
+    if c.multinode:
         service["multinode"] = {"nodeCount": nodes}
     if c.hf_token_secret:
         service["envFromSecret"] = c.hf_token_secret

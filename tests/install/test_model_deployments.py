@@ -1,0 +1,80 @@
+"""Every DGD template validates against the installed CRDs on a real API server, and the
+harness's deploy, render and undeploy commands and the conformance deploy stage work there."""
+
+import itertools
+
+import pytest
+import yaml
+
+from dynamo_harness.cli import main as harness
+from dynamo_harness.conformance import deployment
+from dynamo_harness.conformance.result import Status
+from dynamo_harness.deploy import templates
+from dynamo_harness.deploy.config import RUNTIMES, TOPOLOGIES, parse
+
+VARIANTS = {
+    "default": {},
+    "efa-model-pvc": {"rdma": {"kind": "efa", "devices": 4}, "model_pvc": "models"},
+    "infiniband-host-network": {"rdma": {"kind": "infiniband", "devices": 8, "host_network": True,
+                                         "pod_annotations": {"tke.cloud.tencent.com/networks": "tke-route-eni"}},
+                                "command_extras": {"worker": "--enforce-eager"}, "router_mode": "least-loaded"},
+}
+
+
+def test_every_runtime_topology_and_variant_validates_against_the_crds(kubectl, schema_only_namespace):
+    manifests = []
+    for runtime, topology, variant in itertools.product(RUNTIMES, TOPOLOGIES, VARIANTS):
+        config = parse({"runtime": runtime, "topology": topology, "model": "Qwen/Qwen3-0.6B",
+                        "name": f"{runtime}-{topology}-{variant}"[:45].rstrip("-"), "namespace": schema_only_namespace,
+                        **VARIANTS[variant]})
+        manifests.append(templates.render(config))
+    out = kubectl.run("apply", "--dry-run=server", "-f", "-", input=yaml.safe_dump_all(manifests))
+    assert out.count("created (server dry run)") == len(RUNTIMES) * len(TOPOLOGIES) * len(VARIANTS) == 54
+
+
+def test_crd_rejects_what_the_typed_config_would_never_produce(kubectl, schema_only_namespace):
+    dgd = templates.render(parse({"runtime": "vllm", "topology": "agg", "model": "m", "namespace": schema_only_namespace}))
+    dgd["spec"]["services"]["VllmDecodeWorker"]["replicas"] = "2"  # what envsubst produced before coercion
+    with pytest.raises(Exception, match="replicas"):
+        kubectl.run("apply", "--dry-run=server", "-f", "-", input=yaml.safe_dump(dgd))
+
+
+def cli(*args, kubeconfig):
+    return harness([*args, "--kubeconfig", str(kubeconfig)])
+
+
+def test_deploy_and_undeploy_commands_apply_and_remove_the_dgd(kubectl, schema_only_namespace, capsys, monkeypatch):
+    monkeypatch.setenv("HF_TOKEN", "hf_test_token_value")
+    common = ["--runtime", "sglang", "--topology", "disagg", "--model", "Qwen/Qwen3-0.6B",
+              "--namespace", schema_only_namespace, "--sglang-disagg", '{"disagg_bootstrap_port":31000}']
+    assert cli("deploy", *common, "--no-wait", kubeconfig=kubectl.kubeconfig) == 0
+    out = capsys.readouterr().out
+    assert "validated" in out and "applied" in out and "hf_test_token_value" not in out
+    dgd = kubectl.get("dynamographdeployment", "sglang-disagg", "-n", schema_only_namespace)
+    assert dgd["spec"]["services"]["prefill"]["subComponentType"] == "prefill"
+    secret = kubectl.get("secret", "hf-token-secret", "-n", schema_only_namespace)
+    assert set(secret["data"]) == {"HF_TOKEN"}
+    assert cli("undeploy", "--name", "sglang-disagg", "--namespace", schema_only_namespace, kubeconfig=kubectl.kubeconfig) == 0
+    assert "deleted" in capsys.readouterr().out
+    assert not kubectl.items("dynamographdeployments", "-n", schema_only_namespace)
+
+
+def test_deploy_refuses_bad_input_before_touching_the_cluster(kubectl, schema_only_namespace):
+    with pytest.raises(SystemExit, match="replicas.decode: expected a whole number, got 'two'"):
+        cli("deploy", "--runtime", "vllm", "--topology", "agg", "--model", "m", "--namespace", schema_only_namespace,
+            "--replicas", '{"decode":"two"}', kubeconfig=kubectl.kubeconfig)
+    assert not kubectl.items("dynamographdeployments", "-n", schema_only_namespace)
+
+
+def test_render_command_writes_the_manifest_for_gitops(tmp_path):
+    out = tmp_path / "dgd.yaml"
+    assert harness(["render", "--runtime", "trtllm", "--topology", "agg-router", "--model", "m", "-o", str(out)]) == 0
+    assert yaml.safe_load(out.read_text())["spec"]["services"]["Frontend"]["envs"] == [{"name": "DYN_ROUTER_MODE", "value": "kv"}]
+
+
+def test_conformance_deploy_stage_applies_for_real_and_skips_probes_on_simulated_nodes(kubectl, schema_only_namespace):
+    config = parse({"runtime": "vllm", "topology": "agg", "model": "Qwen/Qwen3-0.6B", "namespace": schema_only_namespace})
+    results = {r.name: r for r in deployment.run(kubectl, config, timeout=5)}
+    assert [results[n].status for n in ("deploy/validate", "deploy/apply", "deploy/undeploy")] == [Status.PASS] * 3
+    assert results["deploy/ready"].status is Status.SKIP and "simulated (kwok)" in results["deploy/ready"].reason
+    assert not kubectl.items("dynamographdeployments", "-n", schema_only_namespace)
