@@ -76,6 +76,11 @@ test-dataplane: bootstrap-all ## Probe tests against the embedded data plane (et
 conformance: bootstrap-all ## Run dynamo-conformance (ARGS="--frontend URL --model M ..." or the embedded data plane)
 	dynamo-conformance $(or $(ARGS),--embedded --node local)
 
+.PHONY: bench
+bench: bootstrap-all ## Benchmarks: render, test suite, cluster start, install, probe vs aiperf (bench/results.md)
+	@bash hack/bootstrap.sh --with-bench
+	python -m dynamo_harness.bench $(BENCH_ARGS)
+
 .PHONY: test-kind
 test-kind: bootstrap ## Install tests on a kind cluster (needs a Docker engine)
 	@bash hack/bootstrap.sh --with-kind

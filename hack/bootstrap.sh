@@ -2,7 +2,8 @@
 # Installs every tool the Makefile needs into the repo (.venv, .cache/tools), pinned by
 # hack/versions.env, requirements.lock and hack/tools/*/go.sum. Idempotent: a tool already at its
 # pinned version is kept. --with-control-plane also builds the local Kubernetes control plane;
-# --with-kind builds the kind CLI; --with-dynamo makes the Dynamo runtime venv.
+# --with-kind builds the kind CLI; --with-dynamo makes the Dynamo runtime venv; --with-bench the
+# benchmark venv (aiperf).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 # shellcheck source=versions.env
@@ -28,14 +29,17 @@ install_python() {
 
 # The Dynamo frontend and mocker of the embedded data plane, in a venv of their own: their pins
 # (pydantic <= 2.13.5) conflict with the harness's kubernetes client.
-install_dynamo() {
-  local venv="$ROOT/.cache/dynamo-venv" stamp="$ROOT/.cache/dynamo-venv/.requirements.sha256" want
-  want="$(sha256sum "$ROOT/requirements-dynamo.lock" | cut -d' ' -f1)"
+# A venv of its own from a fully pinned lock file, installed with --no-deps (every dependency is
+# listed); rebuilt only when the lock changes. Usage: install_locked_venv <dir under .cache> <lock>.
+install_locked_venv() {
+  local venv="$ROOT/.cache/$1" lock="$ROOT/$2" want
+  local stamp="$venv/.requirements.sha256"
+  want="$(sha256sum "$lock" | cut -d' ' -f1)"
   if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then return; fi
-  log "Dynamo runtime venv at $venv (requirements-dynamo.lock)"
+  log "venv $venv ($2)"
   rm -rf "$venv"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$ROOT/requirements-dynamo.lock"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$lock"
   echo "$want" >"$stamp"
 }
 
@@ -112,7 +116,8 @@ for extra in "$@"; do
   case "$extra" in
     --with-control-plane) install_control_plane ;;
     --with-kind) build_go_tools kind kind=sigs.k8s.io/kind ;;
-    --with-dynamo) install_dynamo ;;
+    --with-dynamo) install_locked_venv dynamo-venv requirements-dynamo.lock ;;
+    --with-bench) install_locked_venv bench-venv requirements-bench.lock ;;
     *) echo "bootstrap: unknown option $extra" >&2; exit 2 ;;
   esac
 done

@@ -178,7 +178,9 @@ class LoadRun:
             "requests_per_s": round(len(ok) / self.wall_seconds, 2) if self.wall_seconds else 0.0,
             "output_tokens_per_s": round(sum(s.output_tokens for s in ok) / self.wall_seconds, 1) if self.wall_seconds else 0.0,
         }
-        series = {"ttft_ms": [s.ttft for s in ok], "itl_ms": [i for s in ok for i in s.itls], "latency_ms": [s.latency for s in ok]}
+        # ITL per request: (last token - first token) / (tokens - 1), the definition aiperf and genai-perf use.
+        series = {"ttft_ms": [s.ttft for s in ok], "itl_ms": [sum(s.itls) / len(s.itls) for s in ok if s.itls],
+                  "latency_ms": [s.latency for s in ok]}
         for key, values in series.items():
             for q in (50, 90, 99):
                 figures[f"{key}_p{q}"] = round(percentile(values, q) * 1000, 3) if values else None

@@ -176,6 +176,18 @@ Call with (dict "ctx" . "service" "etcd" "kind" "tls").
 {{- end -}}
 
 {{/*
+DNS names a quorum service's certificate must cover: its client Service in every short form, and
+every member by name through the headless Service (peers, routes). Returns a JSON list. Call with
+(dict "ctx" . "name" $fullname "headless" $headlessName).
+*/}}
+{{- define "dynamo-common.quorumDNSNames" -}}
+{{- $ns := .ctx.Release.Namespace -}}
+{{- $names := list .name (printf "%s.%s" .name $ns) (printf "%s.%s.svc" .name $ns) (include "dynamo-common.serviceHost" (dict "ctx" .ctx "name" .name)) -}}
+{{- $names = append $names (printf "*.%s" (include "dynamo-common.serviceHost" (dict "ctx" .ctx "name" .headless))) -}}
+{{- append $names "localhost" | toJson -}}
+{{- end -}}
+
+{{/*
 kubernetes.io/tls Secret (ca.crt, tls.crt, tls.key) with a chart-generated CA and a certificate
 valid for dnsNames, created on first install and reused on every upgrade (found with lookup), so
 clients that pinned the CA keep working. Renders YAML; callers that need the CA (webhook

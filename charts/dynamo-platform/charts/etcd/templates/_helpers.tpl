@@ -48,10 +48,3 @@
     {{- include "dynamo-common.restrictedContainerSecurityContext" $ctx | nindent 4 }}
 {{- end -}}
 
-{{/* DNS names the etcd certificate must cover: the client Service and every member by name. */}}
-{{- define "etcd.dnsNames" -}}
-{{- $fullname := include "etcd.fullname" . -}}
-{{- $names := list $fullname (printf "%s.%s" $fullname .Release.Namespace) (printf "%s.%s.svc" $fullname .Release.Namespace) (include "dynamo-common.serviceHost" (dict "ctx" . "name" $fullname)) -}}
-{{- $names = append $names (printf "*.%s" (include "dynamo-common.serviceHost" (dict "ctx" . "name" (include "etcd.headless" .)))) -}}
-{{- append $names "localhost" | toJson -}}
-{{- end -}}

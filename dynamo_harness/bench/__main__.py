@@ -1,0 +1,325 @@
+"""make bench: how fast the chart and the harness give an answer, and how their load figures
+compare with aiperf on the same endpoint. Each figure is measured over several runs and shown as
+min / median / max; results go to bench/results.json and bench/results.md (gitignored). Timings
+are never asserted anywhere: this prints, it does not pass or fail on speed.
+
+Sections: chart (render every overlay, the template test suite), cluster (local control plane
+cold and warm start, helm install to ready; optionally the first build), inference (the probe vs
+aiperf at each concurrency on the embedded mocker, with ratios; the probe's own CPU per request
+and the request rate it can drive against an instant server).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from ..clusters.local import LocalCluster
+from ..conformance import http, inference
+from ..dataplane import MODEL, EmbeddedDataPlane
+from ..helm import Helm, values_args
+from ..paths import CHART, ROOT, overlay_names
+from ..processes import Supervisor, free_port
+from . import aiperf
+
+OUT = ROOT / "bench"
+CONCURRENCIES = (1, 8, 32)
+MAX_TOKENS = 32
+# Figures compared between the probe and aiperf; at concurrency 32 they should agree within 5%.
+COMPARED = ("ttft_ms_p50", "ttft_ms_p90", "itl_ms_p50", "latency_ms_p50", "latency_ms_p90",
+            "output_tokens_per_s", "requests_per_s")
+AGREEMENT = 0.05
+
+
+def spread(values: list[float]) -> dict:
+    return {"min": round(min(values), 3), "median": round(statistics.median(values), 3),
+            "max": round(max(values), 3), "runs": len(values)}
+
+
+def timed(action: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def log(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+# -- chart ---------------------------------------------------------------------------------
+
+def chart_section(runs: int) -> dict:
+    helm = Helm()
+    overlays = [None, *overlay_names()]
+    log(f"rendering {len(overlays)} value sets x {runs}")
+    render = [timed(lambda: [helm.template(overlay=o) for o in overlays]) for _ in range(runs)]
+    log(f"template test suite x {runs}")
+    suite = [timed(lambda: subprocess.run([sys.executable, "-m", "pytest", "-m", "template", "-n", "auto", "-q",
+                                           "-p", "no:cacheprovider"], cwd=ROOT, check=True, capture_output=True))
+             for _ in range(runs)]
+    return {"render_all_overlays_s": {**spread(render), "value_sets": len(overlays)},
+            "template_suite_s": spread(suite)}
+
+
+# -- cluster -------------------------------------------------------------------------------
+
+def first_build_s() -> float:
+    """Rebuild the three control-plane binaries into a temp dir (the Go build cache is warm after bootstrap)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = ["go", "build", "-trimpath", "-o", tmp + "/", "k8s.io/kubernetes/cmd/kube-apiserver",
+               "k8s.io/kubernetes/cmd/kube-controller-manager", "k8s.io/kubernetes/cmd/kube-scheduler"]
+        return timed(lambda: subprocess.run(cmd, cwd=ROOT / "hack" / "tools" / "kube", check=True, capture_output=True,
+                                            env={**os.environ, "GOFLAGS": "-mod=readonly"}))
+
+
+def cluster_section(runs: int, build: bool) -> dict:
+    cluster = LocalCluster(state_dir=ROOT / ".cache" / "bench-cluster")
+    cold, warm, install = [], [], []
+    try:
+        for i in range(runs):
+            log(f"local cluster cold start {i + 1}/{runs}")
+            cluster.down()
+            cold.append(timed(cluster.up))
+            warm.append(timed(cluster.up))  # a healthy cluster is found and reused
+        helm = Helm(env={"KUBECONFIG": str(cluster.kubeconfig)})
+        # Same release and namespace each run: the kept CRDs belong to it. The data PVCs are deleted
+        # between runs, so every run is a first install.
+        for i in range(runs):
+            log(f"helm install --wait {i + 1}/{runs}")
+            cluster.prepare_install()
+            install.append(timed(lambda: helm.run("install", "dynamo-platform", str(CHART), "--namespace", "bench",
+                                                  "--create-namespace", "--wait", "--timeout", "180s",
+                                                  *values_args("kind", None))))
+            helm.run("uninstall", "dynamo-platform", "--namespace", "bench", "--wait")
+            cluster.kubectl.run("delete", "pvc", "--all", "-n", "bench", "--wait=false")
+    finally:
+        cluster.down()
+    result = {"cold_start_s": spread(cold), "warm_start_s": spread(warm), "install_to_ready_s": spread(install),
+              "first_build_s": None}
+    if build:
+        log("first build of the control plane (warm Go cache)")
+        result["first_build_s"] = spread([first_build_s()])
+    return result
+
+
+# -- inference -----------------------------------------------------------------------------
+
+def probe_run(url: str, model: str, concurrency: int, requests: int) -> tuple[dict, float]:
+    """The probe's figures (plus client-side means, for the server-side check) and its CPU seconds."""
+    cpu = time.process_time()
+    run = inference.load(url, model, concurrency=concurrency, requests=requests, max_seconds=120, max_tokens=MAX_TOKENS)
+    cpu = time.process_time() - cpu
+    ok = [s for s in run.samples if s.ok]
+    means = {"ttft_ms_mean": statistics.mean(s.ttft for s in ok) * 1000,
+             "latency_ms_mean": statistics.mean(s.latency for s in ok) * 1000,
+             "itl_ms_mean": statistics.mean(i for s in ok for i in s.itls) * 1000}
+    return {**run.figures(), **means}, cpu
+
+
+SERVER_METRICS = {"ttft_ms_mean": "dynamo_frontend_time_to_first_token_seconds",
+                  "latency_ms_mean": "dynamo_frontend_request_duration_seconds",
+                  "itl_ms_mean": "dynamo_frontend_inter_token_latency_seconds"}
+
+
+def server_counters(frontend: str) -> dict[str, float]:
+    """Sums and counts of the frontend's own latency histograms (the referee for both clients)."""
+    found: dict[str, float] = {}
+    for line in http.get(frontend + "/metrics").body.splitlines():
+        name, _, value = line.rpartition(" ")
+        base = name.split("{", 1)[0]
+        if base.endswith(("_sum", "_count")) and base.rsplit("_", 1)[0] in SERVER_METRICS.values():
+            found[base] = found.get(base, 0.0) + float(value)
+    return found
+
+
+def server_means(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    means = {}
+    for key, metric in SERVER_METRICS.items():
+        count = after.get(f"{metric}_count", 0) - before.get(f"{metric}_count", 0)
+        if count:
+            means[key] = (after[f"{metric}_sum"] - before.get(f"{metric}_sum", 0)) / count * 1000
+    return means
+
+
+def fidelity(client: dict, server: dict) -> dict[str, float]:
+    """Client-measured mean / server-measured mean for the same requests (1.0 = no measurement error)."""
+    return {key: round(client[key] / server[key], 4) for key in SERVER_METRICS if client.get(key) and server.get(key)}
+
+
+ALL_CPUS = sorted(os.sched_getaffinity(0))
+
+
+def split_cpus(server_groups: set[int | None]) -> str:
+    """Pin the server's process groups to all CPUs but the last and this process (and so aiperf) to
+    the last, so no load generator takes CPU from the server it measures. Returns the placement."""
+    if len(ALL_CPUS) < 2:
+        return "not split: one CPU"
+    server, client = set(ALL_CPUS[:-1]), {ALL_CPUS[-1]}
+    os.sched_setaffinity(0, set(ALL_CPUS))
+    groups = server_groups - {None}
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and os.getpgid(int(proc.name)) in groups:
+                for task in (proc / "task").iterdir():
+                    os.sched_setaffinity(int(task.name), server)
+        except OSError:
+            continue  # exited meanwhile
+    os.sched_setaffinity(0, client)
+    return f"data plane on CPUs {sorted(server)}, load generators on CPU {sorted(client)}"
+
+
+def median_figures(runs: list[dict]) -> dict:
+    return {key: (statistics.median(r[key] for r in runs) if isinstance(runs[0][key], (int, float)) else runs[0][key])
+            for key in runs[0]}
+
+
+def probe_ceiling(requests: int = 4000, concurrency: int = 32) -> dict:
+    """Requests/s and CPU per request the probe reaches against a server that answers at once."""
+    port = free_port()
+    os.sched_setaffinity(0, set(ALL_CPUS))  # the server started next may use every CPU but the client's
+    with tempfile.TemporaryDirectory() as tmp:
+        supervisor = Supervisor(Path(tmp))
+        supervisor.start("instant", [sys.executable, "-m", "dynamo_harness.bench.instant_server", str(port)])
+        try:
+            url = f"http://127.0.0.1:{port}"
+            supervisor.wait(lambda: http.ok(url + "/health"), "instant server", 30, ["instant"])
+            split_cpus({supervisor.pid("instant")})
+            figures, cpu = probe_run(url, "instant", concurrency, requests)
+        finally:
+            supervisor.remove(["instant"])
+            os.sched_setaffinity(0, set(ALL_CPUS))
+    return {"concurrency": concurrency, "requests": figures["requests"], "requests_per_s": figures["requests_per_s"],
+            "output_tokens_per_s": figures["output_tokens_per_s"], "cpu_ms_per_request": round(cpu / figures["requests"] * 1000, 3)}
+
+
+def inference_section(runs: int, requests_per_worker: int) -> dict:
+    if reason := aiperf.unavailable():
+        raise SystemExit(reason)
+    plane = EmbeddedDataPlane(state_dir=ROOT / ".cache" / "bench-dataplane")
+    levels = []
+    try:
+        log("starting the embedded data plane")
+        plane.up()
+        placement = split_cpus({plane.processes.pid(name) for name in ("etcd", "nats", "frontend", "worker")})
+        hf_home = aiperf.hf_cache(plane.model_dir, ROOT / ".cache" / "bench-hf")
+        for concurrency in CONCURRENCIES:
+            requests = concurrency * requests_per_worker
+            probe_runs, aiperf_runs, probe_cpu, aiperf_cpu, aiperf_wall = [], [], [], [], []
+            probe_fidelity, aiperf_fidelity = [], []
+            probe_run(plane.frontend_url, MODEL, concurrency, concurrency * 2)  # warm-up, discarded
+            for i in range(runs):  # interleaved, so drift hits both tools alike
+                log(f"c={concurrency} run {i + 1}/{runs}: probe, then aiperf ({requests} requests each)")
+                before = server_counters(plane.frontend_url)
+                figures, cpu = probe_run(plane.frontend_url, MODEL, concurrency, requests)
+                probe_fidelity.append(fidelity(figures, server_means(before, server_counters(plane.frontend_url))))
+                probe_runs.append(figures)
+                probe_cpu.append(cpu / figures["requests"] * 1000)
+                before = server_counters(plane.frontend_url)
+                result = aiperf.run(plane.frontend_url, MODEL, concurrency=concurrency, requests=requests,
+                                    max_tokens=MAX_TOKENS, hf_home=hf_home, out=OUT / "aiperf" / f"c{concurrency}-run{i + 1}")
+                aiperf_fidelity.append(fidelity(result.figures, server_means(before, server_counters(plane.frontend_url))))
+                aiperf_runs.append(result.figures)
+                aiperf_cpu.append(result.cpu_seconds / requests * 1000)
+                aiperf_wall.append(result.wall_seconds)
+            probe, other = median_figures(probe_runs), median_figures(aiperf_runs)
+            ratios = {key: round(probe[key] / other[key], 4) for key in COMPARED if other.get(key)}
+            levels.append({
+                "concurrency": concurrency, "requests": requests, "probe": probe, "aiperf": other, "ratio_probe_to_aiperf": ratios,
+                "probe_runs": probe_runs, "aiperf_runs": aiperf_runs,
+                "probe_cpu_ms_per_request": spread(probe_cpu), "aiperf_cpu_ms_per_request": spread(aiperf_cpu),
+                "aiperf_wall_s": spread(aiperf_wall),
+                "fidelity_client_to_server_mean": {"probe": median_figures(probe_fidelity), "aiperf": median_figures(aiperf_fidelity)},
+                "outside_5_percent": sorted(k for k, r in ratios.items() if abs(r - 1) > AGREEMENT),
+            })
+    finally:
+        plane.down()
+        os.sched_setaffinity(0, set(ALL_CPUS))
+    log("probe ceiling against an instant server")
+    ceiling = probe_ceiling()
+    measured = next(level for level in levels if level["concurrency"] == 32)["probe"]["requests_per_s"]
+    ceiling["headroom_vs_mocker_c32"] = round(ceiling["requests_per_s"] / measured, 2) if measured else None
+    return {"cpu_placement": placement, "levels": levels, "probe_ceiling": ceiling}
+
+
+# -- report --------------------------------------------------------------------------------
+
+def fmt(s: dict | None) -> str:
+    return "not measured" if not s else f"{s['min']} / {s['median']} / {s['max']}"
+
+
+def markdown(results: dict) -> str:
+    lines = ["# make bench", "", f"{results['machine']}", "", "min / median / max over the runs; seconds unless named.", ""]
+    if chart := results.get("chart"):
+        lines += ["## Chart", "", "| figure | min / median / max |", "| --- | --- |",
+                  f"| render all {chart['render_all_overlays_s']['value_sets']} value sets (helm template) | {fmt(chart['render_all_overlays_s'])} |",
+                  f"| template test suite (-n auto) | {fmt(chart['template_suite_s'])} |", ""]
+    if cluster := results.get("cluster"):
+        lines += ["## Local cluster", "", "| figure | min / median / max |", "| --- | --- |",
+                  f"| cold start: nothing to API server, nodes and service accounts ready | {fmt(cluster['cold_start_s'])} |",
+                  f"| warm start: a running cluster found healthy and reused | {fmt(cluster['warm_start_s'])} |",
+                  f"| helm install --wait (kind overlay) to all objects ready | {fmt(cluster['install_to_ready_s'])} |",
+                  f"| first build of kube-apiserver/controller-manager/scheduler (warm Go cache; BENCH_BUILD=1) | {fmt(cluster['first_build_s'])} |", ""]
+    if section := results.get("inference"):
+        lines += ["## Probe vs aiperf (embedded mocker, same prompt, 32 output tokens, same concurrency and count)", "",
+                  f"CPU placement: {section['cpu_placement']}. Medians of the runs; ratio = probe / aiperf (1.0 = identical).", "",
+                  "| c | figure | probe | aiperf | ratio |", "| --- | --- | --- | --- | --- |"]
+        for level in section["levels"]:
+            for key in COMPARED:
+                lines.append(f"| {level['concurrency']} | {key} | {level['probe'][key]} | {level['aiperf'][key]} | "
+                             f"{level['ratio_probe_to_aiperf'].get(key)} |")
+        lines += ["", "| c | probe CPU ms/request | aiperf CPU ms/request (incl. start-up) | aiperf wall s | outside 5% |",
+                  "| --- | --- | --- | --- | --- |"]
+        for level in section["levels"]:
+            lines.append(f"| {level['concurrency']} | {fmt(level['probe_cpu_ms_per_request'])} | "
+                         f"{fmt(level['aiperf_cpu_ms_per_request'])} | {fmt(level['aiperf_wall_s'])} | "
+                         f"{', '.join(level['outside_5_percent']) or 'none'} |")
+        lines += ["", "Measurement fidelity: each client's mean / the frontend's own mean (its Prometheus histograms) "
+                      "over the same requests; 1.0 = the client adds nothing.", "",
+                  "| c | probe TTFT | probe latency | probe ITL | aiperf TTFT | aiperf latency | aiperf ITL |",
+                  "| --- | --- | --- | --- | --- | --- | --- |"]
+        for level in section["levels"]:
+            f = level["fidelity_client_to_server_mean"]
+            lines.append(f"| {level['concurrency']} | " + " | ".join(
+                str(f[tool].get(key)) for tool in ("probe", "aiperf") for key in SERVER_METRICS) + " |")
+        c = section["probe_ceiling"]
+        lines += ["", f"Probe ceiling (instant server, c={c['concurrency']}, {c['requests']} requests): "
+                      f"{c['requests_per_s']} requests/s, {c['output_tokens_per_s']} tokens/s, "
+                      f"{c['cpu_ms_per_request']} CPU ms/request; {c['headroom_vs_mocker_c32']}x the rate measured on the mocker at c=32.", ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dynamo_harness.bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3, help="runs per figure (default 3)")
+    parser.add_argument("--only", action="append", choices=["chart", "cluster", "inference"], help="sections to run (default all)")
+    parser.add_argument("--requests-per-worker", type=int, default=16, help="load requests per concurrent client (default 16)")
+    args = parser.parse_args(argv)
+    sections = args.only or ["chart", "cluster", "inference"]
+    results: dict = {"machine": f"{platform.node()}: {os.cpu_count()} CPUs, {platform.platform()}, Python {platform.python_version()}",
+                     "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "runs": args.runs}
+    measures = {"chart": lambda: chart_section(args.runs),
+                "cluster": lambda: cluster_section(args.runs, build=os.environ.get("BENCH_BUILD") == "1"),
+                "inference": lambda: inference_section(args.runs, args.requests_per_worker)}
+    OUT.mkdir(exist_ok=True)
+    for name in sections:
+        results[name] = measures[name]()
+        # Written after each section, so a later failure keeps what was measured.
+        (OUT / "results.json").write_text(json.dumps(results, indent=2))
+        (OUT / "results.md").write_text(markdown(results))
+    print(markdown(results))
+    print(f"written: {OUT / 'results.json'}, {OUT / 'results.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
