@@ -15,9 +15,6 @@ import functools
 import shutil
 import sys
 import time
-from pathlib import Path
-
-import yaml
 
 from .clusters.local import LocalCluster
 from .conformance import cli as conformance

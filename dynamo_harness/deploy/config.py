@@ -9,7 +9,6 @@ unknown keys are refused, and each error names the field and what it accepts.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 import shlex
@@ -142,16 +141,18 @@ class DeploymentConfig:
 
 COMPACT_GROUPS = {"replicas": Replicas, "sglang_scaling": SglangScaling, "sglang_flags": SglangFlags,
                   "sglang_disagg": SglangDisagg, "command_extras": CommandExtras}
+# Field annotations are strings (postponed evaluation): the nested groups by their type name.
+NESTED = {cls.__name__: cls for cls in (*COMPACT_GROUPS.values(), Rdma)}
 
 
 def _coerce(path: str, value: Any, kind: Any) -> Any:
-    if kind is bool or kind == "bool":
+    if kind == "bool":
         if isinstance(value, bool):
             return value
         if isinstance(value, str) and value.lower() in ("true", "false"):
             return value.lower() == "true"
         raise ConfigError(f"{path}: expected true or false, got {value!r}")
-    if kind is int or kind == "int":
+    if kind == "int":
         if isinstance(value, bool):
             raise ConfigError(f"{path}: expected a whole number, got {value!r}")
         if isinstance(value, int):
@@ -161,13 +162,13 @@ def _coerce(path: str, value: Any, kind: Any) -> Any:
         if isinstance(value, float) and value.is_integer():
             return int(value)
         raise ConfigError(f"{path}: expected a whole number, got {value!r}")
-    if kind is str or kind == "str":
+    if kind == "str":
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return str(value)  # e.g. mem_fraction_static given as 0.82
         if not isinstance(value, str):
             raise ConfigError(f"{path}: expected a string, got {value!r}")
         return value
-    if kind in ("dict[str, str]",):
+    if kind == "dict[str, str]":
         if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
             raise ConfigError(f"{path}: expected a map of strings, got {value!r}")
         return dict(value)
@@ -190,11 +191,8 @@ def _build(cls: type, data: Any, path: str) -> Any:
         raise ConfigError(f"{path}: unknown key(s) {unknown}; known: {sorted(known)}")
     values = {}
     for key, value in data.items():
-        kind = known[key].type
-        nested = {"Replicas": Replicas, "SglangScaling": SglangScaling, "SglangFlags": SglangFlags,
-                  "SglangDisagg": SglangDisagg, "CommandExtras": CommandExtras, "Rdma": Rdma}.get(kind)
-        values[key] = _build(nested, value, f"{path}.{key}" if path else key) if nested else \
-            _coerce(f"{path}.{key}" if path else key, value, kind)
+        kind, where = known[key].type, f"{path}.{key}" if path else key
+        values[key] = _build(NESTED[kind], value, where) if kind in NESTED else _coerce(where, value, kind)
     return cls(**values)
 
 
@@ -284,7 +282,3 @@ def ignored_inputs(c: DeploymentConfig) -> list[str]:
     if c.topology != "disagg-planner" and (c.replicas.planner != 1 or c.replicas.prometheus):
         notes.append(f"replicas.planner / replicas.prometheus are used by disagg-planner only, not {c.topology}")
     return notes
-
-
-def as_dict(c: DeploymentConfig) -> dict[str, Any]:
-    return dataclasses.asdict(c)
