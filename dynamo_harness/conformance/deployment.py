@@ -45,9 +45,13 @@ def run(kubectl: Kubectl, config: DeploymentConfig, *, timeout: float, keep: boo
                                                   f"{cluster.ready_state(kubectl, config.namespace, config.dgd_name)[1]}"))
         results.append(ready)
         if ready.ok:
-            with cluster.port_forward(kubectl, config.namespace, f"{config.dgd_name}-frontend", templates.FRONTEND_PORT) as url:
-                results += health.frontend(url)
-                results += inference.functional(url, config.served_model_name or config.model)
+            service = f"{config.dgd_name}-frontend"
+            try:
+                with cluster.port_forward(kubectl, config.namespace, service, templates.FRONTEND_PORT) as url:
+                    results += health.frontend(url)
+                    results += inference.functional(url, config.served_model_name or config.model)
+            except KubectlError as err:
+                results.append(failed("deploy/port-forward", f"svc/{service}: {err.stderr.strip()[:300]}"))
     if not keep:
         step("undeploy", lambda: f"{name} deleted" if cluster.undeploy(kubectl, config.namespace, config.dgd_name, wait=False)
              else f"{name} was already gone")

@@ -2,6 +2,7 @@
 harness's deploy, render and undeploy commands and the conformance deploy stage work there."""
 
 import itertools
+import json
 
 import pytest
 import yaml
@@ -9,6 +10,7 @@ import yaml
 from dynamo_harness.cli import main as harness
 from dynamo_harness.conformance import deployment
 from dynamo_harness.conformance.result import Status
+from dynamo_harness.deploy import cluster as deploy_cluster
 from dynamo_harness.deploy import templates
 from dynamo_harness.deploy.config import RUNTIMES, TOPOLOGIES, parse
 
@@ -78,3 +80,28 @@ def test_conformance_deploy_stage_applies_for_real_and_skips_probes_on_simulated
     assert [results[n].status for n in ("deploy/validate", "deploy/apply", "deploy/undeploy")] == [Status.PASS] * 3
     assert results["deploy/ready"].status is Status.SKIP and "simulated (kwok)" in results["deploy/ready"].reason
     assert not kubectl.items("dynamographdeployments", "-n", schema_only_namespace)
+
+
+def test_wait_ready_follows_the_ready_condition_the_operator_writes(kubectl, schema_only_namespace):
+    """No operator runs locally, so the test writes the status an operator would, through the status subresource."""
+    config = parse({"runtime": "vllm", "topology": "agg", "model": "m", "namespace": schema_only_namespace})
+    kubectl.apply([templates.render(config)])
+
+    def set_status(ready: str, message: str):
+        condition = {"type": "Ready", "status": ready, "reason": "Test", "message": message,
+                     "lastTransitionTime": "2026-11-22T00:00:00Z"}
+        kubectl.run("patch", "dynamographdeployment", config.dgd_name, "-n", schema_only_namespace, "--subresource=status",
+                    "--type=merge", "-p", json.dumps({"status": {"state": "pending", "conditions": [condition]}}))
+
+    seen = []
+    set_status("False", "1/2 components ready")
+    assert not deploy_cluster.wait_ready(kubectl, schema_only_namespace, config.dgd_name, timeout=0, progress=seen.append, interval=0)
+    assert seen == [f"{schema_only_namespace}/vllm-agg: state=pending Ready=False (1/2 components ready)"]
+    set_status("True", "all components ready")
+    assert deploy_cluster.wait_ready(kubectl, schema_only_namespace, config.dgd_name, timeout=0, progress=seen.append, interval=0)
+
+
+def test_deploy_fails_when_the_dgd_never_becomes_ready(kubectl, schema_only_namespace, capsys):
+    code = cli("deploy", "--runtime", "trtllm", "--topology", "agg", "--model", "m", "--namespace", schema_only_namespace,
+               "--hf-token-secret", "", "--timeout", "0", kubeconfig=kubectl.kubeconfig)
+    assert code == 1 and "not Ready after 0s" in capsys.readouterr().err
