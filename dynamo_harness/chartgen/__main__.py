@@ -50,13 +50,18 @@ def render() -> dict[Path, str]:
     for name, build in values_schema.SUBCHARTS.items():
         values_file = SUBCHARTS / name / "values.yaml"
         docs = comments.descriptions(values_file)
-        schema = describe(build(), docs, values_file)
+        values = yaml.safe_load(values_file.read_text())
+        # Required defaults go into the subchart's own schema only: Helm validates it against the
+        # subchart's merged values, while a disabled subchart's section in the umbrella holds only what users set.
+        schema = values_schema.require_defaults(describe(build(), docs, values_file), values)
         files[SUBCHARTS / name / "values.schema.json"] = json.dumps(_with_meta(schema, name), indent=2) + "\n"
         umbrella_schema["properties"][name] = describe(umbrella_schema["properties"][name], docs, values_file)
-        values = yaml.safe_load(values_file.read_text())
         sections.append(f"## `{name}`\n\n" + "\n".join(reference.table(name, schema, values, docs)) + "\n")
     docs = comments.descriptions(umbrella_values)
     describe(umbrella_schema, docs, umbrella_values)
+    defaults = yaml.safe_load(umbrella_values.read_text())
+    for own in ("global", "tests"):
+        values_schema.require_defaults(umbrella_schema["properties"][own], defaults[own])
     files[UMBRELLA / "values.schema.json"] = json.dumps(_with_meta(umbrella_schema, "dynamo-platform"), indent=2) + "\n"
     umbrella_table = reference.table("", umbrella_schema, yaml.safe_load(umbrella_values.read_text()), docs)
     sections.insert(1, "## Umbrella (`global` and switches)\n\n" + "\n".join(umbrella_table) + "\n")

@@ -138,6 +138,21 @@ def network_policy() -> Schema:
     )
 
 
+def require_defaults(schema: Schema, defaults: object) -> Schema:
+    """Mark every key that has a default as required, in every closed object of the schema.
+
+    Helm merges the defaults in, so a key is missing only when a user set it to null, which Helm
+    reads as "delete this key": the template would then meet nil. Required keys turn that into a
+    schema error naming the key.
+    """
+    if isinstance(defaults, dict) and schema.get("additionalProperties") is False:
+        present = [key for key in schema.get("properties", {}) if key in defaults]
+        schema["required"] = sorted(set(schema.get("required", [])) | set(present))
+        for key in present:
+            require_defaults(schema["properties"][key], defaults[key])
+    return schema
+
+
 def subchart(properties: dict[str, Schema]) -> Schema:
     """Root of a subchart's values: Helm also hands every subchart the `global` block."""
     return closed({"global": obj(), **properties})

@@ -11,6 +11,9 @@ CASES = [
     ("negative-replicas", None, {"nats.replicas": -1}, ["/nats/replicas", "minimum"]),
     ("bad-enum", None, {"dynamo-operator.webhook.failurePolicy": "Sometimes"}, ["/dynamo-operator/webhook/failurePolicy", "Fail", "Ignore"]),
     ("bad-quantity", None, {"etcd.persistence.size": "8 gigs"}, ["/etcd/persistence/size", "does not match pattern"]),
+    # Helm reads null as "delete the key"; without required defaults the template met nil.
+    ("null-deletes-a-default", None, {"nats.jetstream.enabled": None}, ["/jetstream", "missing property 'enabled'"]),
+    ("null-deletes-a-global-default", None, {"global.etcd.tls": None}, ["/global/etcd", "missing property 'tls'"]),
     ("zero-pvc-size", None, {"nats.jetstream.fileStore.size": "0"}, ["/nats/jetstream/fileStore/size", "does not match pattern"]),
     ("bad-node-selector-key", None, {"global.nodeSelector": {"gpu pool": "a"}}, ["invalid propertyName 'gpu pool'", "does not match pattern"]),
     ("bad-node-selector-value", None, {"etcd.nodeSelector": {"pool": "has space"}}, ["/etcd/nodeSelector/pool", "does not match pattern"]),
