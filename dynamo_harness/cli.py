@@ -23,7 +23,7 @@ from .dataplane import MODEL, EmbeddedDataPlane
 from .deploy import commands as deploy_commands
 from .deploy.config import parse
 from .helm import Helm, HelmError, values_args
-from .kube import KubectlError
+from .kube import KubectlError, condition
 from .paths import CHART, EXAMPLES, ROOT, overlay_names
 
 REPORTS = ROOT / "reports"
@@ -74,7 +74,7 @@ def up(overlay: str) -> int:
         ready, wanted = workload["status"].get("readyReplicas", 0), workload["spec"]["replicas"]
         record(f"{workload['kind']} {workload['metadata']['name']}", ready == wanted, f"{ready}/{wanted} ready")
     crds = kubectl.items("crds", "-l", "app.kubernetes.io/part-of=dynamo-platform")
-    established = [c for c in crds if _condition(c, "Established").get("status") == "True"]
+    established = [c for c in crds if condition(c, "Established").get("status") == "True"]
     record("CRDs established", len(established) == len(crds) > 0, f"{len(established)}/{len(crds)}")
     kubectl.apply([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": SCHEMA_NAMESPACE}}])
     for example in sorted(EXAMPLES.glob("*.yaml")):
@@ -102,10 +102,6 @@ def up(overlay: str) -> int:
     lines += report.latency_table_markdown(results)
     print("conformance: " + ", ".join(str(p) for p in paths.values()))
     return _finish(lines, failed)
-
-
-def _condition(obj: dict, kind: str) -> dict:
-    return next((c for c in obj.get("status", {}).get("conditions", []) if c["type"] == kind), {})
 
 
 def _finish(lines: list[str], failed: bool) -> int:

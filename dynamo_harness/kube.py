@@ -20,6 +20,11 @@ class KubectlError(RuntimeError):
         self.stderr = stderr
 
 
+def condition(obj: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The status condition of type `kind` (Ready, Established, ...) of an object; {} if it has none."""
+    return next((c for c in obj.get("status", {}).get("conditions", []) if c["type"] == kind), {})
+
+
 @dataclass(frozen=True)
 class Kubectl:
     kubeconfig: Path

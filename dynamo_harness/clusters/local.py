@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from ..conformance import http
-from ..kube import Kubectl, KubectlError
+from ..kube import Kubectl, KubectlError, condition
 from ..paths import ROOT, TOOLS_BIN
 from ..processes import ProcessError, Supervisor
 from . import nodes, storage
@@ -203,10 +203,7 @@ class LocalCluster:
         return http.ok(f"https://127.0.0.1:{self.ports['apiserver']}/readyz", context=context)
 
     def _nodes_ready(self) -> bool:
-        ready = [
-            c["status"] for node in self.kubectl.items("nodes")
-            for c in node["status"].get("conditions", []) if c["type"] == "Ready"
-        ]
+        ready = [condition(node, "Ready").get("status") for node in self.kubectl.items("nodes")]
         return len(ready) == len(nodes.all_nodes()) and set(ready) == {"True"}
 
     def _has_default_service_account(self, namespace: str) -> bool:

@@ -7,7 +7,7 @@ import base64
 import re
 import uuid
 
-from ..kube import Kubectl
+from ..kube import Kubectl, condition
 from . import http
 from .result import ProbeResult, failed, passed, timed
 
@@ -134,8 +134,7 @@ def frontend(url: str) -> list[ProbeResult]:
 def crds_established(kubectl: Kubectl) -> ProbeResult:
     def check() -> ProbeResult:
         crds = kubectl.items("crds", "-l", "app.kubernetes.io/part-of=dynamo-platform")
-        pending = [c["metadata"]["name"] for c in crds
-                   if not any(x["type"] == "Established" and x["status"] == "True" for x in c.get("status", {}).get("conditions", []))]
+        pending = [c["metadata"]["name"] for c in crds if condition(c, "Established").get("status") != "True"]
         if crds and not pending:
             return passed("crds/established", f"{len(crds)} CRDs", crds=len(crds))
         return failed("crds/established", f"not established: {pending}" if crds else "no dynamo-platform CRDs installed")
@@ -146,10 +145,10 @@ def crds_established(kubectl: Kubectl) -> ProbeResult:
 def dgd_ready(kubectl: Kubectl, namespace: str, name: str) -> ProbeResult:
     def check() -> ProbeResult:
         dgd = kubectl.get("dynamographdeployment", name, "-n", namespace)
-        ready = [c for c in dgd.get("status", {}).get("conditions", []) if c["type"] == "Ready"]
-        if ready and ready[0]["status"] == "True":
+        ready = condition(dgd, "Ready")
+        if ready.get("status") == "True":
             return passed(f"dgd/{name}", "Ready")
         state = dgd.get("status", {}).get("state", "no status yet")
-        return failed(f"dgd/{name}", f"not Ready: {ready[0].get('message') if ready else state}")
+        return failed(f"dgd/{name}", f"not Ready: {ready.get('message') if ready else state}")
 
     return timed(f"dgd/{name}", check)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ..kube import Kubectl, KubectlError
+from ..kube import Kubectl, KubectlError, condition
 
 
 def validate(kubectl: Kubectl, manifest: dict[str, Any]) -> None:
@@ -35,9 +34,8 @@ def ensure_hf_token_secret(kubectl: Kubectl, namespace: str, name: str, token: s
 
 def ready_state(kubectl: Kubectl, namespace: str, name: str) -> tuple[bool, str]:
     dgd = kubectl.get("dynamographdeployment", name, "-n", namespace)
-    status = dgd.get("status", {})
-    ready = next((c for c in status.get("conditions", []) if c["type"] == "Ready"), {})
-    detail = f"state={status.get('state', 'pending')} Ready={ready.get('status', 'Unknown')}"
+    ready = condition(dgd, "Ready")
+    detail = f"state={dgd.get('status', {}).get('state', 'pending')} Ready={ready.get('status', 'Unknown')}"
     if ready.get("message"):
         detail += f" ({ready['message']})"
     return ready.get("status") == "True", detail
@@ -45,18 +43,22 @@ def ready_state(kubectl: Kubectl, namespace: str, name: str) -> tuple[bool, str]
 
 def wait_ready(kubectl: Kubectl, namespace: str, name: str, timeout: float,
                progress: Callable[[str], None] = print, interval: float = 5) -> bool:
-    """Poll the DGD's Ready condition, reporting each change of state, until Ready or timeout."""
-    deadline, last = time.monotonic() + timeout, ""
-    while True:
-        ready, detail = ready_state(kubectl, namespace, name)
-        if detail != last:
+    """Poll the DGD's Ready condition, reporting each change of state, until Ready (True) or timeout (False)."""
+    reported = ""
+
+    def ready() -> bool:
+        nonlocal reported
+        ok, detail = ready_state(kubectl, namespace, name)
+        if detail != reported:
             progress(f"{namespace}/{name}: {detail}")
-            last = detail
-        if ready:
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(interval)
+            reported = detail
+        return ok
+
+    try:
+        kubectl.wait_for(ready, f"{namespace}/{name} Ready", timeout, interval)
+        return True
+    except TimeoutError:
+        return False
 
 
 def undeploy(kubectl: Kubectl, namespace: str, name: str, wait: bool = True) -> bool:

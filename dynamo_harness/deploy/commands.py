@@ -135,18 +135,9 @@ def install_command(args: argparse.Namespace) -> int:
     if args.hf_token_secret:
         kubectl = kubectl_from(args)
         for namespace in args.hf_token_namespace or [args.namespace]:
-            if not _namespace_exists(kubectl, namespace):
-                kubectl.run("create", "namespace", namespace)
+            kubectl.apply([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}])  # idempotent
             print(cluster.ensure_hf_token_secret(kubectl, namespace, args.hf_token_secret, os.environ.get("HF_TOKEN")))
     return 0
-
-
-def _namespace_exists(kubectl: Kubectl, namespace: str) -> bool:
-    try:
-        kubectl.get("namespace", namespace)
-        return True
-    except KubectlError:
-        return False
 
 
 def register(sub: argparse._SubParsersAction) -> None:
