@@ -123,7 +123,7 @@ def data_plane_service(*, user: bool = False, client_cert_auth: bool = False) ->
     tls = {"enabled": boolean(), "existingSecret": secret_name()}
     if client_cert_auth:
         tls["clientCertAuth"] = boolean()
-    return closed({"install": boolean(), "auth": closed(auth), "tls": closed(tls)})
+    return closed({"install": boolean(), "clientPort": port(), "auth": closed(auth), "tls": closed(tls)})
 
 
 def network_policy() -> Schema:
@@ -251,7 +251,6 @@ def etcd() -> Schema:
         {
             "replicas": quorum_replicas(),
             "image": image(),
-            "clientPort": port(),
             "peerPort": port(),
             "metricsPort": port(),
             "initialClusterToken": string(),
@@ -271,7 +270,6 @@ def nats() -> Schema:
         {
             "replicas": quorum_replicas(),
             "image": image(),
-            "clientPort": port(),
             "clusterPort": port(),
             "monitorPort": port(),
             "maxPayload": integer(minimum=1024, maximum=67108864),

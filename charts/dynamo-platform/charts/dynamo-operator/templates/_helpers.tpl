@@ -20,7 +20,7 @@
 {{- define "dynamo-operator.etcdEndpoints" -}}
 {{- if .Values.global.etcd.install -}}
 {{- $etcd := include "dynamo-common.fullname" (dict "ctx" . "name" "etcd") -}}
-{{- printf "%s://%s:2379" (ternary "https" "http" .Values.global.etcd.tls.enabled) (include "dynamo-common.serviceHost" (dict "ctx" . "name" $etcd)) -}}
+{{- printf "%s://%s:%d" (ternary "https" "http" .Values.global.etcd.tls.enabled) (include "dynamo-common.serviceHost" (dict "ctx" . "name" $etcd)) (int .Values.global.etcd.clientPort) -}}
 {{- else -}}
 {{- .Values.dynamo.etcd.endpoints -}}
 {{- end -}}
@@ -29,7 +29,7 @@
 {{- define "dynamo-operator.natsURL" -}}
 {{- if .Values.global.nats.install -}}
 {{- $nats := include "dynamo-common.fullname" (dict "ctx" . "name" "nats") -}}
-{{- printf "%s://%s:4222" (ternary "tls" "nats" .Values.global.nats.tls.enabled) (include "dynamo-common.serviceHost" (dict "ctx" . "name" $nats)) -}}
+{{- printf "%s://%s:%d" (ternary "tls" "nats" .Values.global.nats.tls.enabled) (include "dynamo-common.serviceHost" (dict "ctx" . "name" $nats)) (int .Values.global.nats.clientPort) -}}
 {{- else -}}
 {{- .Values.dynamo.nats.url -}}
 {{- end -}}

@@ -24,7 +24,7 @@
   args: {{ rest .step | toJson }}
   env:
     - name: ETCDCTL_ENDPOINTS
-      value: {{ printf "%s://%s:%d" (include "etcd.scheme" $ctx) (include "etcd.fullname" $ctx) (int $ctx.Values.clientPort) }}
+      value: {{ printf "%s://%s:%d" (include "etcd.scheme" $ctx) (include "etcd.fullname" $ctx) (int $ctx.Values.global.etcd.clientPort) }}
     - name: ROOT_PASSWORD
       valueFrom:
         secretKeyRef:
