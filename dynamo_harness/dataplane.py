@@ -12,7 +12,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .conformance import http
+from . import http
 from .paths import ROOT, TOOLS_BIN, venv_tool
 from .processes import ProcessError, Supervisor
 
@@ -38,6 +38,8 @@ class EmbeddedDataPlane:
     @property
     def processes(self) -> Supervisor:
         return Supervisor(self.state_dir)
+
+    model = MODEL
 
     @property
     def etcd_url(self) -> str:

@@ -25,10 +25,11 @@ class HelmError(RuntimeError):
 class Helm:
     binary: Path = TOOLS_BIN / "helm"
     env: dict[str, str] = field(default_factory=dict)
+    global_args: list[str] = field(default_factory=list)  # e.g. --kube-context, after every command's own
 
     def run(self, *args: str, timeout: float = 300) -> str:
         result = subprocess.run(
-            [str(self.binary), *args],
+            [str(self.binary), *args, *self.global_args],
             capture_output=True,
             text=True,
             timeout=timeout,

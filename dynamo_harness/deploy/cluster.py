@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ..kube import Kubectl, KubectlError, condition
+from ..kube import Kubectl, KubectlError, condition, simulated
 
 
 def validate(kubectl: Kubectl, manifest: dict[str, Any]) -> None:
@@ -75,7 +75,7 @@ def undeploy(kubectl: Kubectl, namespace: str, name: str, wait: bool = True) -> 
 def simulated_nodes(kubectl: Kubectl) -> bool:
     """True when every node is simulated (kwok): objects are real, but no container ever runs."""
     nodes = kubectl.items("nodes")
-    return bool(nodes) and all("kwok.x-k8s.io/node" in n["metadata"].get("annotations", {}) for n in nodes)
+    return bool(nodes) and all(simulated(n) for n in nodes)
 
 
 @contextmanager

@@ -1,10 +1,9 @@
-"""`dynamo-harness render | deploy | undeploy | templates | install`: the model-deployment and
-platform-install commands. The GitHub workflows call these; they hold no logic of their own."""
+"""`dynamo-harness render | deploy | undeploy | templates`: the model-deployment commands. The
+GitHub workflows call these; they hold no logic of their own."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -12,9 +11,7 @@ from typing import Any
 
 import yaml
 
-from ..helm import Helm, HelmError, values_args
 from ..kube import Kubectl, KubectlError
-from ..paths import CHART, overlay_names
 from . import cluster, templates
 from .config import COMPACT_GROUPS, RUNTIMES, TOPOLOGIES, ConfigError, DeploymentConfig, ignored_inputs, load_file, parse
 
@@ -121,23 +118,14 @@ def templates_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def install_command(args: argparse.Namespace) -> int:
-    """Install or upgrade the platform chart with an overlay on the cluster of KUBECONFIG."""
-    helm = Helm(env={"KUBECONFIG": str(kubectl_from(args).kubeconfig)})
-    values = {key: json.loads(value) for key, value in (item.split("=", 1) for item in args.set_json)}
-    try:
-        helm.run("upgrade", "--install", args.release, str(CHART), "--namespace", args.namespace, "--create-namespace",
-                 "--wait", "--timeout", f"{int(args.timeout)}s", *values_args(args.overlay, values))
-    except HelmError as err:
-        print(f"error: {err.stderr.strip()}", file=sys.stderr)
-        return 1
-    print(f"release {args.namespace}/{args.release} installed with overlay {args.overlay or 'defaults'}")
-    if args.hf_token_secret:
-        kubectl = kubectl_from(args)
-        for namespace in args.hf_token_namespace or [args.namespace]:
-            kubectl.apply([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}])  # idempotent
-            print(cluster.ensure_hf_token_secret(kubectl, namespace, args.hf_token_secret, os.environ.get("HF_TOKEN")))
-    return 0
+def cluster_options() -> argparse.ArgumentParser:
+    """The options of every command that talks to a cluster."""
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument("--kubeconfig", help="kubeconfig (default $KUBECONFIG, then ~/.kube/config)")
+    options.add_argument("--context", help="kubeconfig context")
+    options.add_argument("--no-wait", action="store_true", help="do not wait (for Ready, or for deletion)")
+    options.add_argument("--timeout", type=float, default=1800, help="seconds to wait (default 1800)")
+    return options
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -146,30 +134,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     render.add_argument("--output", "-o", type=Path, help="write the manifest here instead of stdout")
     render.set_defaults(handler=render_command)
 
-    cluster_options = argparse.ArgumentParser(add_help=False)
-    cluster_options.add_argument("--kubeconfig", help="kubeconfig (default $KUBECONFIG, then ~/.kube/config)")
-    cluster_options.add_argument("--context", help="kubeconfig context")
-    cluster_options.add_argument("--no-wait", action="store_true", help="do not wait (for Ready, or for deletion)")
-    cluster_options.add_argument("--timeout", type=float, default=1800, help="seconds to wait (default 1800)")
-
-    deploy = sub.add_parser("deploy", parents=[cluster_options],
+    deploy = sub.add_parser("deploy", parents=[cluster_options()],
                             help="validate (server dry run), create the HF token Secret, apply, wait for Ready")
     add_config_options(deploy)
     deploy.set_defaults(handler=deploy_command)
 
-    undeploy = sub.add_parser("undeploy", parents=[cluster_options], help="delete a DynamoGraphDeployment")
+    undeploy = sub.add_parser("undeploy", parents=[cluster_options()], help="delete a DynamoGraphDeployment")
     undeploy.add_argument("--name", required=True)
     undeploy.add_argument("--namespace", default="default")
     undeploy.set_defaults(handler=undeploy_command)
 
     listing = sub.add_parser("templates", help="list the runtimes and topologies")
     listing.set_defaults(handler=templates_command)
-
-    install = sub.add_parser("install", parents=[cluster_options], help="install or upgrade the platform chart")
-    install.add_argument("--overlay", choices=overlay_names(), help="values overlay from values/")
-    install.add_argument("--release", default="dynamo-platform")
-    install.add_argument("--namespace", default="dynamo-system")
-    install.add_argument("--set-json", action="append", default=[], metavar="KEY=JSON", help="extra value, repeatable")
-    install.add_argument("--hf-token-secret", default="hf-token-secret", help="Secret to fill from $HF_TOKEN ('' to skip)")
-    install.add_argument("--hf-token-namespace", action="append", help="namespace(s) for that Secret (default: the release's)")
-    install.set_defaults(handler=install_command, timeout=600)

@@ -9,19 +9,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 
 import pytest
 
 from dynamo_harness.clusters import Cluster, provider
-from dynamo_harness.helm import Helm, values_args
+from dynamo_harness.helm import Helm
 from dynamo_harness.kube import Kubectl, KubectlError
 from dynamo_harness.paths import CHART, ROOT
+from dynamo_harness.release import SCHEMA_ONLY_LABELS, SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES, Release
 
-WEBHOOK_SKIP_LABEL = "dynamo-platform.test/webhooks"
-# The session's platform release validates every namespace except those labelled off: tests
-# that exercise CRD schemas alone use such a namespace (no operator answers webhooks on local).
-WEBHOOK_SELECTOR = {"matchExpressions": [{"key": WEBHOOK_SKIP_LABEL, "operator": "NotIn", "values": ["off"]}]}
 PLATFORM_NAMESPACE = "dynamo-system"
 
 
@@ -57,30 +53,6 @@ def cluster_helm(cluster: Cluster) -> Helm:
     return Helm(env={"KUBECONFIG": str(cluster.kubectl.kubeconfig)})
 
 
-@dataclass
-class Release:
-    name: str
-    namespace: str
-    helm: Helm
-    kubectl: Kubectl
-    base_values: dict = field(default_factory=dict)  # what the test harness always sets
-
-    def upgrade(self, *, overlay: str | None = None, values: dict | None = None, chart=CHART) -> str:
-        return self.helm.run("upgrade", self.name, str(chart), "--namespace", self.namespace, "--wait",
-                             "--timeout", "120s", *values_args(overlay, {**self.base_values, **(values or {})}))
-
-    def uninstall(self, wait: bool = True) -> str:
-        args = ["uninstall", self.name, "--namespace", self.namespace]
-        return self.helm.run(*args, *(["--wait", "--timeout", "120s"] if wait else []))
-
-    def objects(self, *kinds: str) -> list[dict]:
-        selector = f"app.kubernetes.io/instance={self.name}"
-        return self.kubectl.items(",".join(kinds), "-n", self.namespace, "-l", selector)
-
-    def pods(self) -> list[dict]:
-        return self.objects("pods")
-
-
 def new_namespace(kubectl: Kubectl, labels: dict[str, str] | None = None) -> str:
     name = f"t-{uuid.uuid4().hex[:8]}"
     kubectl.apply([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels or {}}}])
@@ -96,20 +68,19 @@ def delete_namespace(kubectl: Kubectl, name: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def platform(cluster: Cluster, cluster_helm: Helm, kubectl: Kubectl) -> Iterator[Release]:
-    """The session's cluster-wide release with default values: it owns the Dynamo CRDs."""
+def platform(cluster: Cluster, kubectl: Kubectl) -> Iterator[Release]:
+    """The session's cluster-wide release with default values: it owns the Dynamo CRDs. Its
+    webhooks skip the namespaces of `schema_only_namespace` (no operator answers them here)."""
     cluster.prepare_install()
-    base = {"dynamo-operator.webhook.namespaceSelector": WEBHOOK_SELECTOR}
-    cluster_helm.run("upgrade", "--install", "dynamo-platform", str(CHART), "--namespace", PLATFORM_NAMESPACE,
-                     "--create-namespace", "--wait", "--timeout", "180s", *values_args(None, base))
-    release = Release("dynamo-platform", PLATFORM_NAMESPACE, cluster_helm, kubectl, base)
+    release = Release(kubectl, namespace=PLATFORM_NAMESPACE, base_values=SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES)
+    release.install()
     yield release
     release.uninstall(wait=False)
     delete_namespace(kubectl, PLATFORM_NAMESPACE)
 
 
 @pytest.fixture
-def install(cluster: Cluster, cluster_helm: Helm, kubectl: Kubectl, platform: Release) -> Iterator[Callable[..., Release]]:
+def install(cluster: Cluster, kubectl: Kubectl, platform: Release) -> Iterator[Callable[..., Release]]:
     """install(overlay=None, values=None, wait=True, chart=CHART, namespace_labels=None) -> Release in a fresh namespace.
 
     The CRDs stay with the session's platform release (crds.enabled=false here), since a
@@ -120,14 +91,9 @@ def install(cluster: Cluster, cluster_helm: Helm, kubectl: Kubectl, platform: Re
     def _install(overlay: str | None = None, values: dict | None = None, wait: bool = True,
                  release: str = "dynamo-platform", chart=CHART, namespace_labels: dict | None = None) -> Release:
         cluster.prepare_install()
-        namespace = new_namespace(kubectl, namespace_labels)
-        base = {"dynamo-operator.crds.enabled": False}
-        args = ["install", release, str(chart), "--namespace", namespace, *values_args(overlay, {**base, **(values or {})})]
-        if wait:
-            args += ["--wait", "--timeout", "120s"]
-        handle = Release(release, namespace, cluster_helm, kubectl, base)
+        handle = Release(kubectl, release, new_namespace(kubectl, namespace_labels), {"dynamo-operator.crds.enabled": False})
         made.append(handle)
-        cluster_helm.run(*args)
+        handle.install(overlay, values, wait=wait, timeout=120, chart=chart)
         return handle
 
     yield _install
@@ -142,6 +108,6 @@ def install(cluster: Cluster, cluster_helm: Helm, kubectl: Kubectl, platform: Re
 @pytest.fixture
 def schema_only_namespace(kubectl: Kubectl, platform: Release) -> Iterator[str]:
     """A namespace the platform's webhooks skip, for checks of the CRD schemas alone."""
-    name = new_namespace(kubectl, {WEBHOOK_SKIP_LABEL: "off"})
+    name = new_namespace(kubectl, SCHEMA_ONLY_LABELS)
     yield name
     delete_namespace(kubectl, name)

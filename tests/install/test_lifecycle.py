@@ -67,8 +67,7 @@ def test_uninstall_leaves_only_the_data_and_a_reinstall_finds_it(install, kubect
     cluster_scoped = ("clusterroles", "clusterrolebindings", "validatingwebhookconfigurations", "mutatingwebhookconfigurations")
     assert not [o for o in kubectl.items(",".join(cluster_scoped)) if release.namespace in o["metadata"]["name"]]
 
-    release.helm.run("install", release.name, str(CHART), "--namespace", release.namespace, "--wait", "--timeout", "120s",
-                     "--set", "dynamo-operator.crds.enabled=false")
+    release.install()
     again = {c["metadata"]["name"]: c["spec"]["volumeName"] for c in release.objects("persistentvolumeclaims")}
     assert again == claims, "the reinstalled StatefulSets did not get their data back"
 

@@ -1,0 +1,165 @@
+"""The conformance suite: what to probe (Targets), how hard (LoadPlan), and the probe registry.
+
+A probe is one function decorated with `@probe(<Targets fields it needs>)`; `run` calls, in
+the order they are written here, every probe whose targets are all given. Adding a probe is
+one decorated function (plus its test). A new kind of target is one Targets field: the
+dynamo-conformance CLI offers every field that carries a `help` as an option.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from ..deploy.config import DeploymentConfig
+from ..kube import Kubectl
+from . import deployment, faults, health, inference, node
+from .result import ProbeResult
+
+
+def _option(help: str, **extra) -> dict:
+    return field(default=None, metadata={"help": help, **extra})
+
+
+@dataclass
+class Targets:
+    frontend: str | None = _option("frontend base URL, e.g. http://127.0.0.1:8000")
+    model: str | None = _option("served model name to probe")
+    etcd: str | None = _option("etcd client URL")
+    nats: str | None = _option("NATS client URL (nats://...)")
+    nats_monitor: str | None = _option("NATS monitoring URL (http://...:8222)")
+    operator_health: str | None = _option("operator health URL (:8081)")
+    operator_metrics: str | None = _option("operator metrics URL (:8443)")
+    kubeconfig: Path | None = _option("cluster to check CRDs and DGDs on", type=Path)
+    dgds: list[tuple[str, str]] = field(default_factory=list)  # (namespace, name) that must be Ready
+    node_runner: node.Runner | None = None  # runs the GPU/RDMA checks on this host or a cluster node
+    node_name: str | None = None  # the cluster node of node_runner, for its allocatable resources
+    expect_rdma: bool = False
+    expect_efa: bool = False
+    # Component name -> a call that crashes and restarts it (the embedded data plane offers these).
+    restarts: dict[str, Callable[[], None]] = field(default_factory=dict)
+    deployment: DeploymentConfig | None = None  # the model the deploy stage puts on the cluster
+    deploy_timeout: float = 1800
+    keep_deployment: bool = False
+
+    @classmethod
+    def options(cls) -> list[tuple[str, dict]]:
+        """(field name, argparse keywords) of every field the CLI offers."""
+        return [(f.name, dict(f.metadata)) for f in fields(cls) if "help" in f.metadata]
+
+
+@dataclass
+class LoadPlan:
+    concurrencies: tuple[int, ...] = (1, 8, 32)
+    requests_per_worker: int = 8
+    max_seconds: float = 60
+    max_tokens: int = 32
+
+
+def data_plane_targets(plane, *, restarts: bool) -> dict:
+    """The Targets fields of a data plane the harness runs (frontend, model, etcd, NATS), and with
+    `restarts` the fault injections it offers."""
+    found = {"frontend": plane.frontend_url, "model": plane.model, "etcd": plane.etcd_url,
+             "nats": plane.nats_url, "nats_monitor": plane.nats_monitor_url}
+    if restarts:
+        found["restarts"] = {name: functools.partial(plane.restart, name) for name in ("etcd", "nats")}
+    return found
+
+
+ProbeFunction = Callable[[Targets, LoadPlan], Iterable[ProbeResult]]
+
+
+@dataclass(frozen=True)
+class Probe:
+    name: str
+    needs: tuple[str, ...]  # Targets fields that must be set (truthy) for the probe to run
+    run: ProbeFunction
+
+
+PROBES: list[Probe] = []
+
+
+def probe(*needs: str) -> Callable[[ProbeFunction], ProbeFunction]:
+    unknown = set(needs) - {f.name for f in fields(Targets)}
+    if unknown:
+        raise ValueError(f"probe needs unknown targets {sorted(unknown)}")
+
+    def register(function: ProbeFunction) -> ProbeFunction:
+        PROBES.append(Probe(function.__name__, needs, function))
+        return function
+
+    return register
+
+
+def run(targets: Targets, plan: LoadPlan, on_result: Callable[[ProbeResult], None] = lambda r: None) -> list[ProbeResult]:
+    """Every registered probe the targets allow, in registration order."""
+    results: list[ProbeResult] = []
+    for registered in PROBES:
+        if all(getattr(targets, need) for need in registered.needs):
+            for result in registered.run(targets, plan):
+                results.append(result)
+                on_result(result)
+    return results
+
+
+# -- the probes, in run order: health, the cluster, inference and load, faults, nodes -------------
+
+@probe("etcd")
+def etcd(t: Targets, plan: LoadPlan) -> list[ProbeResult]:
+    return health.etcd(t.etcd)
+
+
+@probe("nats", "nats_monitor")
+def nats(t: Targets, plan: LoadPlan) -> list[ProbeResult]:
+    return health.nats(t.nats, t.nats_monitor)
+
+
+@probe("operator_health", "operator_metrics")
+def operator(t: Targets, plan: LoadPlan) -> list[ProbeResult]:
+    return health.operator(t.operator_health, t.operator_metrics)
+
+
+@probe("kubeconfig")
+def crds(t: Targets, plan: LoadPlan) -> list[ProbeResult]:
+    return [health.crds_established(Kubectl(t.kubeconfig))]
+
+
+@probe("kubeconfig", "dgds")
+def dgds(t: Targets, plan: LoadPlan) -> list[ProbeResult]:
+    return [health.dgd_ready(Kubectl(t.kubeconfig), namespace, name) for namespace, name in t.dgds]
+
+
+@probe("kubeconfig", "deployment")
+def deploy_stage(t: Targets, plan: LoadPlan) -> list[ProbeResult]:
+    return deployment.run(Kubectl(t.kubeconfig), t.deployment, timeout=t.deploy_timeout, keep=t.keep_deployment)
+
+
+@probe("frontend", "model")
+def frontend(t: Targets, plan: LoadPlan) -> list[ProbeResult]:
+    return health.frontend(t.frontend) + inference.functional(t.frontend, t.model)
+
+
+@probe("frontend", "model")
+def load(t: Targets, plan: LoadPlan) -> Iterable[ProbeResult]:
+    return (inference.load_probe(t.frontend, t.model, concurrency=c, requests=c * plan.requests_per_worker,
+                                 max_seconds=plan.max_seconds, max_tokens=plan.max_tokens)[0]
+            for c in plan.concurrencies)
+
+
+@probe("frontend", "model", "restarts")
+def restarts(t: Targets, plan: LoadPlan) -> Iterable[ProbeResult]:
+    return (faults.restart_while_serving(component, t.frontend, t.model, restart,
+                                         max_seconds=plan.max_seconds, max_tokens=plan.max_tokens)[0]
+            for component, restart in t.restarts.items())
+
+
+@probe("node_runner")
+def node_devices(t: Targets, plan: LoadPlan) -> list[ProbeResult]:
+    return node.all_checks(t.node_runner, expect_rdma=t.expect_rdma, expect_efa=t.expect_efa)
+
+
+@probe("kubeconfig", "node_name")
+def node_resources(t: Targets, plan: LoadPlan) -> list[ProbeResult]:
+    return [node.allocatable(Kubectl(t.kubeconfig), t.node_name)]
