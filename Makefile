@@ -21,7 +21,7 @@ bootstrap: ## Install the pinned tools (python venv, helm, kubectl, ct)
 	@bash hack/bootstrap.sh
 
 .PHONY: generate
-generate: bootstrap ## Regenerate CRDs, values schemas and docs/values-reference.md
+generate: bootstrap ## Regenerate CRDs, values schemas and the values reference in the chart README
 	python -m dynamo_harness.chartgen
 
 .PHONY: lock

@@ -1,4 +1,4 @@
-"""docs/values-reference.md: every documented key with its type, default and description."""
+"""The values reference of the chart README: every documented key with its type, default and description."""
 
 from __future__ import annotations
 

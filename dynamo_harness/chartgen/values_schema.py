@@ -7,16 +7,9 @@ Objects we own are closed (`additionalProperties: false`), so a typo fails `helm
 
 from __future__ import annotations
 
+from ..formats import DNS_LABEL, DNS_SUBDOMAIN, LABEL_KEY, LABEL_VALUE, POSITIVE_SIZE, QUANTITY
 from .openapi import Schema, array, boolean, enum, integer, obj, string
 
-QUANTITY = r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$"
-# A storage size the API server accepts: a quantity above zero.
-POSITIVE_SIZE = r"^(0*[1-9][0-9]*(\.[0-9]+)?|0*\.[0-9]*[1-9][0-9]*|0+\.[0-9]*[1-9][0-9]*)(k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$"
-DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
-DNS_SUBDOMAIN = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$"
-# Kubernetes label keys ([prefix/]name) and values, as the API server validates them.
-LABEL_KEY = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
-LABEL_VALUE = r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$"
 IPV4_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 CIDR = rf"^({IPV4_OCTET}\.){{3}}{IPV4_OCTET}/(3[0-2]|[12]?[0-9])$|^[0-9a-fA-F:]+:[0-9a-fA-F:]*/(12[0-8]|1[01][0-9]|[1-9]?[0-9])$"
 

@@ -18,12 +18,14 @@ from typing import Any
 
 import yaml
 
+from .. import formats
+
 RUNTIMES = ("vllm", "sglang", "trtllm")
 TOPOLOGIES = ("agg", "agg-router", "disagg", "disagg-router", "disagg-planner", "disagg-multinode")
 ROUTER_MODES = ("", "round-robin", "random", "kv", "least-loaded", "direct")
 RDMA_KINDS = ("none", "efa", "infiniband")
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$")
+DNS_LABEL = re.compile(formats.DNS_LABEL)
+QUANTITY = re.compile(formats.QUANTITY)
 DEFAULT_IMAGES = {
     "vllm": "nvcr.io/nvidia/ai-dynamo/vllm-runtime:1.2.0",
     "sglang": "nvcr.io/nvidia/ai-dynamo/sglang-runtime:1.2.0",

@@ -1,8 +1,9 @@
 """Every overlay installs into a real API server, and its objects land where they should."""
 
 import pytest
+import yaml
 
-from dynamo_harness.paths import overlay_names
+from dynamo_harness.paths import OVERLAYS, overlay_names
 
 DYNAMO_CRDS = {
     "dynamographdeployments.nvidia.com", "dynamocomponentdeployments.nvidia.com",
@@ -10,8 +11,12 @@ DYNAMO_CRDS = {
     "dynamographdeploymentscalingadapters.nvidia.com", "dynamocheckpoints.nvidia.com",
     "dynamoworkermetadatas.nvidia.com",
 }
-STORAGE_CLASS = {"kind": "standard", "aks-spot": "managed-csi", "eks-efa": "gp3", "gke": "standard-rwo",
-                 "namespace-restricted": "standard"}
+
+
+def storage_class(overlay):
+    """The StorageClass the overlay names, else the local cluster's default one."""
+    values = yaml.safe_load((OVERLAYS / f"{overlay}.yaml").read_text()) or {}
+    return values.get("global", {}).get("storageClass") or "standard"
 
 
 def pools_of(kubectl, pods):
@@ -40,7 +45,7 @@ def test_overlay_installs_and_every_workload_becomes_ready(install, kubectl, ove
     assert set(pools_of(kubectl, pods).values()) <= allowed
     claims = release.objects("persistentvolumeclaims")
     assert all(c["status"]["phase"] == "Bound" for c in claims)
-    assert {c["spec"]["storageClassName"] for c in claims} <= {STORAGE_CLASS[overlay]}
+    assert {c["spec"]["storageClassName"] for c in claims} <= {storage_class(overlay)}
 
 
 def test_spot_pinned_platform_runs_on_spot_nodes_only_when_tolerated(install, kubectl):

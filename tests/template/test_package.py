@@ -5,7 +5,9 @@ import gzip
 import json
 import tarfile
 
-from dynamo_harness.paths import CHART
+import yaml
+
+from dynamo_harness.paths import CHART, chart_metadata
 
 
 def test_package_is_self_contained(helm, tmp_path):
@@ -13,7 +15,7 @@ def test_package_is_self_contained(helm, tmp_path):
     (archive,) = tmp_path.glob("dynamo-platform-*.tgz")
     with tarfile.open(archive) as tar:
         names = tar.getnames()
-    for sub in ("dynamo-common", "dynamo-operator", "etcd", "nats", "grove", "kai-scheduler", "snapshot"):
+    for sub in (dependency["name"] for dependency in chart_metadata()["dependencies"]):
         assert f"dynamo-platform/charts/{sub}/Chart.yaml" in names
         assert names.count(f"dynamo-platform/charts/{sub}/Chart.yaml") == 1
     assert not [n for n in names if n.endswith(".tgz")]
@@ -25,3 +27,22 @@ def test_release_secret_estimate_is_far_below_helms_1mb_limit(helm):
     manifest = helm.run("template", "dynamo-platform", str(CHART), "--include-crds")
     size = len(base64.b64encode(gzip.compress(json.dumps({"files": files, "manifest": manifest}).encode())))
     assert size < 256 * 1024, f"estimated release secret {size} bytes"
+
+
+def test_package_documents_itself_with_readme_changelog_and_values_reference(helm, tmp_path):
+    helm.run("package", str(CHART), "--destination", str(tmp_path))
+    (archive,) = tmp_path.glob("dynamo-platform-*.tgz")
+    with tarfile.open(archive) as tar:
+        readme = tar.extractfile("dynamo-platform/README.md").read().decode()
+        changelog = tar.extractfile("dynamo-platform/CHANGELOG.md").read().decode()
+    assert "| `global.etcd.clientPort` | integer | `2379` |" in readme
+    version = yaml.safe_load(helm.run("show", "chart", str(archive)))["version"]
+    assert f"## {version}\n" in changelog, f"CHANGELOG.md has no entry for chart version {version}"
+
+
+def test_notes_name_helm_test_and_nothing_outside_the_package(helm):
+    out = helm.run("install", "dynamo-platform", str(CHART), "--namespace", "dynamo-system", "--dry-run=client")
+    notes = out.split("NOTES:", 1)[1]
+    assert "helm test dynamo-platform -n dynamo-system" in notes
+    assert "(etcd, NATS JetStream, operator health and metrics)" in notes
+    assert "docs/" not in notes and "values/" not in notes
