@@ -15,12 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .clusters.local import LocalCluster
-from .conformance import node, report, suite
+from .conformance import health, node, report, suite
 from .conformance.result import ProbeResult, failed, passed, timed
 from .dataplane import EmbeddedDataPlane
 from .deploy.config import parse
 from .helm import Helm, HelmError
-from .kube import KubectlError, pod_placement, rollout_state
+from .kube import KubectlError
 from .paths import EXAMPLES, ROOT, overlay_names
 from .release import SCHEMA_ONLY_LABELS, SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES, Release
 
@@ -79,19 +79,7 @@ def install_platform(s: Session) -> list[ProbeResult]:
 
 
 def workloads_rolled_out(s: Session) -> list[ProbeResult]:
-    """One row per workload: rolled out or not, and where its pods run (real node or kwok)."""
-    kubectl, release = s.cluster.kubectl, s.release
-    nodes = kubectl.items("nodes")
-    results = []
-    for workload in release.workloads():
-        def check(workload=workload):
-            ok, detail = rollout_state(workload)
-            selector = ",".join(f"{k}={v}" for k, v in workload["spec"]["selector"]["matchLabels"].items())
-            where = pod_placement(kubectl.items("pods", "-n", release.namespace, "-l", selector), nodes)
-            return (passed if ok else failed)(f"{detail}; {where}")
-
-        results.append(timed(f"up/{workload['kind']} {workload['metadata']['name']}", check))
-    return results
+    return health.workloads_rolled_out(s.cluster.kubectl, s.release.namespace)
 
 
 def validate_examples(s: Session) -> list[ProbeResult]:

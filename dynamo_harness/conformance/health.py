@@ -8,7 +8,7 @@ import re
 import uuid
 
 from ..deploy import cluster
-from ..kube import Kubectl, condition
+from ..kube import ROLLOUT_KINDS, Kubectl, condition, pod_placement, rollout_state
 from .. import http
 from .result import Outcome, ProbeResult, failed, passed, timed
 
@@ -141,6 +141,23 @@ def crds_established(kubectl: Kubectl) -> ProbeResult:
         return failed(f"not established: {pending}" if crds else "no dynamo-platform CRDs installed")
 
     return timed("crds/established", check)
+
+
+def workloads_rolled_out(kubectl: Kubectl, namespace: str) -> list[ProbeResult]:
+    """One result per Deployment, StatefulSet and DaemonSet of the namespace: rolled out or not,
+    and where its pods run (a real node, or simulated by kwok, which the report must say)."""
+    nodes = kubectl.items("nodes")
+
+    def check(workload: dict) -> Outcome:
+        ok, detail = rollout_state(workload)
+        selector = ",".join(f"{k}={v}" for k, v in workload["spec"]["selector"]["matchLabels"].items())
+        where = pod_placement(kubectl.items("pods", "-n", namespace, "-l", selector), nodes)
+        return (passed if ok else failed)(f"{detail}; {where}")
+
+    workloads = kubectl.items(",".join(f"{kind.lower()}s" for kind in ROLLOUT_KINDS), "-n", namespace)
+    if not workloads:
+        return [timed(f"platform/{namespace}", lambda: failed(f"no Deployment, StatefulSet or DaemonSet in {namespace}"))]
+    return [timed(f"platform/{w['kind']} {w['metadata']['name']}", lambda w=w: check(w)) for w in workloads]
 
 
 def dgd_ready(kubectl: Kubectl, namespace: str, name: str) -> ProbeResult:

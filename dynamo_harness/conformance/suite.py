@@ -33,6 +33,7 @@ class Targets:
     operator_health: str | None = _option("operator health URL (:8081)")
     operator_metrics: str | None = _option("operator metrics URL (:8443)")
     kubeconfig: Path | None = _option("cluster to check CRDs and DGDs on", type=Path)
+    platform_namespace: str | None = _option("namespace of the platform release: every workload there must have rolled out")
     dgds: list[tuple[str, str]] = field(default_factory=list)  # (namespace, name) that must be Ready
     node_runner: node.Runner | None = None  # runs the GPU/RDMA checks on this host or a cluster node
     node_name: str | None = None  # the cluster node of node_runner, for its allocatable resources
@@ -119,6 +120,11 @@ def nats(t: Targets, plan: LoadPlan) -> list[ProbeResult]:
 @probe("operator_health", "operator_metrics")
 def operator(t: Targets, plan: LoadPlan) -> list[ProbeResult]:
     return health.operator(t.operator_health, t.operator_metrics)
+
+
+@probe("kubeconfig", "platform_namespace")
+def platform_workloads(t: Targets, plan: LoadPlan) -> list[ProbeResult]:
+    return health.workloads_rolled_out(Kubectl(t.kubeconfig), t.platform_namespace)
 
 
 @probe("kubeconfig")

@@ -2,7 +2,9 @@
 
 import pytest
 
-from dynamo_harness.kube import rollout_state
+from dynamo_harness.conformance import health
+from dynamo_harness.conformance.result import Status
+from dynamo_harness.kube import rollout_state, simulated
 
 
 def deployment(generation=2, observed=2, replicas=3, **status):
@@ -35,3 +37,17 @@ def test_a_daemonset_is_judged_by_its_scheduled_counts():
 
 def test_the_session_platform_release_has_rolled_out(platform):
     assert platform.workloads() and platform.not_rolled_out() == []
+
+
+def test_workload_probe_reports_each_rollout_and_says_the_pods_are_simulated(kubectl, platform):
+    results = health.workloads_rolled_out(kubectl, platform.namespace)
+    names = {r.name for r in results}
+    assert {"platform/Deployment dynamo-platform-dynamo-operator", "platform/StatefulSet dynamo-platform-etcd"} <= names
+    assert all(r.status is Status.PASS for r in results), [(r.name, r.reason) for r in results]
+    kwok_only = all(simulated(n) for n in kubectl.items("nodes"))
+    assert all(("simulated (kwok): no container runs" in r.reason) == kwok_only for r in results)
+
+
+def test_workload_probe_fails_for_a_namespace_without_workloads(kubectl, schema_only_namespace):
+    (result,) = health.workloads_rolled_out(kubectl, schema_only_namespace)
+    assert result.status is Status.FAIL and schema_only_namespace in result.reason
