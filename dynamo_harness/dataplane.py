@@ -12,7 +12,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import http
+from . import http_client
 from .paths import ROOT, TOOLS_BIN, venv_tool
 from .processes import ProcessError, Supervisor
 
@@ -122,15 +122,15 @@ class EmbeddedDataPlane:
                     f"--listen-client-urls={self.etcd_url}", f"--advertise-client-urls={self.etcd_url}",
                     f"--listen-peer-urls={peer}", f"--initial-advertise-peer-urls={peer}",
                     f"--initial-cluster=dataplane={peer}"]
-            return argv, {}, lambda: http.ok(f"{self.etcd_url}/health")
+            return argv, {}, lambda: http_client.ok(f"{self.etcd_url}/health")
         if name == "nats":
             argv = [str(venv_tool("nats-server")), "-a", "127.0.0.1", "-p", str(self.ports["nats"]),
                     "-m", str(self.ports["nats-monitor"]), "-js", "-sd", str(self.state_dir / "jetstream")]
-            return argv, {}, lambda: http.ok(f"{self.nats_monitor_url}/healthz?js-enabled-only=true")
+            return argv, {}, lambda: http_client.ok(f"{self.nats_monitor_url}/healthz?js-enabled-only=true")
         if name == "frontend":
             argv = [str(DYNAMO_PYTHON), "-m", "dynamo.frontend", "--http-host", "127.0.0.1",
                     "--http-port", str(self.ports["frontend"]), *dynamo]
-            return argv, self._runtime_env(), lambda: http.ok(f"{self.frontend_url}/live")
+            return argv, self._runtime_env(), lambda: http_client.ok(f"{self.frontend_url}/live")
         if name == "worker":
             argv = [str(DYNAMO_PYTHON), "-m", "dynamo.mocker", "--model-path", str(self.model_dir),
                     "--model-name", MODEL, *dynamo]
@@ -143,7 +143,7 @@ class EmbeddedDataPlane:
         some requests to it; /v1/models alone would report ready too early."""
         body = {"model": MODEL, "prompt": "w1", "max_tokens": 1}
         try:
-            return all(http.post_json(f"{self.frontend_url}/v1/completions", body, timeout=5).status == 200 for _ in range(10))
+            return all(http_client.post_json(f"{self.frontend_url}/v1/completions", body, timeout=5).status == 200 for _ in range(10))
         except OSError:
             return False
 

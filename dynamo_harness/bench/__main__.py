@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .. import http
+from .. import http_client
 from ..clusters.local import LocalCluster
 from ..conformance import inference
 from ..dataplane import MODEL, EmbeddedDataPlane
@@ -133,7 +133,7 @@ SERVER_METRICS = {"ttft_ms_mean": "dynamo_frontend_time_to_first_token_seconds",
 def server_counters(frontend: str) -> dict[str, float]:
     """Sums and counts of the frontend's own latency histograms (the referee for both clients)."""
     found: dict[str, float] = {}
-    for line in http.get(frontend + "/metrics").body.splitlines():
+    for line in http_client.get(frontend + "/metrics").body.splitlines():
         name, _, value = line.rpartition(" ")
         base = name.split("{", 1)[0]
         if base.endswith(("_sum", "_count")) and base.rsplit("_", 1)[0] in SERVER_METRICS.values():
@@ -191,7 +191,7 @@ def probe_ceiling(requests: int = 4000, concurrency: int = 32) -> dict:
         supervisor.start("instant", [sys.executable, "-m", "dynamo_harness.bench.instant_server", str(port)])
         try:
             url = f"http://127.0.0.1:{port}"
-            supervisor.wait(lambda: http.ok(url + "/health"), "instant server", 30, ["instant"])
+            supervisor.wait(lambda: http_client.ok(url + "/health"), "instant server", 30, ["instant"])
             split_cpus({supervisor.pid("instant")})
             figures, cpu = probe_run(url, "instant", concurrency, requests)
         finally:

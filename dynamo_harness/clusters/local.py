@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from .. import http
+from .. import http_client
 from ..kube import Kubectl, KubectlError, condition
 from ..paths import ROOT, TOOLS_BIN
 from ..processes import ProcessError, Supervisor
@@ -88,7 +88,7 @@ class LocalCluster:
         self.ports = self.processes.save_ports(["etcd-client", "etcd-peer", "apiserver", "kwok"])
         self._write_kubeconfig()
         self._start("etcd", self._etcd_args())
-        self._wait(lambda: http.ok(f"http://127.0.0.1:{self.ports['etcd-client']}/health"), "etcd", timeout)
+        self._wait(lambda: http_client.ok(f"http://127.0.0.1:{self.ports['etcd-client']}/health"), "etcd", timeout)
         self._start("kube-apiserver", self._apiserver_args())
         self._wait(self._api_ready, "kube-apiserver", timeout)
         self._start("kube-controller-manager", self._controller_manager_args())
@@ -200,7 +200,7 @@ class LocalCluster:
     def _api_ready(self) -> bool:
         context = ssl.create_default_context(cafile=str(self.pki.ca))
         context.load_cert_chain(str(self.pki.cert("admin")), str(self.pki.key("admin")))
-        return http.ok(f"https://127.0.0.1:{self.ports['apiserver']}/readyz", context=context)
+        return http_client.ok(f"https://127.0.0.1:{self.ports['apiserver']}/readyz", context=context)
 
     def _nodes_ready(self) -> bool:
         ready = [condition(node, "Ready").get("status") for node in self.kubectl.items("nodes")]

@@ -9,7 +9,7 @@ import uuid
 
 from ..deploy import cluster
 from ..kube import ROLLOUT_KINDS, Kubectl, condition, pod_placement, rollout_state
-from .. import http
+from .. import http_client
 from .result import Outcome, ProbeResult, failed, passed, timed
 
 
@@ -17,13 +17,13 @@ def etcd(client_url: str) -> list[ProbeResult]:
     """/health, then the member list through etcd's JSON gateway."""
 
     def health() -> Outcome:
-        resp = http.get(f"{client_url}/health")
+        resp = http_client.get(f"{client_url}/health")
         if resp.status == 200 and resp.json().get("health") == "true":
             return passed()
         return failed(f"HTTP {resp.status}: {resp.body[:200]}")
 
     def members() -> Outcome:
-        resp = http.post_json(f"{client_url}/v3/cluster/member/list", {})
+        resp = http_client.post_json(f"{client_url}/v3/cluster/member/list", {})
         names = [m.get("name", "?") for m in resp.json().get("members", [])] if resp.status == 200 else []
         if names:
             return passed(f"{len(names)} member(s): {', '.join(names)}", members=len(names))
@@ -32,9 +32,9 @@ def etcd(client_url: str) -> list[ProbeResult]:
     def kv_roundtrip() -> Outcome:
         key = f"/dynamo-conformance/{uuid.uuid4().hex}"
         enc = lambda s: base64.b64encode(s.encode()).decode()  # noqa: E731 - the gateway speaks base64
-        http.post_json(f"{client_url}/v3/kv/put", {"key": enc(key), "value": enc("ok")})
-        got = http.post_json(f"{client_url}/v3/kv/range", {"key": enc(key)}).json().get("kvs", [])
-        http.post_json(f"{client_url}/v3/kv/deleterange", {"key": enc(key)})
+        http_client.post_json(f"{client_url}/v3/kv/put", {"key": enc(key), "value": enc("ok")})
+        got = http_client.post_json(f"{client_url}/v3/kv/range", {"key": enc(key)}).json().get("kvs", [])
+        http_client.post_json(f"{client_url}/v3/kv/deleterange", {"key": enc(key)})
         if got and base64.b64decode(got[0]["value"]) == b"ok":
             return passed()
         return failed("value written was not read back")
@@ -46,13 +46,13 @@ def nats(client_url: str, monitor_url: str) -> list[ProbeResult]:
     """/healthz (JetStream-aware), JetStream enabled, and a stream round trip."""
 
     def healthz() -> Outcome:
-        resp = http.get(f"{monitor_url}/healthz?js-enabled-only=true")
+        resp = http_client.get(f"{monitor_url}/healthz?js-enabled-only=true")
         if resp.status == 200:
             return passed()
         return failed(f"HTTP {resp.status}: {resp.body[:200]}")
 
     def jetstream() -> Outcome:
-        resp = http.get(f"{monitor_url}/jsz")
+        resp = http_client.get(f"{monitor_url}/jsz")
         info = resp.json() if resp.status == 200 else {}
         if info.get("config") and not info.get("disabled"):
             return passed(f"store {info['config'].get('store_dir', '?')}", streams=info.get("streams", 0))
@@ -102,14 +102,14 @@ def metric_families(text: str, prefix: str) -> set[str]:
 
 
 def _endpoint(url: str, expect_body: str | None = None) -> Outcome:
-    resp = http.get(url)
+    resp = http_client.get(url)
     if resp.status == 200 and (expect_body is None or expect_body in resp.body):
         return passed()
     return failed(f"{url}: HTTP {resp.status} {resp.body[:200]}")
 
 
 def _metrics(url: str, prefix: str) -> Outcome:
-    resp = http.get(url)
+    resp = http_client.get(url)
     families = metric_families(resp.body, prefix) if resp.status == 200 else set()
     if families:
         return passed(f"{len(families)} {prefix}* series", families=len(families))

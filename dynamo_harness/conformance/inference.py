@@ -16,7 +16,7 @@ from typing import Any
 
 import aiohttp
 
-from .. import http
+from .. import http_client
 from .result import Outcome, ProbeResult, failed, passed, timed
 from .sse import DONE, events
 
@@ -35,7 +35,7 @@ def functional(url: str, model: str, max_tokens: int = 8) -> list[ProbeResult]:
 
 
 def _models(url: str, model: str) -> Outcome:
-    resp = http.get(f"{url}/v1/models")
+    resp = http_client.get(f"{url}/v1/models")
     ids = [m["id"] for m in resp.json().get("data", [])] if resp.status == 200 else []
     if model in ids:
         return passed(f"serves {ids}")
@@ -58,7 +58,7 @@ def endpoint(url: str, kind: str) -> str:
 
 
 def _blocking(url: str, model: str, kind: str, max_tokens: int) -> Outcome:
-    resp = http.post_json(endpoint(url, kind), request_body(kind, model, max_tokens, stream=False))
+    resp = http_client.post_json(endpoint(url, kind), request_body(kind, model, max_tokens, stream=False))
     if resp.status != 200:
         return failed(f"HTTP {resp.status}: {resp.body[:200]}")
     body = resp.json()
@@ -86,7 +86,7 @@ async def _streaming_check(url: str, model: str, kind: str, max_tokens: int) -> 
 
 def _unknown_model(url: str) -> Outcome:
     """A request for a model nobody serves must get a client error with a message, not a hang or 5xx."""
-    resp = http.post_json(endpoint(url, "chat"), request_body("chat", "no-such-model", 4, stream=False))
+    resp = http_client.post_json(endpoint(url, "chat"), request_body("chat", "no-such-model", 4, stream=False))
     try:
         message = resp.json().get("message") or resp.json().get("error")
     except ValueError:
