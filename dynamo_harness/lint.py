@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,11 +98,6 @@ def known_checks() -> set[str]:
     return set(re.findall(r"\bCKV2?_K8S_\d+\b", listing))
 
 
-def checkov_version() -> str:
-    return subprocess.run([str(CHECKOV), "--version"], capture_output=True, text=True, check=True,
-                          env={**os.environ, **OFFLINE}).stdout.strip()
-
-
 def run_checkov(directory: Path) -> dict:
     """checkov's JSON report on every file of directory (exit status 1 only means 'some check failed')."""
     result = subprocess.run(
@@ -168,15 +164,17 @@ def problems(results: dict[str, RenderResult], skips: dict[str, str], annotation
 def lint(out=sys.stdout) -> int:
     helm = Helm()
     skips = load_skips()
-    annotations: dict[str, dict[str, str]] = {}
+    renders = render_values()
+    with ThreadPoolExecutor(max_workers=4) as pool:  # helm runs as a subprocess: threads overlap the renders
+        rendered = dict(zip(renders, pool.map(lambda r: helm.template(overlay=r[0], values=r[1]), renders.values())))
+    annotations = {obj: checks for manifests in rendered.values() for obj, checks in annotation_skips(manifests).items()}
     with tempfile.TemporaryDirectory(prefix="checkov-") as tmp:
-        for name, (overlay, values) in render_values().items():
-            manifests = helm.template(overlay=overlay, values=values)
-            annotations.update(annotation_skips(manifests))
+        for name, manifests in rendered.items():
             (Path(tmp) / f"{name}.yaml").write_text(yaml.safe_dump_all(manifests, sort_keys=False))
-        results = classify(run_checkov(Path(tmp)), skips)
-    print(f"checkov {checkov_version()} --framework kubernetes, chart-wide skips from {SKIPS_FILE.relative_to(ROOT)}",
-          file=out)
+        report = run_checkov(Path(tmp))
+    results = classify(report, skips)
+    print(f"checkov {report['summary']['checkov_version']} --framework kubernetes, chart-wide skips from "
+          f"{SKIPS_FILE.relative_to(ROOT)}", file=out)
     print(f"  {'render':38} {'passed':>7} {'skipped':>8} {'accepted':>9} {'findings':>9}", file=out)
     for r in sorted(results.values(), key=lambda r: r.render):
         print(f"  {r.render:38} {r.passed:7} {r.skipped_in_chart:8} {sum(r.skipped_by_config.values()):9} "

@@ -76,3 +76,21 @@ def test_a_skip_reason_with_an_equals_sign_fails_the_render(helm, tmp_path):
         'metadata:\n  annotations:\n    {{- include "dynamo-common.checkovSkips" (dict "CKV_K8S_8" "probe=none") | nindent 4 }}\n')
     with pytest.raises(HelmError, match="CKV_K8S_8 holds '='"):
         helm.run("template", "skips", str(chart))
+
+
+def checkov_result(check: str, resource: str, render: str = "defaults") -> dict:
+    return {"check_id": check, "check_name": f"name of {check}", "resource": resource, "file_path": f"/{render}.yaml"}
+
+
+def test_lint_fails_on_a_finding_not_skipped_and_on_a_skip_nothing_needs():
+    report = {"results": {
+        "passed_checks": [checkov_result("CKV_K8S_10", "Deployment.dynamo-system.op")],
+        "failed_checks": [checkov_result("CKV_K8S_11", "Deployment.dynamo-system.op"),
+                          checkov_result("CKV_K8S_9", "Pod.dynamo-system.probe.app.kubernetes.io/name-x", "kind")],
+    }}
+    skips = {"CKV_K8S_11": "accepted chart-wide", "CKV_K8S_43": "accepts nothing in this report"}
+    results = lint.classify(report, skips)
+    assert results["defaults"].passed == 1 and results["defaults"].skipped_by_config == {"CKV_K8S_11": 1}
+    found = lint.problems(results, skips, {}, known={"CKV_K8S_9", "CKV_K8S_10", "CKV_K8S_11", "CKV_K8S_43"})
+    assert found == ["FAIL CKV_K8S_9 Pod/probe: name of CKV_K8S_9 [kind]",
+                     "checkov-skips.yaml: CKV_K8S_43 accepts no finding any more; remove it"]
