@@ -12,6 +12,27 @@ import yaml
 
 from .paths import CHART, OVERLAYS, TOOLS_BIN
 
+# Every optional component and hook job switched on, so no pod escapes a check.
+EVERYTHING_ON = {
+    "global.grove.install": True,
+    "global.kai-scheduler.install": True,
+    "snapshot.enabled": True,
+    "dynamo-operator.checkpoint.enabled": True,
+    "global.etcd.auth.enabled": True,
+    "global.nats.auth.enabled": True,
+    "global.etcd.tls.enabled": True,
+    "global.nats.tls.enabled": True,
+    "global.networkPolicy.enabled": True,
+}
+CLUSTER_SCOPED_INSTALLS = ("global.grove.install", "global.kai-scheduler.install")
+
+
+def everything_on(overlay: str | None = None) -> dict:
+    """Values turning on every component the overlay allows (namespace-restricted: no cluster-scoped installs)."""
+    if overlay == "namespace-restricted":
+        return {k: v for k, v in EVERYTHING_ON.items() if k not in CLUSTER_SCOPED_INSTALLS}
+    return dict(EVERYTHING_ON)
+
 
 class HelmError(RuntimeError):
     """helm exited non-zero; `stderr` holds its message (schema errors, template `fail`s)."""

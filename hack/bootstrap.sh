@@ -3,7 +3,7 @@
 # hack/versions.env, requirements.lock and hack/tools/*/go.sum. Idempotent: a tool already at its
 # pinned version is kept. --with-control-plane also builds the local Kubernetes control plane;
 # --with-kind builds the kind CLI; --with-dynamo makes the Dynamo runtime venv; --with-bench the
-# benchmark venv (aiperf).
+# benchmark venv (aiperf); --with-lint the policy linters of `make lint` (checkov, actionlint).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 # shellcheck source=versions.env
@@ -118,6 +118,9 @@ for extra in "$@"; do
     --with-kind) build_go_tools kind kind=sigs.k8s.io/kind ;;
     --with-dynamo) install_locked_venv dynamo-venv requirements-dynamo.lock ;;
     --with-bench) install_locked_venv bench-venv requirements-bench.lock ;;
+    --with-lint)
+      install_locked_venv checkov-venv requirements-checkov.lock
+      build_go_tools actionlint actionlint=github.com/rhysd/actionlint/cmd/actionlint ;;
     *) echo "bootstrap: unknown option $extra" >&2; exit 2 ;;
   esac
 done

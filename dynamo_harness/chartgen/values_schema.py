@@ -34,13 +34,18 @@ def port() -> Schema:
     return integer(minimum=1, maximum=65535)
 
 
+def digest() -> Schema:
+    """An image digest pinned in addition to the tag, or empty."""
+    return string(pattern=r"^(sha256:[a-f0-9]{64})?$")
+
+
 def image() -> Schema:
     return closed(
         {
             "registry": string(),
             "repository": string(minLength=1),
             "tag": string(),
-            "digest": string(pattern=r"^(sha256:[a-f0-9]{64})?$"),
+            "digest": digest(),
             "pullPolicy": enum(["Always", "IfNotPresent", "Never"]),
         },
         required=["repository"],
@@ -294,7 +299,8 @@ def grove() -> Schema:
 
 
 def kai_scheduler() -> Schema:
-    component = closed({"replicas": integer(minimum=1, maximum=5), "resources": resources()})
+    component = closed({"replicas": integer(minimum=1, maximum=5), "digest": digest(),
+                        "resources": resources()})
     return subchart(
         {
             "image": closed(

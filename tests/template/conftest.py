@@ -1,5 +1,6 @@
 import pytest
 
+from dynamo_harness.helm import everything_on as everything_on_values
 from dynamo_harness.paths import overlay_names
 
 
@@ -9,28 +10,7 @@ def overlay(request) -> str:
     return request.param
 
 
-# Every optional component and hook job switched on, so no pod escapes a check.
-EVERYTHING_ON = {
-    "global.grove.install": True,
-    "global.kai-scheduler.install": True,
-    "snapshot.enabled": True,
-    "dynamo-operator.checkpoint.enabled": True,
-    "global.etcd.auth.enabled": True,
-    "global.nats.auth.enabled": True,
-    "global.etcd.tls.enabled": True,
-    "global.nats.tls.enabled": True,
-    "global.networkPolicy.enabled": True,
-}
-CLUSTER_SCOPED_INSTALLS = ("global.grove.install", "global.kai-scheduler.install")
-
-
 @pytest.fixture(scope="session")
 def everything_on():
     """everything_on(overlay) -> values turning on every component the overlay allows."""
-
-    def _values(overlay: str | None = None) -> dict:
-        if overlay == "namespace-restricted":
-            return {k: v for k, v in EVERYTHING_ON.items() if k not in CLUSTER_SCOPED_INSTALLS}
-        return dict(EVERYTHING_ON)
-
-    return _values
+    return everything_on_values

@@ -301,3 +301,20 @@ spec:
     {{- end }}
 {{- end -}}
 {{- end -}}
+
+{{/*
+checkov.io/skip<N> annotations: the policy checks of `make lint` (checkov) that this object does
+not meet on purpose, each with its reason, for the metadata of a workload (the annotation counts
+on the object checkov reports, not on its pod template). Call with a dict of check id -> reason.
+A reason must not hold "=": checkov splits the annotation there.
+*/}}
+{{- define "dynamo-common.checkovSkips" -}}
+{{- $lines := list -}}
+{{- range $check, $reason := . -}}
+{{- if contains "=" $reason -}}
+{{- fail (printf "dynamo-common.checkovSkips: the reason for %s holds '=', which checkov cannot parse" $check) -}}
+{{- end -}}
+{{- $lines = append $lines (printf "checkov.io/skip%d: %s" (add1 (len $lines)) (printf "%s=%s" $check $reason | quote)) -}}
+{{- end -}}
+{{- join "\n" $lines -}}
+{{- end -}}
