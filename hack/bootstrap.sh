@@ -112,6 +112,8 @@ install_control_plane() {
 install_python
 install_helm_kubectl
 install_ct
+# make generate and make lint take the Grove CRDs from Grove's own API module.
+build_go_tools grove-crds grove-crds=.
 for extra in "$@"; do
   case "$extra" in
     --with-control-plane) install_control_plane ;;

@@ -41,9 +41,11 @@ def render() -> dict[Path, str]:
         files[SUBCHARTS / "dynamo-operator" / "files" / "crds" / f"{crd.name}.yaml"] = HEADER + yaml.safe_dump(
             crd.manifest(), sort_keys=False, width=120
         )
-    for chart, manifest in foreign_crds.all_crds():
+    for chart, manifest in foreign_crds.stub_crds():
         name = manifest["metadata"]["name"]
         files[SUBCHARTS / chart / "crds" / f"{name}.yaml"] = HEADER + yaml.safe_dump(manifest, sort_keys=False)
+    for name, text in foreign_crds.grove_crds().items():
+        files[SUBCHARTS / "grove" / "crds" / name] = HEADER + text
 
     sections = [f"{HEADER.lstrip('# ')}\nEvery key, from the `# --` comments of each chart's values.yaml; "
                 "types and limits from its values.schema.json.\n"]

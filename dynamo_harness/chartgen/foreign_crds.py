@@ -1,22 +1,30 @@
 """CRDs of the bundled Grove and KAI Scheduler subcharts.
 
-Those projects own their APIs; we ship only their group/version/kind so the bundled install is
-self-contained and the operator's grove.io / scheduling.run.ai checks pass. Their specs keep
-unknown fields, leaving validation to the owning controllers.
+Grove's CRDs are upstream's own, as Grove's API module embeds them: `hack/tools/grove-crds`
+imports `github.com/ai-dynamo/grove/operator/api/core/v1alpha1/crds` at the version its go.sum
+pins (the grove subchart's appVersion) and prints them; the text is written unchanged.
+
+PodGang (Grove's scheduler API) and the KAI Scheduler CRDs come from no module the module proxy
+serves at the pinned versions (Grove scheduler/api v0.1.0-alpha.8, KAI v0.13.4), so they stay
+stubs that keep unknown fields: group/version/kind only, so the bundled install is
+self-contained, with validation left to the owning controllers. docs/compatibility.md lists
+them as not validated.
 """
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
 from typing import Any
 
+from ..paths import TOOLS_BIN
 from .openapi import free_form, obj, string
 
-# (chart, group, version, kind, plural, scope, short names)
-FOREIGN = [
-    ("grove", "grove.io", "v1alpha1", "PodCliqueSet", "podcliquesets", "Namespaced", ["pcs"]),
-    ("grove", "grove.io", "v1alpha1", "PodClique", "podcliques", "Namespaced", ["pclq"]),
-    ("grove", "grove.io", "v1alpha1", "PodCliqueScalingGroup", "podcliquescalinggroups", "Namespaced", ["pcsg"]),
-    ("grove", "grove.io", "v1alpha1", "ClusterTopology", "clustertopologies", "Cluster", ["ct"]),
+GROVE_CRDS_TOOL = "grove-crds"
+
+# (chart, group, version, kind, plural, scope, short names): not validated, see the docstring.
+STUBS = [
     ("grove", "scheduler.grove.io", "v1alpha1", "PodGang", "podgangs", "Namespaced", ["pg"]),
     ("kai-scheduler", "scheduling.run.ai", "v2", "Queue", "queues", "Cluster", ["q"]),
     ("kai-scheduler", "scheduling.run.ai", "v2alpha2", "PodGroup", "podgroups", "Namespaced", ["pogr"]),
@@ -24,9 +32,19 @@ FOREIGN = [
 ]
 
 
-def all_crds() -> list[tuple[str, dict[str, Any]]]:
+def grove_crds() -> dict[str, str]:
+    """File name -> CRD YAML, exactly as Grove's API module embeds it."""
+    tool = TOOLS_BIN / GROVE_CRDS_TOOL
+    if not tool.exists():
+        tool = shutil.which(GROVE_CRDS_TOOL)
+        if tool is None:
+            raise SystemExit(f"{GROVE_CRDS_TOOL} is not built: run `make bootstrap` (hack/tools/{GROVE_CRDS_TOOL})")
+    return json.loads(subprocess.run([str(tool)], check=True, capture_output=True, text=True).stdout)
+
+
+def stub_crds() -> list[tuple[str, dict[str, Any]]]:
     out = []
-    for chart, group, version, kind, plural, scope, short in FOREIGN:
+    for chart, group, version, kind, plural, scope, short in STUBS:
         schema = obj(
             {
                 "apiVersion": string(),

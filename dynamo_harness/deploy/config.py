@@ -19,19 +19,25 @@ from typing import Any
 import yaml
 
 from .. import formats
+from ..paths import chart_metadata
 
 RUNTIMES = ("vllm", "sglang", "trtllm")
 TOPOLOGIES = ("agg", "agg-router", "disagg", "disagg-router", "disagg-planner", "disagg-multinode")
 ROUTER_MODES = ("", "round-robin", "random", "kv", "least-loaded", "direct")
 RDMA_KINDS = ("none", "efa", "infiniband")
+# nvidia.com API versions a DGD renders in: v1beta1 (docs' canonical form) or v1alpha1 (older operators).
+API_VERSIONS = ("v1beta1", "v1alpha1")
 DNS_LABEL = re.compile(formats.DNS_LABEL)
 QUANTITY = re.compile(formats.QUANTITY)
+# The Dynamo release the chart deploys (its appVersion): the one home of every default image tag.
+DYNAMO_VERSION = chart_metadata()["appVersion"]
+DYNAMO_IMAGES = "nvcr.io/nvidia/ai-dynamo"
 DEFAULT_IMAGES = {
-    "vllm": "nvcr.io/nvidia/ai-dynamo/vllm-runtime:1.2.0",
-    "sglang": "nvcr.io/nvidia/ai-dynamo/sglang-runtime:1.2.0",
-    "trtllm": "nvcr.io/nvidia/ai-dynamo/tensorrtllm-runtime:1.2.0",
+    "vllm": f"{DYNAMO_IMAGES}/vllm-runtime:{DYNAMO_VERSION}",
+    "sglang": f"{DYNAMO_IMAGES}/sglang-runtime:{DYNAMO_VERSION}",
+    "trtllm": f"{DYNAMO_IMAGES}/tensorrtllm-runtime:{DYNAMO_VERSION}",
 }
-PLANNER_IMAGE = "nvcr.io/nvidia/ai-dynamo/dynamo-planner:1.2.0"
+PLANNER_IMAGE = f"{DYNAMO_IMAGES}/dynamo-planner:{DYNAMO_VERSION}"
 PROMETHEUS_IMAGE = "quay.io/prometheus/prometheus:v3.4.1"
 
 
@@ -119,6 +125,7 @@ class DeploymentConfig:
     planner_image: str = PLANNER_IMAGE
     prometheus_image: str = PROMETHEUS_IMAGE
     rdma: Rdma = field(default_factory=Rdma)
+    api_version: str = "v1beta1"
 
     @property
     def dgd_name(self) -> str:
@@ -234,6 +241,7 @@ def validate(c: DeploymentConfig) -> None:
     _require(c.model_mount_path.startswith("/"), f"model_mount_path: {c.model_mount_path!r} must be an absolute path")
     _require(bool(QUANTITY.match(c.shared_memory)), f"shared_memory: {c.shared_memory!r} is not a size such as 16Gi")
     _require(c.router_mode in ROUTER_MODES, f"router_mode: {c.router_mode!r} is not one of {list(ROUTER_MODES)}")
+    _require(c.api_version in API_VERSIONS, f"api_version: {c.api_version!r} is not one of {list(API_VERSIONS)}")
     _require(c.rdma.kind in RDMA_KINDS, f"rdma.kind: {c.rdma.kind!r} is not one of {list(RDMA_KINDS)}")
     for group in (c.replicas, c.sglang_scaling):
         for f in fields(group):

@@ -2,7 +2,9 @@
 substitution. Runtimes: vLLM, SGLang, TRT-LLM; topologies: agg, agg-router, disagg,
 disagg-router, disagg-planner, disagg-multinode.
 
-Flags appear only when set (the dynamo-actions rules): `--dp-size` and `--ep-size` are omitted at
+The services are built in v1alpha1 terms; `api_version: v1beta1` (the default, the docs'
+canonical form) maps them onto a `spec.components` list (v1beta1.py); v1alpha1 serves older
+operators. Flags appear only when set (the dynamo-actions rules): `--dp-size` and `--ep-size` are omitted at
 1, `--mem-fraction-static` only when non-empty, boolean flags only when true.
 """
 
@@ -12,9 +14,10 @@ import json
 import shlex
 from typing import Any
 
+from . import v1beta1
 from .config import DeploymentConfig
 
-API_VERSION = "nvidia.com/v1alpha1"
+V1ALPHA1 = "nvidia.com/v1alpha1"
 FRONTEND_PORT = 8000
 WORKER_MODULE = {"vllm": "dynamo.vllm", "sglang": "dynamo.sglang", "trtllm": "dynamo.trtllm"}
 # Service names as in the upstream examples of each backend.
@@ -31,6 +34,12 @@ INFINIBAND_ENV = {"NCCL_IB_DISABLE": "0", "UCX_TLS": "rc,cuda_copy,cuda_ipc"}
 
 
 def render(c: DeploymentConfig) -> dict[str, Any]:
+    """The DynamoGraphDeployment of c, in c.api_version."""
+    dgd = render_v1alpha1(c)
+    return v1beta1.from_v1alpha1(dgd) if c.api_version == "v1beta1" else dgd
+
+
+def render_v1alpha1(c: DeploymentConfig) -> dict[str, Any]:
     services: dict[str, Any] = {"Frontend": frontend(c)}
     roles = ["decode", "prefill"] if c.disaggregated else ["decode"]
     for role in roles:
@@ -43,7 +52,7 @@ def render(c: DeploymentConfig) -> dict[str, Any]:
     if c.model_pvc:
         spec["pvcs"] = [{"name": c.model_pvc, "create": False}]
     return {
-        "apiVersion": API_VERSION,
+        "apiVersion": V1ALPHA1,
         "kind": "DynamoGraphDeployment",
         "metadata": {
             "name": c.dgd_name,

@@ -1,5 +1,6 @@
-"""Typed DGD templates: the three dynamo-actions examples as golden files, the flag rules, and
-bad inputs rejected with a message naming the field. Pure Python: no helm, no cluster."""
+"""Typed DGD templates: the three dynamo-actions examples as golden files in both API versions,
+the flag rules, the v1beta1 form checked against the chart's CRD, and bad inputs rejected with a
+message naming the field. Pure Python: no helm, no cluster."""
 
 import json
 from pathlib import Path
@@ -7,8 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from dynamo_harness.crd_schema import validation_errors
 from dynamo_harness.deploy import templates
-from dynamo_harness.deploy.config import RUNTIMES, TOPOLOGIES, ConfigError, ignored_inputs, parse
+from dynamo_harness.deploy.config import API_VERSIONS, RUNTIMES, TOPOLOGIES, ConfigError, ignored_inputs, parse
+from dynamo_harness.paths import CHART
 
 GOLDEN = Path(__file__).parent / "golden"
 # The three examples of the dynamo-actions README, as compact JSON inputs.
@@ -38,17 +41,53 @@ def args_of(dgd, service):
     return dgd["spec"]["services"][service]["extraPodSpec"]["mainContainer"]["args"]
 
 
+DGD_CRD = yaml.safe_load((CHART / "charts/dynamo-operator/files/crds/dynamographdeployments.nvidia.com.yaml").read_text())
+
+
+@pytest.mark.parametrize("api_version", API_VERSIONS)
 @pytest.mark.parametrize("example", SEED_EXAMPLES)
-def test_seed_examples_render_their_golden_manifest(example):
-    rendered = yaml.safe_dump(templates.render(parse(SEED_EXAMPLES[example])), sort_keys=False)
-    golden = GOLDEN / f"{example}.yaml"
-    assert rendered == golden.read_text(), f"{golden.name} differs; if intended, regenerate it (docs/deploy.md)"
+def test_seed_examples_render_their_golden_manifest(example, api_version):
+    rendered = yaml.safe_dump(templates.render(parse({**SEED_EXAMPLES[example], "api_version": api_version})), sort_keys=False)
+    golden = GOLDEN / api_version / f"{example}.yaml"
+    assert rendered == golden.read_text(), f"{api_version}/{golden.name} differs; if intended, regenerate it (docs/deploy.md)"
+
+
+def test_v1beta1_is_the_default():
+    dgd = templates.render(parse({"runtime": "vllm", "topology": "agg", "model": "m"}))
+    assert dgd["apiVersion"] == "nvidia.com/v1beta1" and [c["name"] for c in dgd["spec"]["components"]] == [
+        "Frontend", "VllmDecodeWorker"]
+
+
+@pytest.mark.parametrize("api_version", API_VERSIONS)
+@pytest.mark.parametrize("runtime", RUNTIMES)
+@pytest.mark.parametrize("topology", TOPOLOGIES)
+def test_every_template_validates_against_the_charts_crd(runtime, topology, api_version):
+    dgd = templates.render(parse({"runtime": runtime, "topology": topology, "model": "m", "model_pvc": "models",
+                                  "api_version": api_version, "rdma": {"kind": "efa", "host_network": True}}))
+    dgd["metadata"].pop("namespace")
+    assert validation_errors(DGD_CRD, dgd) == []
+
+
+def test_v1beta1_puts_every_pod_setting_in_the_main_container_of_the_pod_template():
+    dgd = templates.render(parse({"runtime": "vllm", "topology": "disagg", "model": "m", "model_pvc": "models",
+                                  "rdma": {"kind": "efa", "devices": 2, "host_network": True}}))
+    (decode,) = [c for c in dgd["spec"]["components"] if c["name"] == "VllmDecodeWorker"]
+    assert decode["type"] == "decode" and decode["replicas"] == 1 and decode["sharedMemorySize"] == "16Gi"
+    pod = decode["podTemplate"]["spec"]
+    (main,) = pod["containers"]
+    assert main["name"] == "main" and main["command"] == ["python3", "-m", "dynamo.vllm"]
+    assert main["resources"] == {"limits": {"nvidia.com/gpu": "1", "vpc.amazonaws.com/efa": "2"}}
+    assert main["envFrom"] == [{"secretRef": {"name": "hf-token-secret"}}]
+    assert {"name": "FI_PROVIDER", "value": "efa"} in main["env"] and {"name": "HF_HOME", "value": "/models"} in main["env"]
+    assert main["volumeMounts"] == [{"name": "models", "mountPath": "/models"}]
+    assert pod["volumes"] == [{"name": "models", "persistentVolumeClaim": {"claimName": "models"}}]
+    assert pod["hostNetwork"] is True and pod["dnsPolicy"] == "ClusterFirstWithHostNet"
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
 @pytest.mark.parametrize("topology", TOPOLOGIES)
 def test_every_template_has_the_roles_of_its_topology(runtime, topology):
-    dgd = templates.render(parse({"runtime": runtime, "topology": topology, "model": "Qwen/Qwen3-0.6B"}))
+    dgd = templates.render_v1alpha1(parse({"runtime": runtime, "topology": topology, "model": "Qwen/Qwen3-0.6B"}))
     services = dgd["spec"]["services"]
     types = sorted((s["componentType"], s.get("subComponentType", "")) for s in services.values())
     expected = [("frontend", "")]
@@ -64,13 +103,13 @@ def test_every_template_has_the_roles_of_its_topology(runtime, topology):
 
 
 def test_sglang_flags_appear_only_when_set():
-    default = args_of(templates.render(sglang()), "decode")
+    default = args_of(templates.render_v1alpha1(sglang()), "decode")
     assert "--dp-size" not in default and "--ep-size" not in default and "--mem-fraction-static" not in default
     assert "--enable-dp-attention" not in default
     assert {"--trust-remote-code", "--skip-tokenizer-init"} <= set(default)
-    off = args_of(templates.render(sglang(sglang_flags='{"trust_remote_code":false,"skip_tokenizer_init":false}')), "decode")
+    off = args_of(templates.render_v1alpha1(sglang(sglang_flags='{"trust_remote_code":false,"skip_tokenizer_init":false}')), "decode")
     assert "--trust-remote-code" not in off and "--skip-tokenizer-init" not in off
-    scaled = args_of(templates.render(sglang(
+    scaled = args_of(templates.render_v1alpha1(sglang(
         sglang_scaling='{"tp_size":4,"dp_size":2,"ep_size":4,"decode_gpus":4,"prefill_gpus":4}',
         sglang_flags='{"enable_dp_attention":true,"mem_fraction_static":"0.9"}')), "decode")
     pairs = dict(zip(scaled, scaled[1:]))
@@ -79,9 +118,9 @@ def test_sglang_flags_appear_only_when_set():
 
 
 def test_disaggregation_flags_only_in_disaggregated_topologies():
-    agg = args_of(templates.render(sglang()), "decode")
+    agg = args_of(templates.render_v1alpha1(sglang()), "decode")
     assert "--disaggregation-mode" not in agg
-    disagg = templates.render(sglang(topology="disagg", sglang_disagg='{"disagg_bootstrap_port":31000}'))
+    disagg = templates.render_v1alpha1(sglang(topology="disagg", sglang_disagg='{"disagg_bootstrap_port":31000}'))
     for role in ("decode", "prefill"):
         pairs = dict(zip(args_of(disagg, role), args_of(disagg, role)[1:]))
         assert pairs["--disaggregation-mode"] == role and pairs["--disaggregation-bootstrap-port"] == "31000"
@@ -91,7 +130,7 @@ def test_command_extras_are_split_like_a_shell_and_appended_per_role():
     config = parse({"runtime": "vllm", "topology": "disagg-planner", "model": "m",
                     "command_extras": {"worker": "--enforce-eager --max-model-len 4096", "frontend": "--http-port 8000",
                                        "planner": "--log-level 'debug'"}})
-    dgd = templates.render(config)
+    dgd = templates.render_v1alpha1(config)
     assert args_of(dgd, "VllmDecodeWorker")[-3:] == ["--enforce-eager", "--max-model-len", "4096"]
     assert args_of(dgd, "VllmPrefillWorker")[-3:] == ["--enforce-eager", "--max-model-len", "4096"]
     frontend = dgd["spec"]["services"]["Frontend"]["extraPodSpec"]["mainContainer"]
@@ -101,23 +140,23 @@ def test_command_extras_are_split_like_a_shell_and_appended_per_role():
 
 
 def test_rdma_per_cloud():
-    efa = templates.render(parse({"runtime": "vllm", "topology": "disagg", "model": "m",
+    efa = templates.render_v1alpha1(parse({"runtime": "vllm", "topology": "disagg", "model": "m",
                                   "rdma": {"kind": "efa", "devices": 4}}))["spec"]["services"]["VllmDecodeWorker"]
     assert efa["resources"]["limits"]["custom"] == {"vpc.amazonaws.com/efa": "4"}
     assert {"name": "FI_PROVIDER", "value": "efa"} in efa["envs"]
     assert efa["extraPodSpec"]["mainContainer"]["securityContext"] == {"capabilities": {"add": ["IPC_LOCK"]}}
-    ib = templates.render(parse({"runtime": "sglang", "topology": "disagg", "model": "m", "rdma": {
+    ib = templates.render_v1alpha1(parse({"runtime": "sglang", "topology": "disagg", "model": "m", "rdma": {
         "kind": "infiniband", "devices": 8, "host_network": True,
         "pod_annotations": {"tke.cloud.tencent.com/networks": "tke-route-eni"}}}))["spec"]["services"]["prefill"]
     assert ib["resources"]["limits"]["custom"] == {"rdma/ib": "8"}
     assert ib["extraPodSpec"]["hostNetwork"] is True and ib["extraPodSpec"]["dnsPolicy"] == "ClusterFirstWithHostNet"
     assert ib["extraPodMetadata"] == {"annotations": {"tke.cloud.tencent.com/networks": "tke-route-eni"}}
-    plain = templates.render(parse({"runtime": "sglang", "topology": "disagg", "model": "m"}))["spec"]["services"]["prefill"]
+    plain = templates.render_v1alpha1(parse({"runtime": "sglang", "topology": "disagg", "model": "m"}))["spec"]["services"]["prefill"]
     assert "custom" not in plain["resources"]["limits"] and "hostNetwork" not in plain["extraPodSpec"]
 
 
 def test_model_pvc_is_declared_mounted_and_used_as_the_download_cache():
-    dgd = templates.render(parse({"runtime": "trtllm", "topology": "agg", "model": "m", "model_pvc": "models"}))
+    dgd = templates.render_v1alpha1(parse({"runtime": "trtllm", "topology": "agg", "model": "m", "model_pvc": "models"}))
     assert dgd["spec"]["pvcs"] == [{"name": "models", "create": False}]
     worker = dgd["spec"]["services"]["TRTLLMDecodeWorker"]
     assert worker["volumeMounts"] == [{"name": "models", "mountPoint": "/models"}]
@@ -126,7 +165,7 @@ def test_model_pvc_is_declared_mounted_and_used_as_the_download_cache():
 
 def test_integers_are_integers_by_construction():
     config = parse({"runtime": "sglang", "topology": "disagg", "model": "m", "replicas": '{"decode":"2","prefill":3}'})
-    dgd = templates.render(config)
+    dgd = templates.render_v1alpha1(config)
     assert dgd["spec"]["services"]["decode"]["replicas"] == 2 and dgd["spec"]["services"]["prefill"]["replicas"] == 3
 
 

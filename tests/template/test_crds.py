@@ -27,19 +27,20 @@ def test_every_dynamo_kind_has_a_crd(crds):
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_crd_schema_is_structural(crds, kind):
-    (version,) = crds[kind]["spec"]["versions"]
-    violations = list(structural_violations(version["schema"]["openAPIV3Schema"]))
-    assert not violations, "\n".join(violations)
+    for version in crds[kind]["spec"]["versions"]:
+        violations = list(structural_violations(version["schema"]["openAPIV3Schema"]))
+        assert not violations, f"{version['name']}: " + "\n".join(violations)
 
 
 def test_crds_stay_far_below_helms_release_size_limit(crds):
     # Upstream's ~2.9 MB of CRDs broke Helm's 1 MB release Secret; ours embed no full PodSpec.
-    assert len(yaml.safe_dump(list(crds.values()))) < 100_000
+    assert len(yaml.safe_dump(list(crds.values()))) < 150_000
 
 
-def test_scaling_adapter_exposes_the_scale_subresource(crds):
-    (version,) = crds["DynamoGraphDeploymentScalingAdapter"]["spec"]["versions"]
-    assert version["subresources"]["scale"] == {
+@pytest.mark.parametrize("version", ["v1alpha1", "v1beta1"])
+def test_scaling_adapter_exposes_the_scale_subresource(crds, version):
+    (served,) = [v for v in crds["DynamoGraphDeploymentScalingAdapter"]["spec"]["versions"] if v["name"] == version]
+    assert served["subresources"]["scale"] == {
         "specReplicasPath": ".spec.replicas", "statusReplicasPath": ".status.replicas", "labelSelectorPath": ".status.selector",
     }
 

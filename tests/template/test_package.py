@@ -26,7 +26,9 @@ def test_release_secret_estimate_is_far_below_helms_1mb_limit(helm):
     files = {str(p.relative_to(CHART)): p.read_text() for p in CHART.rglob("*") if p.is_file()}
     manifest = helm.run("template", "dynamo-platform", str(CHART), "--include-crds")
     size = len(base64.b64encode(gzip.compress(json.dumps({"files": files, "manifest": manifest}).encode())))
-    assert size < 256 * 1024, f"estimated release secret {size} bytes"
+    # Grove's upstream CRDs (crds/, ~1.5 MB of YAML, ~165 KB gzipped) are the bulk; the Dynamo CRDs
+    # stay small (no embedded PodSpec). Half of Helm's limit leaves room to grow.
+    assert size < 512 * 1024, f"estimated release secret {size} bytes"
 
 
 def test_package_documents_itself_with_readme_changelog_and_values_reference(helm, tmp_path):

@@ -5,6 +5,36 @@
 {{- $name := .Values.webhook.certificateSecret.name -}}
 {{- if .Values.webhook.certificateSecret.external }}{{ $name }}{{ else }}{{ printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}{{ end -}}
 {{- end -}}
+{{/*
+The webhook serving certificate the chart generates (generated mode), made once per render so the
+Secret, the admission webhooks and the CRDs' conversion webhook share one CA. Returns Secret YAML.
+*/}}
+{{- define "dynamo-operator.generatedWebhookSecret" -}}
+{{- $cache := .Values.webhook -}}
+{{- if not (hasKey $cache "generatedSecret") -}}
+{{- $service := include "dynamo-operator.webhookService" . -}}
+{{- $dnsNames := list $service (printf "%s.%s.svc" $service .Release.Namespace) (include "dynamo-common.serviceHost" (dict "ctx" . "name" $service)) -}}
+{{- $secret := include "dynamo-common.generatedTLSSecret" (dict "ctx" . "name" (include "dynamo-operator.webhookSecret" .) "component" "manager" "commonName" $service "dnsNames" $dnsNames) -}}
+{{- $_ := set $cache "generatedSecret" $secret -}}
+{{- end -}}
+{{- $cache.generatedSecret -}}
+{{- end -}}
+
+{{/* caBundle the API server trusts for the operator's webhooks; empty under cert-manager (its CA injector sets it). */}}
+{{- define "dynamo-operator.webhookCABundle" -}}
+{{- $wh := .Values.webhook -}}
+{{- if $wh.certificateSecret.external -}}{{ $wh.certificateSecret.caBundle }}
+{{- else if not $wh.certManager.enabled -}}{{ index (include "dynamo-operator.generatedWebhookSecret" . | fromYaml).data "ca.crt" }}
+{{- end -}}
+{{- end -}}
+
+{{/* Annotation that has cert-manager's CA injector fill caBundle from the webhook Certificate. */}}
+{{- define "dynamo-operator.certManagerInjectAnnotation" -}}
+{{- if .Values.webhook.certManager.enabled -}}
+cert-manager.io/inject-ca-from: {{ .Release.Namespace }}/{{ include "dynamo-operator.fullname" . }}-webhook
+{{- end -}}
+{{- end -}}
+
 {{- define "dynamo-operator.targetNamespace" -}}{{ .Values.namespaceRestriction.targetNamespace | default .Release.Namespace }}{{- end -}}
 
 {{/* Cluster-scoped objects carry the namespace so installs in two namespaces never collide. */}}
