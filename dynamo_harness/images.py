@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote
 
 from .paths import ROOT
 
@@ -42,6 +43,11 @@ DEBIAN_UNUSED = ("usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/
                  "usr/share/lintian", "usr/share/zsh", "usr/share/bash-completion", "var/cache/apt",
                  "var/lib/apt/lists")
 NONROOT = 65532  # the UID the chart's etcd, probe and frontend pods run as
+NATS_UID = 1000  # the UID the chart's NATS pods run as
+ETCD_MODULE = "go.etcd.io/etcd/server/v3"
+NATS_MODULE = "github.com/nats-io/nats-server/v2"
+# The `helm test` probe image: POSIX sh, curl and grep (what templates/tests/probes.yaml runs).
+PROBE_PACKAGES = {"dash": "0.5.12-2", "grep": "3.8-5", "curl": "7.88.1-10+deb12u15"}
 
 
 class ImageError(RuntimeError):
@@ -85,6 +91,27 @@ def fill_pause(recipe: Recipe, root: Path) -> None:
     go_build(root / "pause", "pause", ".")
 
 
+def fill_etcd(recipe: Recipe, root: Path) -> None:
+    """etcd, etcdctl (the chart's auth job calls it) and etcdutl where etcd's own image has them."""
+    for binary, package in (("etcd", ETCD_MODULE), ("etcdctl", "go.etcd.io/etcd/etcdctl/v3"),
+                            ("etcdutl", "go.etcd.io/etcd/etcdutl/v3")):
+        go_build(root / "usr/local/bin" / binary, "etcd-image", package)
+    write_users(root)
+    make_dirs(root, {"var/run/etcd": (NONROOT, 0o700), "tmp": (0, 0o1777)})
+
+
+def fill_nats(recipe: Recipe, root: Path) -> None:
+    go_build(root / "usr/local/bin/nats-server", "nats-image", NATS_MODULE)
+    write_users(root)
+    make_dirs(root, {"data": (NATS_UID, 0o700), "etc/nats": (0, 0o755), "tmp": (0, 0o1777)})
+
+
+def fill_probe(recipe: Recipe, root: Path) -> None:
+    debian_install(root, PROBE_PACKAGES)
+    write_users(root)
+    make_dirs(root, {"tmp": (0, 0o1777)})
+
+
 def go_build(out: Path, module: str, package: str) -> None:
     """A static binary from the Go module pinned under hack/tools/<module> (go.mod + go.sum)."""
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -92,19 +119,68 @@ def go_build(out: Path, module: str, package: str) -> None:
     _run(["go", "build", "-trimpath", "-ldflags=-s -w", "-o", str(out), package], cwd=GO_TOOLS / module, env=env)
 
 
+def go_module_version(module: str, path: str) -> str:
+    """The version hack/tools/<module>/go.mod requires of `path`: the image tag follows the pin."""
+    for line in (GO_TOOLS / module / "go.mod").read_text().splitlines():
+        words = line.split()
+        if words[:1] == [path] or words[:2] == ["require", path]:
+            return words[-1] if words[0] == "require" else words[1]
+    raise ImageError(f"hack/tools/{module}/go.mod does not require {path}")
+
+
+def debian_install(root: Path, packages: dict[str, str]) -> None:
+    """Debian packages at pinned versions, unpacked (no maintainer scripts) with their dependencies.
+
+    Dependencies come at the archive's current versions; the list of every package that went in,
+    with its version, is written to /usr/share/dynamo-local/packages.txt in the image."""
+    pins = ",".join(f"{name}={version}" for name, version in packages.items())
+    _run(["mmdebstrap", "--quiet", "--mode=root", "--variant=extract", f"--include={pins}",
+          "--skip=download/empty", DEBIAN_SUITE, str(root), DEBIAN_MIRROR])
+    debs = sorted((root / "var/cache/apt/archives").glob("*.deb"))
+    manifest = root / "usr/share/dynamo-local/packages.txt"
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    manifest.write_text("".join(" ".join(unquote(deb.stem).split("_")[:2]) + "\n" for deb in debs))
+    for unused in DEBIAN_UNUSED:
+        shutil.rmtree(root / unused, ignore_errors=True)
+
+
 def write_users(root: Path) -> None:
     """/etc/passwd and /etc/group naming root and the non-root UIDs the chart runs as."""
     etc = root / "etc"
     etc.mkdir(parents=True, exist_ok=True)
-    users = [("root", 0, "/root"), ("nats", 1000, "/tmp"), ("nonroot", NONROOT, "/tmp"), ("nobody", 65534, "/nonexistent")]
+    users = [("root", 0, "/root"), ("nats", NATS_UID, "/tmp"), ("nonroot", NONROOT, "/tmp"),
+             ("nobody", 65534, "/nonexistent")]
     (etc / "passwd").write_text("".join(f"{n}:x:{i}:{i}:{n}:{h}:/sbin/nologin\n" for n, i, h in users))
     (etc / "group").write_text("".join(f"{n}:x:{i}:\n" for n, i, _ in users))
+
+
+def make_dirs(root: Path, dirs: dict[str, tuple[int, int]]) -> None:
+    """Directories the image's user writes to (or mounts over): path -> (owner UID/GID, mode)."""
+    for path, (owner, mode) in dirs.items():
+        directory = root / path
+        directory.mkdir(parents=True, exist_ok=True)
+        os.chown(directory, owner, owner)
+        directory.chmod(mode)
 
 
 RECIPES: dict[str, Recipe] = {r.name: r for r in (
     # The pod sandbox of the local node (containerd's sandbox_image): a static program of ours.
     Recipe("pause", "v1", fill_pause, entrypoint=["/pause"], user="65535:65535",
            inputs=("hack/tools/pause",), sources="hack/tools/pause"),
+    # The chart's etcd StatefulSet runs /usr/local/bin/etcd, its auth job /usr/local/bin/etcdctl.
+    Recipe("etcd", go_module_version("etcd-image", ETCD_MODULE), fill_etcd,
+           entrypoint=["/usr/local/bin/etcd"], user=f"{NONROOT}:{NONROOT}", inputs=("hack/tools/etcd-image",),
+           sources=f"{ETCD_MODULE}@{go_module_version('etcd-image', ETCD_MODULE)} (hack/tools/etcd-image)"),
+    # The chart's NATS StatefulSet passes only args (--config ...); its preStop hook runs
+    # `nats-server` from PATH.
+    Recipe("nats", go_module_version("nats-image", NATS_MODULE).removeprefix("v"), fill_nats,
+           entrypoint=["/usr/local/bin/nats-server"], user=f"{NATS_UID}:{NATS_UID}",
+           env={"PATH": "/usr/local/bin"}, inputs=("hack/tools/nats-image",),
+           sources=f"{NATS_MODULE}@{go_module_version('nats-image', NATS_MODULE)} (hack/tools/nats-image)"),
+    # The probe pods run `sh -ec <script>` as their command; no entrypoint of the image's own.
+    Recipe("probe", "curl-" + PROBE_PACKAGES["curl"].split("-")[0], fill_probe, entrypoint=["/bin/sh"],
+           cmd=["-c", "curl --version"], user=f"{NONROOT}:{NONROOT}", env={"PATH": "/usr/bin:/bin"},
+           sources=f"Debian {DEBIAN_SUITE}: " + " ".join(f"{n}={v}" for n, v in PROBE_PACKAGES.items())),
 )}
 
 
