@@ -3,7 +3,8 @@
 # hack/versions.env, requirements.lock and hack/tools/*/go.sum. Idempotent: a tool already at its
 # pinned version is kept. --with-control-plane also builds the local Kubernetes control plane;
 # --with-kind builds the kind CLI; --with-dynamo makes the Dynamo runtime venv; --with-bench the
-# benchmark venv (aiperf); --with-lint the policy linters of `make lint` (checkov, actionlint).
+# benchmark venv (aiperf); --with-lint the policy linters of `make lint` (checkov, actionlint);
+# --with-images the local node's container images (buildah, as root).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 # shellcheck source=versions.env
@@ -109,6 +110,33 @@ install_control_plane() {
     kube-scheduler=k8s.io/kubernetes/cmd/kube-scheduler
 }
 
+# Debian packages at pinned versions, installed when missing (needs root). Usage: install_apt <pkg=ver>...
+# Returns non-zero when some are missing and this is not root.
+install_apt() {
+  local missing=() spec have
+  for spec in "$@"; do
+    have="$(dpkg-query -W -f='${Version}' "${spec%%=*}" 2>/dev/null || true)"
+    if [[ -z "$have" ]]; then missing+=("$spec")
+    elif [[ "$have" != "${spec#*=}" ]]; then log "${spec%%=*} $have installed (pinned: ${spec#*=}); keeping it"; fi
+  done
+  [[ ${#missing[@]} -eq 0 ]] && return
+  if [[ $EUID -ne 0 ]]; then log "not root: cannot install ${missing[*]}"; return 1; fi
+  log "apt packages: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends "${missing[@]}"
+}
+
+# The local node's images (dynamo_harness/images.py): buildah and mmdebstrap from Debian, then the
+# images themselves, skipped when their archives under .cache/images are up to date.
+install_images() {
+  # shellcheck disable=SC2086
+  if [[ $EUID -ne 0 ]] || ! install_apt $IMAGE_APT_PACKAGES; then
+    log "not root: the local node's images are not built (buildah and mmdebstrap need root here)"
+    return
+  fi
+  "$VENV/bin/python" -m dynamo_harness.images build
+}
+
 install_python
 install_helm_kubectl
 install_ct
@@ -123,6 +151,7 @@ for extra in "$@"; do
     --with-lint)
       install_locked_venv checkov-venv requirements-checkov.lock
       build_go_tools actionlint actionlint=github.com/rhysd/actionlint/cmd/actionlint ;;
+    --with-images) install_images ;;
     *) echo "bootstrap: unknown option $extra" >&2; exit 2 ;;
   esac
 done
