@@ -72,6 +72,9 @@ class Helm:
             args += ["--kube-version", kube_version]
         return self.run(*args)
 
+    def major_version(self) -> int:
+        return int(self.run("version", "--template", "{{.Version}}").lstrip("v").split(".")[0])
+
     def lint(self, *, overlay: str | None = None, chart: Path = CHART) -> str:
         return self.run("lint", str(chart), "--strict", *values_args(overlay, None))
 

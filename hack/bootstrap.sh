@@ -93,6 +93,22 @@ install_ct() {
   install -m 0644 "$etc/chart_schema.yaml" "$etc/lintconf.yaml" "$TOOLS/ct-etc/"
 }
 
+# Helm 3 next to Helm 4: users run both, so the template layer runs with each (HELM_BINARY).
+# Stamped as upstream's Makefile does: without it Helm 3 reports v3.19 and a default Kubernetes
+# version of v1.20, which fails Chart.yaml's kubeVersion.
+install_helm3() {
+  local dir="$ROOT/hack/tools/helm3" version k8s minor
+  version="$(cd "$dir" && go list -m -f '{{.Version}}' helm.sh/helm/v3)"
+  k8s="$(cd "$dir" && go list -m -f '{{.Version}}' k8s.io/client-go)"
+  minor="${k8s#v0.}"; minor="${minor%%.*}"
+  local v=helm.sh/helm/v3/internal/version k8sflags="" pkg
+  for pkg in helm.sh/helm/v3/pkg/chartutil helm.sh/helm/v3/pkg/lint/rules; do
+    k8sflags+=" -X $pkg.k8sVersionMajor=1 -X $pkg.k8sVersionMinor=$minor"
+  done
+  GO_LDFLAGS="-X $v.version=$version -X $v.gitTreeState=clean$k8sflags" \
+  build_go_tools helm3 helm3=helm.sh/helm/v3/cmd/helm
+}
+
 # The local control plane of tests/install: a real API server, controllers, scheduler and etcd,
 # with kwok simulating nodes. The first build takes minutes; later runs reuse the binaries.
 install_control_plane() {
@@ -112,10 +128,12 @@ install_control_plane() {
 install_python
 install_helm_kubectl
 install_ct
+install_helm3
 for extra in "$@"; do
   case "$extra" in
     --with-control-plane) install_control_plane ;;
     --with-kind) build_go_tools kind kind=sigs.k8s.io/kind ;;
+    --with-registry) build_go_tools registry registry=github.com/distribution/distribution/v3/cmd/registry ;;
     --with-dynamo) install_locked_venv dynamo-venv requirements-dynamo.lock ;;
     --with-bench) install_locked_venv bench-venv requirements-bench.lock ;;
     *) echo "bootstrap: unknown option $extra" >&2; exit 2 ;;

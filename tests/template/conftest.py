@@ -1,6 +1,7 @@
 import pytest
 
 from dynamo_harness.paths import overlay_names
+from dynamo_harness.publish import EVERY_COMPONENT
 
 
 @pytest.fixture(params=overlay_names())
@@ -9,28 +10,39 @@ def overlay(request) -> str:
     return request.param
 
 
-# Every optional component and hook job switched on, so no pod escapes a check.
-EVERYTHING_ON = {
-    "global.grove.install": True,
-    "global.kai-scheduler.install": True,
-    "snapshot.enabled": True,
-    "dynamo-operator.checkpoint.enabled": True,
-    "global.etcd.auth.enabled": True,
-    "global.nats.auth.enabled": True,
-    "global.etcd.tls.enabled": True,
-    "global.nats.tls.enabled": True,
-    "global.networkPolicy.enabled": True,
-}
 CLUSTER_SCOPED_INSTALLS = ("global.grove.install", "global.kai-scheduler.install")
 
 
 @pytest.fixture(scope="session")
 def everything_on():
-    """everything_on(overlay) -> values turning on every component the overlay allows."""
+    """everything_on(overlay) -> values turning on every component the overlay allows (no pod escapes a check)."""
 
     def _values(overlay: str | None = None) -> dict:
         if overlay == "namespace-restricted":
-            return {k: v for k, v in EVERYTHING_ON.items() if k not in CLUSTER_SCOPED_INSTALLS}
-        return dict(EVERYTHING_ON)
+            return {k: v for k, v in EVERY_COMPONENT.items() if k not in CLUSTER_SCOPED_INSTALLS}
+        return dict(EVERY_COMPONENT)
+
+    return _values
+
+
+# GitOps mode with every secret from outside the chart: the webhook certificate from cert-manager,
+# the etcd and NATS credentials and TLS from Secrets the user created (docs/gitops.md).
+GITOPS = {
+    "global.gitops.enabled": True,
+    "dynamo-operator.webhook.certManager.enabled": True,
+    "dynamo-operator.webhook.certManager.issuerRef.name": "dynamo-ca",
+    "global.etcd.auth.existingSecret": "etcd-root",
+    "global.etcd.tls.existingSecret": "etcd-tls",
+    "global.nats.auth.existingSecret": "nats-auth",
+    "global.nats.tls.existingSecret": "nats-tls",
+}
+
+
+@pytest.fixture(scope="session")
+def gitops_values(everything_on):
+    """gitops_values(overlay, everything=True) -> GitOps-mode values, with every component the overlay allows on."""
+
+    def _values(overlay: str | None = None, everything: bool = True) -> dict:
+        return {**(everything_on(overlay) if everything else {}), **GITOPS}
 
     return _values

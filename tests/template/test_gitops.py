@@ -6,33 +6,15 @@ import pytest
 from dynamo_harness.helm import Helm
 from dynamo_harness.paths import overlay_names
 
-# Every secret from outside the chart: the webhook certificate from cert-manager, the etcd and
-# NATS credentials and TLS from Secrets the user created (docs/gitops.md).
-GITOPS = {
-    "global.gitops.enabled": True,
-    "dynamo-operator.webhook.certManager.enabled": True,
-    "dynamo-operator.webhook.certManager.issuerRef.name": "dynamo-ca",
-    "global.etcd.auth.existingSecret": "etcd-root",
-    "global.etcd.tls.existingSecret": "etcd-tls",
-    "global.nats.auth.existingSecret": "nats-auth",
-    "global.nats.tls.existingSecret": "nats-tls",
-}
-
-
-def gitops_values(everything_on, overlay: str | None) -> dict:
-    """Every component on (auth and TLS included), in GitOps mode."""
-    return {**everything_on(overlay), **GITOPS}
-
-
 @pytest.mark.parametrize("overlay", [None, *overlay_names()], ids=["defaults", *overlay_names()])
-def test_gitops_two_renders_are_byte_identical(helm: Helm, everything_on, overlay):
-    values = gitops_values(everything_on, overlay)
+def test_gitops_two_renders_are_byte_identical(helm: Helm, gitops_values, overlay):
+    values = gitops_values(overlay)
     first, second = (helm.template_text(overlay=overlay, values=values) for _ in range(2))
     assert first == second
 
 
-def test_gitops_renders_no_secret(render, everything_on):
-    rendered = render(values=gitops_values(everything_on, None))
+def test_gitops_renders_no_secret(render, gitops_values):
+    rendered = render(values=gitops_values())
     assert [m["metadata"]["name"] for m in rendered if m["kind"] == "Secret"] == []
 
 
@@ -53,16 +35,16 @@ def test_without_gitops_mode_generated_secrets_change_between_renders(helm: Helm
     ],
     ids=["webhook-cert", "etcd-auth", "etcd-tls", "nats-auth", "nats-tls"],
 )
-def test_gitops_mode_fails_naming_the_key_of_a_secret_it_would_generate(render_error, everything_on, dropped, key):
-    values = gitops_values(everything_on, None)
+def test_gitops_mode_fails_naming_the_key_of_a_secret_it_would_generate(render_error, gitops_values, dropped, key):
+    values = gitops_values()
     values[dropped] = False if dropped.endswith("enabled") else ""
     message = render_error(values=values)
     assert "global.gitops.enabled=true" in message and key in message
 
 
-def test_gitops_mode_accepts_an_external_webhook_certificate(render):
+def test_gitops_mode_accepts_an_external_webhook_certificate(render, gitops_values):
     values = {
-        **GITOPS,
+        **gitops_values(everything=False),
         "dynamo-operator.webhook.certManager.enabled": False,
         "dynamo-operator.webhook.certificateSecret.external": True,
         "dynamo-operator.webhook.certificateSecret.caBundle": "Q0EK",
