@@ -93,13 +93,17 @@ class SigningKey:
 
 
 def throwaway_signing_key(directory: Path) -> SigningKey:
-    """A throw-away key made on the spot (never a committed secret), for local packages and tests."""
+    """A throw-away key made on the spot (never a committed secret), for local packages and tests.
+
+    RSA: Helm 3 reads keyrings with golang.org/x/crypto/openpgp, which rejects EdDSA keys
+    ("unsupported feature: public key type: 22"); Helm 4 reads both.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="gnupg-") as home:
         gpg = ["gpg", "--homedir", home, "--batch", "--quiet"]
         try:
             subprocess.run([*gpg, "--pinentry-mode", "loopback", "--passphrase", "",
-                            "--quick-gen-key", f"{TEST_KEY_NAME} <test@localhost>", "ed25519", "sign", "1d"],
+                            "--quick-gen-key", f"{TEST_KEY_NAME} <test@localhost>", "rsa3072", "sign", "1d"],
                            check=True, capture_output=True)
             key = SigningKey(TEST_KEY_NAME, directory / "secring.gpg", directory / "pubring.gpg")
             key.secret_keyring.write_bytes(subprocess.run([*gpg, "--export-secret-keys"], check=True, capture_output=True).stdout)

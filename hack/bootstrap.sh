@@ -125,10 +125,33 @@ install_control_plane() {
     kube-scheduler=k8s.io/kubernetes/cmd/kube-scheduler
 }
 
+# Schemas of the Argo CD and Flux objects in docs/gitops.md, copied out of their published modules
+# (pinned by hack/tools/gitops-crds/go.sum) into .cache/tools/crds/<module path>/. Nothing is built.
+GITOPS_SCHEMA_SOURCES=(
+  "github.com/argoproj/argo-cd/v3=manifests/crds/application-crd.yaml"
+  "github.com/fluxcd/source-controller=config/crd/bases/source.toolkit.fluxcd.io_ocirepositories.yaml"
+  "github.com/fluxcd/helm-controller/api=v2/*_types.go"
+)
+install_gitops_schemas() {
+  local dir="$ROOT/hack/tools/gitops-crds" stamp="$TOOLS/gitops-crds.stamp" want spec module src
+  want="$(cat "$dir/go.mod" "$dir/go.sum" | sha256sum | cut -d' ' -f1)"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then return; fi
+  log "Argo CD and Flux schemas from the Go module proxy (pinned by hack/tools/gitops-crds/go.sum)"
+  for spec in "${GITOPS_SCHEMA_SOURCES[@]}"; do
+    module="${spec%%=*}"
+    src="$(cd "$dir" && GOFLAGS=-mod=readonly go mod download -json "$module" | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')"
+    rm -rf "$TOOLS/crds/$module" && mkdir -p "$TOOLS/crds/$module"
+    # shellcheck disable=SC2086 # the source is a glob
+    install -m 0644 $src/${spec#*=} "$TOOLS/crds/$module/"
+  done
+  echo "$want" >"$stamp"
+}
+
 install_python
 install_helm_kubectl
 install_ct
 install_helm3
+install_gitops_schemas
 for extra in "$@"; do
   case "$extra" in
     --with-control-plane) install_control_plane ;;
