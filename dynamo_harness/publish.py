@@ -180,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     pack.add_argument("--out", type=Path, default=DIST)
     pack.add_argument("--key", help="signing key name in --keyring; without it a throw-away test key signs")
     pack.add_argument("--keyring", type=Path, help="secret keyring (legacy format: gpg --export-secret-keys)")
+    pack.add_argument("--unsigned", action="store_true", help="no .prov (CI without a Helm key: cosign signs instead)")
     commands.add_parser("images", help="print every image the chart can deploy")
     send = commands.add_parser("push", help="helm push the packaged archive to REGISTRY (oci://...)")
     send.add_argument("registry")
@@ -189,7 +190,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "images":
         print("\n".join(chart_images(helm)))
     elif args.command == "package":
-        if args.key and args.keyring:
+        if args.unsigned:
+            key = None
+        elif args.key and args.keyring:
             key = SigningKey(args.key, args.keyring, args.keyring)
         else:
             print("package: no --key/--keyring given, signing with a throw-away test key", file=sys.stderr)

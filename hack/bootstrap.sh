@@ -130,7 +130,7 @@ install_control_plane() {
 GITOPS_SCHEMA_SOURCES=(
   "github.com/argoproj/argo-cd/v3=manifests/crds/application-crd.yaml"
   "github.com/fluxcd/source-controller=config/crd/bases/source.toolkit.fluxcd.io_ocirepositories.yaml"
-  "github.com/fluxcd/helm-controller/api=v2/*_types.go"
+  "github.com/fluxcd/helm-controller/api=v2/*.go"
 )
 install_gitops_schemas() {
   local dir="$ROOT/hack/tools/gitops-crds" stamp="$TOOLS/gitops-crds.stamp" want spec module src
