@@ -16,7 +16,8 @@ import pytest
 from dynamo_harness.helm import HELM3, HELM4, Helm, HelmError
 from dynamo_harness.kube import KubectlError
 from dynamo_harness.paths import TOOLS_BIN
-from dynamo_harness.publish import LocalRegistry, SigningKey, chart_version, package, plain_http, push, throwaway_signing_key, verify
+from dynamo_harness.publish import (LocalRegistry, SigningKey, chart_images, chart_version, main, package, plain_http, push,
+                                    sbom_images, throwaway_signing_key, verify)
 
 HELMS = pytest.mark.parametrize("binary", [HELM4, HELM3], ids=["helm4", "helm3"])
 
@@ -66,6 +67,14 @@ def pull(binary: Path, reference: str, key: SigningKey, into: Path) -> str:
     into.mkdir(parents=True, exist_ok=True)
     return Helm(binary).run("pull", reference, "--version", chart_version(), "--verify", "--keyring", str(key.public_keyring),
                             "--destination", str(into), *plain_http(reference))
+
+
+def test_make_package_writes_the_archive_its_provenance_and_the_sbom(tmp_path):
+    main(["package", "--out", str(tmp_path)])
+    stem = f"dynamo-platform-{chart_version()}"
+    assert {p.name for p in tmp_path.iterdir()} == {f"{stem}.tgz", f"{stem}.tgz.prov", f"{stem}.cdx.json", "test-key"}
+    assert sbom_images(json.loads((tmp_path / f"{stem}.cdx.json").read_text())) == chart_images(Helm())
+    verify(Helm(), tmp_path / f"{stem}.tgz", tmp_path / "test-key" / "pubring.gpg")
 
 
 def test_package_is_versioned_and_signed(signed):
