@@ -36,7 +36,8 @@ class Helm:
     binary: Path = field(default_factory=helm_binary)
     env: dict[str, str] = field(default_factory=dict)
 
-    def run(self, *args: str, timeout: float = 300) -> str:
+    def run(self, *args: str, timeout: float = 300, with_stderr: bool = False) -> str:
+        """helm's stdout; with_stderr adds what it reports on stderr (`helm push` prints its digest there)."""
         result = subprocess.run(
             [str(self.binary), *args],
             capture_output=True,
@@ -46,7 +47,7 @@ class Helm:
         )
         if result.returncode != 0:
             raise HelmError(list(args), result.stderr)
-        return result.stdout
+        return result.stdout + (result.stderr if with_stderr else "")
 
     def template(self, **kwargs) -> list[dict]:
         """Render the chart and return its objects (empty documents dropped)."""

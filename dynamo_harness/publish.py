@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -134,8 +135,13 @@ def plain_http(registry: str) -> list[str]:
 
 
 def push(helm: Helm, archive: Path, registry: str) -> str:
-    """`helm push` of the archive (and its .prov, which Helm uploads as a layer) to oci://..."""
-    return helm.run("push", str(archive), registry, *plain_http(registry))
+    """`helm push` of the archive (its .prov goes along as a layer) to oci://...; returns the
+    pushed artifact as <registry path>/<chart>@<digest>, the reference cosign signs."""
+    out = helm.run("push", str(archive), registry, *plain_http(registry), with_stderr=True)
+    digest = re.search(r"Digest: (sha256:[0-9a-f]{64})", out)
+    if not digest:
+        raise RuntimeError(f"helm push printed no digest:\n{out}")
+    return f"{registry.removeprefix('oci://')}/dynamo-platform@{digest[1]}"
 
 
 class LocalRegistry:
@@ -203,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         (args.out / f"{archive.name.removesuffix('.tgz')}.cdx.json").write_text(json.dumps(document, indent=2) + "\n")
         print(archive)
     else:
-        print(push(helm, args.out / f"dynamo-platform-{chart_version()}.tgz", args.registry), end="")
+        print(push(helm, args.out / f"dynamo-platform-{chart_version()}.tgz", args.registry))
     return 0
 
 

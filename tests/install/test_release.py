@@ -6,6 +6,7 @@ on the test cluster."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import tarfile
 import uuid
@@ -44,7 +45,8 @@ def signed(tmp_path_factory, key) -> Path:
 
 @pytest.fixture(scope="module")
 def pushed(registry, signed) -> str:
-    push(Helm(), signed, registry.url)
+    reference = push(Helm(), signed, registry.url)
+    assert re.fullmatch(rf"127\.0\.0\.1:{registry.port}/charts/dynamo-platform@sha256:[0-9a-f]{{64}}", reference)
     return f"{registry.url}/dynamo-platform"
 
 
