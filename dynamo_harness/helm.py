@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,10 +64,14 @@ class Helm:
         chart: Path | str = CHART,
         include_crds: bool = False,
         kube_version: str | None = None,
+        api_versions: Sequence[str] = (),
     ) -> str:
-        """`helm template` output as helm printed it (byte comparisons: GitOps stability, Helm 3 vs 4)."""
+        """`helm template` output as helm printed it (byte comparisons: GitOps stability, Helm 3 vs 4).
+        api_versions are the APIs the render pretends the cluster serves (.Capabilities)."""
         args = ["template", release, str(chart), "--namespace", namespace]
         args += values_args(overlay, values)
+        for api in api_versions:
+            args += ["--api-versions", api]
         if include_crds:
             args.append("--include-crds")
         if kube_version:
