@@ -15,6 +15,7 @@ from dynamo_harness.crd_schema import validation_errors
 from dynamo_harness.go_schema import GoTypes
 from dynamo_harness.helm import Helm
 from dynamo_harness.paths import CRD_SCHEMAS, ROOT
+from dynamo_harness.publish import chart_version
 
 DOC = ROOT / "docs" / "gitops.md"
 ARGO_CD = CRD_SCHEMAS / "github.com/argoproj/argo-cd/v3/application-crd.yaml"
@@ -89,3 +90,15 @@ def test_example_values_render_byte_identical_twice_without_a_secret(helm: Helm,
 def test_argo_cd_example_keeps_etcd_auth_off():
     """Its enabling job is a post-install hook, which Argo CD runs on every sync (PostSync)."""
     assert not chart_values()["argo-cd"]["global"].get("etcd", {}).get("auth", {}).get("enabled", False)
+
+
+def test_flux_verify_matches_the_identity_the_release_workflow_signs_with():
+    """cosign keyless binds the signature to the workflow file and the tag that ran it."""
+    workflow = ROOT / ".github" / "workflows" / "release.yaml"
+    triggers = yaml.safe_load(workflow.read_text())[True]  # YAML 1.1 reads the key `on` as true
+    assert triggers["push"]["tags"] == ["v*"]
+    signer = f"https://github.com/<owner>/dynamo-platform/.github/workflows/{workflow.name}@refs/tags/v{chart_version()}"
+    (identity,) = examples()["OCIRepository"]["spec"]["verify"]["matchOIDCIdentity"]
+    assert re.search(identity["subject"], signer)
+    assert re.search(identity["issuer"], "https://token.actions.githubusercontent.com")
+    assert not re.search(identity["subject"], signer.replace("release.yaml", "pr.yaml"))
