@@ -112,13 +112,14 @@ def test_tampered_archive_pushed_to_the_registry_fails_pull_verify(registry, sig
         pull(HELM4, f"{repository}/dynamo-platform", key, tmp_path / "pulled")
 
 
-def test_helm_install_from_the_oci_registry(cluster, cluster_helm, kubectl, platform, pushed):
+def test_helm_install_from_the_oci_registry_verifies_and_deploys(cluster, cluster_helm, kubectl, platform, pushed, key):
     """As the install fixture does: a fresh namespace, the CRDs left to the session's platform release."""
     namespace = f"t-{uuid.uuid4().hex[:8]}"
     kubectl.apply([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}])
     cluster.prepare_install()
     try:
         cluster_helm.run("install", "dynamo-platform", pushed, "--version", chart_version(), *plain_http(pushed),
+                         "--verify", "--keyring", str(key.public_keyring),
                          "--namespace", namespace, "--set", "dynamo-operator.crds.enabled=false",
                          "--wait", "--timeout", "120s")
         (release,) = json.loads(cluster_helm.run("list", "--namespace", namespace, "--output", "json"))
