@@ -14,7 +14,7 @@ OVERLAYS := $(sort $(wildcard values/*.yaml))
 
 .PHONY: help
 help: ## List targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
 
 .PHONY: bootstrap
 bootstrap: ## Install the pinned tools (python venv, helm, kubectl, ct)
@@ -30,6 +30,17 @@ lock: ## Re-pin requirements.lock from pyproject.toml
 	$(TOOLS)/lock-venv/bin/pip install --quiet '.[test]'
 	{ head -1 requirements.lock; $(TOOLS)/lock-venv/bin/pip freeze --exclude dynamo-harness | sort; } > requirements.lock.new
 	mv requirements.lock.new requirements.lock
+
+DIST := $(ROOT)/dist
+
+.PHONY: package
+package: bootstrap ## Chart archive, its provenance (.prov) and SBOM in dist/ (SIGN_KEY + SIGN_KEYRING, else a throw-away test key)
+	python -m dynamo_harness.publish package --out $(DIST) $(if $(SIGN_KEY),--key "$(SIGN_KEY)" --keyring "$(SIGN_KEYRING)")
+
+.PHONY: publish
+publish: package ## Push the packaged chart and its provenance with helm push to REGISTRY=oci://host/path
+	@test -n "$(REGISTRY)" || { echo "usage: make publish REGISTRY=oci://<registry>/<path>"; exit 2; }
+	python -m dynamo_harness.publish push $(REGISTRY) --out $(DIST)
 
 .PHONY: previous-chart
 previous-chart: bootstrap ## Package the chart at git REF (the last release) into tests/data for the upgrade test
@@ -57,12 +68,17 @@ lint: bootstrap ## helm lint (strict, every overlay), chart-testing lint, checko
 PYTEST := python -m pytest
 
 .PHONY: bootstrap-all
-bootstrap-all: ## Also build the local control plane and install the Dynamo runtime venv
-	@bash hack/bootstrap.sh --with-control-plane --with-dynamo
+bootstrap-all: ## Also build the local control plane, the OCI registry of the release tests and the Dynamo runtime venv
+	@bash hack/bootstrap.sh --with-control-plane --with-registry --with-dynamo
 
 .PHONY: test-template
-test-template: bootstrap ## Template tests only (helm, no cluster)
+test-template: bootstrap ## Template tests only (helm, no cluster), with Helm 4 and then Helm 3
 	$(PYTEST) -m template -n auto $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory test-template-helm3
+
+.PHONY: test-template-helm3
+test-template-helm3: bootstrap ## Template tests with the pinned Helm 3 (users run both majors)
+	HELM_BINARY=$(TOOLS)/bin/helm3 $(PYTEST) -m template -n auto $(PYTEST_ARGS)
 
 .PHONY: test-install
 test-install: bootstrap-all ## Install tests on the local control plane (built on first use)
@@ -72,6 +88,7 @@ test-install: bootstrap-all ## Install tests on the local control plane (built o
 test: lint bootstrap-all ## Everything CI runs: lint, then every test layer that can run here
 	@# One process: the install layer shares one local cluster across its tests.
 	$(PYTEST) $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory test-template-helm3
 
 .PHONY: test-dataplane
 test-dataplane: bootstrap-all ## Probe tests against the embedded data plane (etcd, NATS, Dynamo frontend + mocker)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +35,16 @@ def everything_on(overlay: str | None = None) -> dict:
     return dict(EVERYTHING_ON)
 
 
+# Helm 4 (the default) and Helm 3, both pinned by hack/bootstrap.sh: users run either.
+HELM4 = TOOLS_BIN / "helm"
+HELM3 = TOOLS_BIN / "helm3"
+
+
+def helm_binary() -> Path:
+    """The helm the harness runs: $HELM_BINARY when set (the template layer's Helm 3 pass), else Helm 4."""
+    return Path(os.environ.get("HELM_BINARY") or HELM4)
+
+
 class HelmError(RuntimeError):
     """helm exited non-zero; `stderr` holds its message (schema errors, template `fail`s)."""
 
@@ -44,11 +55,12 @@ class HelmError(RuntimeError):
 
 @dataclass
 class Helm:
-    binary: Path = TOOLS_BIN / "helm"
+    binary: Path = field(default_factory=helm_binary)
     env: dict[str, str] = field(default_factory=dict)
     global_args: list[str] = field(default_factory=list)  # e.g. --kube-context, after every command's own
 
-    def run(self, *args: str, timeout: float = 300) -> str:
+    def run(self, *args: str, timeout: float = 300, with_stderr: bool = False) -> str:
+        """helm's stdout; with_stderr adds what it reports on stderr (`helm push` prints its digest there)."""
         result = subprocess.run(
             [str(self.binary), *args, *self.global_args],
             capture_output=True,
@@ -58,24 +70,38 @@ class Helm:
         )
         if result.returncode != 0:
             raise HelmError(list(args), result.stderr)
-        return result.stdout
+        return result.stdout + (result.stderr if with_stderr else "")
 
-    def template(
+    def template(self, **kwargs) -> list[dict]:
+        """Render the chart and return its objects (empty documents dropped)."""
+        return [doc for doc in yaml.safe_load_all(self.template_text(**kwargs)) if doc]
+
+    def template_text(
         self,
         *,
         overlay: str | None = None,
         values: dict | None = None,
         release: str = "dynamo-platform",
         namespace: str = "dynamo-system",
-        chart: Path = CHART,
+        chart: Path | str = CHART,
         include_crds: bool = False,
-    ) -> list[dict]:
-        """Render the chart and return its objects (empty documents dropped)."""
+        kube_version: str | None = None,
+        api_versions: Sequence[str] = (),
+    ) -> str:
+        """`helm template` output as helm printed it (byte comparisons: GitOps stability, Helm 3 vs 4).
+        api_versions are the APIs the render pretends the cluster serves (.Capabilities)."""
         args = ["template", release, str(chart), "--namespace", namespace]
         args += values_args(overlay, values)
+        for api in api_versions:
+            args += ["--api-versions", api]
         if include_crds:
             args.append("--include-crds")
-        return [doc for doc in yaml.safe_load_all(self.run(*args)) if doc]
+        if kube_version:
+            args += ["--kube-version", kube_version]
+        return self.run(*args)
+
+    def major_version(self) -> int:
+        return int(self.run("version", "--template", "{{.Version}}").lstrip("v").split(".")[0])
 
     def lint(self, *, overlay: str | None = None, chart: Path = CHART) -> str:
         return self.run("lint", str(chart), "--strict", *values_args(overlay, None))

@@ -94,6 +94,22 @@ install_ct() {
   install -m 0644 "$etc/chart_schema.yaml" "$etc/lintconf.yaml" "$TOOLS/ct-etc/"
 }
 
+# Helm 3 next to Helm 4: users run both, so the template layer runs with each (HELM_BINARY).
+# Stamped as upstream's Makefile does: without it Helm 3 reports v3.19 and a default Kubernetes
+# version of v1.20, which fails Chart.yaml's kubeVersion.
+install_helm3() {
+  local dir="$ROOT/hack/tools/helm3" version k8s minor
+  version="$(cd "$dir" && go list -m -f '{{.Version}}' helm.sh/helm/v3)"
+  k8s="$(cd "$dir" && go list -m -f '{{.Version}}' k8s.io/client-go)"
+  minor="${k8s#v0.}"; minor="${minor%%.*}"
+  local v=helm.sh/helm/v3/internal/version k8sflags="" pkg
+  for pkg in helm.sh/helm/v3/pkg/chartutil helm.sh/helm/v3/pkg/lint/rules; do
+    k8sflags+=" -X $pkg.k8sVersionMajor=1 -X $pkg.k8sVersionMinor=$minor"
+  done
+  GO_LDFLAGS="-X $v.version=$version -X $v.gitTreeState=clean$k8sflags" \
+  build_go_tools helm3 helm3=helm.sh/helm/v3/cmd/helm
+}
+
 # The local control plane of tests/install: a real API server, controllers, scheduler and etcd,
 # with kwok simulating nodes. The first build takes minutes; later runs reuse the binaries.
 install_control_plane() {
@@ -137,15 +153,40 @@ install_images() {
   "$VENV/bin/python" -m dynamo_harness.images build
 }
 
+# Schemas of the Argo CD and Flux objects in docs/gitops.md, copied out of their published modules
+# (pinned by hack/tools/gitops-crds/go.sum) into .cache/tools/crds/<module path>/. Nothing is built.
+GITOPS_SCHEMA_SOURCES=(
+  "github.com/argoproj/argo-cd/v3=manifests/crds/application-crd.yaml"
+  "github.com/fluxcd/source-controller=config/crd/bases/source.toolkit.fluxcd.io_ocirepositories.yaml"
+  "github.com/fluxcd/helm-controller/api=v2/*.go"
+)
+install_gitops_schemas() {
+  local dir="$ROOT/hack/tools/gitops-crds" stamp="$TOOLS/gitops-crds.stamp" want spec module src
+  want="$(cat "$dir/go.mod" "$dir/go.sum" | sha256sum | cut -d' ' -f1)"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then return; fi
+  log "Argo CD and Flux schemas from the Go module proxy (pinned by hack/tools/gitops-crds/go.sum)"
+  for spec in "${GITOPS_SCHEMA_SOURCES[@]}"; do
+    module="${spec%%=*}"
+    src="$(cd "$dir" && GOFLAGS=-mod=readonly go mod download -json "$module" | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')"
+    rm -rf "$TOOLS/crds/$module" && mkdir -p "$TOOLS/crds/$module"
+    # shellcheck disable=SC2086 # the source is a glob
+    install -m 0644 $src/${spec#*=} "$TOOLS/crds/$module/"
+  done
+  echo "$want" >"$stamp"
+}
+
 install_python
 install_helm_kubectl
 install_ct
 # make generate and make lint take the Grove CRDs from Grove's own API module.
 build_go_tools grove-crds grove-crds=.
+install_helm3
+install_gitops_schemas
 for extra in "$@"; do
   case "$extra" in
     --with-control-plane) install_control_plane ;;
     --with-kind) build_go_tools kind kind=sigs.k8s.io/kind ;;
+    --with-registry) build_go_tools registry registry=github.com/distribution/distribution/v3/cmd/registry ;;
     --with-dynamo) install_locked_venv dynamo-venv requirements-dynamo.lock ;;
     --with-bench) install_locked_venv bench-venv requirements-bench.lock ;;
     --with-lint)

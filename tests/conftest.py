@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from dynamo_harness.helm import Helm, HelmError
+from dynamo_harness.helm import Helm, HelmError, helm_binary
 from dynamo_harness.manifests import Manifest
-from dynamo_harness.paths import TOOLS_BIN
 
 Render = Callable[..., list[Manifest]]
 
@@ -26,7 +25,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 @pytest.fixture(scope="session")
 def helm() -> Helm:
-    binary = TOOLS_BIN / "helm"
+    binary = helm_binary()
     if not binary.exists():
         pytest.fail(f"{binary} is missing: run `make bootstrap` (make test does it for you)")
     return Helm(binary)

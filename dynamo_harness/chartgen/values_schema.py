@@ -376,6 +376,7 @@ def global_values() -> Schema:
             "priorityClassName": string(pattern=DNS_SUBDOMAIN, maxLength=253),
             "storageClass": string(),
             "clusterDomain": string(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"),
+            "gitops": closed({"enabled": boolean()}),
             "etcd": data_plane_service(client_cert_auth=True),
             "nats": data_plane_service(user=True),
             "networkPolicy": network_policy(),

@@ -14,3 +14,26 @@ def overlay(request) -> str:
 def everything_on():
     """everything_on(overlay) -> values turning on every component the overlay allows."""
     return everything_on_values
+
+
+# GitOps mode with every secret from outside the chart: the webhook certificate from cert-manager,
+# the etcd and NATS credentials and TLS from Secrets the user created (docs/gitops.md).
+GITOPS = {
+    "global.gitops.enabled": True,
+    "dynamo-operator.webhook.certManager.enabled": True,
+    "dynamo-operator.webhook.certManager.issuerRef.name": "dynamo-ca",
+    "global.etcd.auth.existingSecret": "etcd-root",
+    "global.etcd.tls.existingSecret": "etcd-tls",
+    "global.nats.auth.existingSecret": "nats-auth",
+    "global.nats.tls.existingSecret": "nats-tls",
+}
+
+
+@pytest.fixture(scope="session")
+def gitops_values(everything_on):
+    """gitops_values(overlay, everything=True) -> GitOps-mode values, with every component the overlay allows on."""
+
+    def _values(overlay: str | None = None, everything: bool = True) -> dict:
+        return {**(everything_on(overlay) if everything else {}), **GITOPS}
+
+    return _values

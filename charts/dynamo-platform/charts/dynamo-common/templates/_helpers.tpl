@@ -123,11 +123,25 @@ storageClassName: {{ $class }}
 {{- end -}}
 
 {{/*
+GitOps mode (global.gitops.enabled): Argo CD renders with `helm template`, where lookup finds
+nothing, and re-renders on every sync, so a secret the chart generates would change each time.
+Every generated-secret helper calls this first: it fails naming the values key ("instead") that
+supplies the secret from outside the chart. Call with (dict "ctx" . "what" "..." "instead" "...").
+*/}}
+{{- define "dynamo-common.refuseGeneratedInGitOps" -}}
+{{- if dig "gitops" "enabled" false .ctx.Values.global -}}
+{{- fail (printf "global.gitops.enabled=true: the chart would generate %s on every render (GitOps tools render without lookup, so each sync would replace it). Set %s, or global.gitops.enabled=false." .what .instead) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
 Secret holding one generated password, created on first install and reused on every upgrade
-(found with lookup) so clients never lose access. Call with
-(dict "ctx" . "name" $secretName "key" "password" "component" "nats").
+(found with lookup) so clients never lose access. "instead" names the values key of an existing
+Secret (refused in GitOps mode). Call with
+(dict "ctx" . "name" $secretName "key" "password" "component" "nats" "instead" "global.nats.auth.existingSecret").
 */}}
 {{- define "dynamo-common.generatedSecret" -}}
+{{- include "dynamo-common.refuseGeneratedInGitOps" (dict "ctx" .ctx "what" (printf "the password Secret %s" .name) "instead" .instead) -}}
 {{- $existing := lookup "v1" "Secret" .ctx.Release.Namespace .name -}}
 apiVersion: v1
 kind: Secret
@@ -191,10 +205,12 @@ every member by name through the headless Service (peers, routes). Returns a JSO
 kubernetes.io/tls Secret (ca.crt, tls.crt, tls.key) with a chart-generated CA and a certificate
 valid for dnsNames, created on first install and reused on every upgrade (found with lookup), so
 clients that pinned the CA keep working. Renders YAML; callers that need the CA (webhook
-caBundle) parse it with fromYaml. Call with
-(dict "ctx" . "name" $secret "component" "etcd" "commonName" $cn "dnsNames" $names).
+caBundle) parse it with fromYaml. "instead" names the values that supply the certificate from
+outside the chart (refused in GitOps mode). Call with
+(dict "ctx" . "name" $secret "component" "etcd" "commonName" $cn "dnsNames" $names "instead" "global.etcd.tls.existingSecret").
 */}}
 {{- define "dynamo-common.generatedTLSSecret" -}}
+{{- include "dynamo-common.refuseGeneratedInGitOps" (dict "ctx" .ctx "what" (printf "the CA and certificate Secret %s" .name) "instead" .instead) -}}
 {{- $data := (lookup "v1" "Secret" .ctx.Release.Namespace .name).data | default dict -}}
 {{- if not (and (hasKey $data "ca.crt") (hasKey $data "tls.crt") (hasKey $data "tls.key")) -}}
 {{- $ca := genCA (printf "%s-ca" .name) 3650 -}}

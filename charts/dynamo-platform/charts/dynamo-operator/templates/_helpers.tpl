@@ -14,7 +14,7 @@ Secret, the admission webhooks and the CRDs' conversion webhook share one CA. Re
 {{- if not (hasKey $cache "generatedSecret") -}}
 {{- $service := include "dynamo-operator.webhookService" . -}}
 {{- $dnsNames := list $service (printf "%s.%s.svc" $service .Release.Namespace) (include "dynamo-common.serviceHost" (dict "ctx" . "name" $service)) -}}
-{{- $secret := include "dynamo-common.generatedTLSSecret" (dict "ctx" . "name" (include "dynamo-operator.webhookSecret" .) "component" "manager" "commonName" $service "dnsNames" $dnsNames) -}}
+{{- $secret := include "dynamo-common.generatedTLSSecret" (dict "ctx" . "name" (include "dynamo-operator.webhookSecret" .) "component" "manager" "commonName" $service "dnsNames" $dnsNames "instead" "dynamo-operator.webhook.certManager.enabled=true (with issuerRef.name), or dynamo-operator.webhook.certificateSecret.external=true with its caBundle") -}}
 {{- $_ := set $cache "generatedSecret" $secret -}}
 {{- end -}}
 {{- $cache.generatedSecret -}}
