@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,10 +48,14 @@ class Helm:
         namespace: str = "dynamo-system",
         chart: Path = CHART,
         include_crds: bool = False,
+        api_versions: Sequence[str] = (),
     ) -> list[dict]:
-        """Render the chart and return its objects (empty documents dropped)."""
+        """Render the chart and return its objects (empty documents dropped). api_versions are
+        the APIs the render pretends the cluster serves (.Capabilities), e.g. monitoring.coreos.com/v1."""
         args = ["template", release, str(chart), "--namespace", namespace]
         args += values_args(overlay, values)
+        for api in api_versions:
+            args += ["--api-versions", api]
         if include_crds:
             args.append("--include-crds")
         return [doc for doc in yaml.safe_load_all(self.run(*args)) if doc]

@@ -8,6 +8,8 @@ CHART = ROOT / "charts" / "dynamo-platform"
 OVERLAYS = ROOT / "values"
 EXAMPLES = ROOT / "docs" / "examples"
 TOOLS_BIN = ROOT / ".cache" / "tools" / "bin"
+# CRDs of other projects, copied from their pinned Go modules by hack/bootstrap.sh (hack/tools/crds).
+CRD_SCHEMAS = ROOT / ".cache" / "tools" / "crds"
 
 
 def overlay_names() -> list[str]:

@@ -109,9 +109,36 @@ install_control_plane() {
     kube-scheduler=k8s.io/kubernetes/cmd/kube-scheduler
 }
 
+# CRD schemas the chart's optional objects are validated against (prometheus-operator, Gateway API,
+# Inference Extension, LWS), copied out of their published modules pinned by hack/tools/crds/go.sum
+# into .cache/tools/crds/<module path>/. Nothing is built.
+CRD_SOURCES=(
+  "github.com/prometheus-operator/prometheus-operator=example/prometheus-operator-crd"
+  "sigs.k8s.io/gateway-api=config/crd/standard"
+  "sigs.k8s.io/gateway-api-inference-extension=config/crd/bases"
+  "sigs.k8s.io/lws=config/crd/bases"
+)
+install_crd_schemas() {
+  local dir="$ROOT/hack/tools/crds" stamp="$TOOLS/crds.stamp" want spec module src
+  want="$(cat "$dir/go.mod" "$dir/go.sum" | sha256sum | cut -d' ' -f1)"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then return; fi
+  log "CRD schemas from the Go module proxy (pinned by hack/tools/crds/go.sum)"
+  rm -rf "$TOOLS/crds"
+  for spec in "${CRD_SOURCES[@]}"; do
+    module="${spec%%=*}"
+    src="$(cd "$dir" && GOFLAGS=-mod=readonly go mod download -json "$module" | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')"
+    mkdir -p "$TOOLS/crds/$module"
+    install -m 0644 "$src/${spec#*=}"/*.yaml "$TOOLS/crds/$module/"
+  done
+  echo "$want" >"$stamp"
+}
+
 install_python
 install_helm_kubectl
 install_ct
+# The PromQL parser of the monitoring tests, and the CRD schemas (also read by `make generate`).
+build_go_tools promql promql-check=.
+install_crd_schemas
 for extra in "$@"; do
   case "$extra" in
     --with-control-plane) install_control_plane ;;

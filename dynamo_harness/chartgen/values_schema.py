@@ -286,6 +286,46 @@ def nats() -> Schema:
             "imagePullSecrets": pull_secrets(),
             "podDisruptionBudget": closed({"enabled": boolean()}),
             **placement(spread=True),
+            "metrics": closed({"exporter": closed({"image": image(), "port": port(), "resources": resources()})}),
+        }
+    )
+
+
+def duration() -> Schema:
+    """A Prometheus duration (30s, 5m, 1h)."""
+    return string(pattern=r"^[0-9]+(ms|s|m|h|d|w|y)$")
+
+
+def monitoring() -> Schema:
+    return subchart(
+        {
+            "labels": label_map(),
+            "interval": duration(),
+            "podMonitors": closed(
+                {
+                    "frontend": boolean(),
+                    "workers": boolean(),
+                    "etcd": boolean(),
+                    "nats": boolean(),
+                    "workloadNamespaces": array(string(pattern=DNS_LABEL, maxLength=63)),
+                }
+            ),
+            "dashboards": closed(
+                {
+                    "enabled": boolean(),
+                    "namespace": string(pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$", maxLength=63),
+                    "labels": label_map(),
+                }
+            ),
+            "rules": closed(
+                {
+                    "enabled": boolean(),
+                    "operator": boolean(),
+                    "for": duration(),
+                    "frontendErrorRatio": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+                    "ttftP95Seconds": {"type": "number", "exclusiveMinimum": 0},
+                }
+            ),
         }
     )
 
@@ -382,6 +422,7 @@ def global_values() -> Schema:
             "etcd": data_plane_service(client_cert_auth=True),
             "nats": data_plane_service(user=True),
             "networkPolicy": network_policy(),
+            "monitoring": closed({"enabled": boolean()}),
             "grove": install_switch(),
             "kai-scheduler": install_switch(),
         }
@@ -395,6 +436,7 @@ SUBCHARTS = {
     "grove": grove,
     "kai-scheduler": kai_scheduler,
     "snapshot": snapshot,
+    "monitoring": monitoring,
 }
 
 

@@ -20,13 +20,17 @@ EVERYTHING_ON = {
     "global.etcd.tls.enabled": True,
     "global.nats.tls.enabled": True,
     "global.networkPolicy.enabled": True,
+    "global.monitoring.enabled": True,
 }
+# APIs whose objects render only where the cluster serves them (helm template --api-versions).
+OPTIONAL_APIS = ["monitoring.coreos.com/v1"]
 CLUSTER_SCOPED_INSTALLS = ("global.grove.install", "global.kai-scheduler.install")
 
 
 @pytest.fixture(scope="session")
 def everything_on():
-    """everything_on(overlay) -> values turning on every component the overlay allows."""
+    """everything_on(overlay) -> values turning on every component the overlay allows (render with
+    api_versions=OPTIONAL_APIS for the objects that also need an API the cluster serves)."""
 
     def _values(overlay: str | None = None) -> dict:
         if overlay == "namespace-restricted":
@@ -34,3 +38,8 @@ def everything_on():
         return dict(EVERYTHING_ON)
 
     return _values
+
+
+@pytest.fixture(scope="session")
+def optional_apis() -> list[str]:
+    return list(OPTIONAL_APIS)
