@@ -330,6 +330,48 @@ def monitoring() -> Schema:
     )
 
 
+def inference_gateway() -> Schema:
+    namespace = string(pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$", maxLength=63)
+    hostname = string(pattern=r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", maxLength=253)
+    return subchart(
+        {
+            "enabled": boolean(),
+            "namespace": namespace,
+            "pool": closed(
+                {
+                    # Part of object names (<release>-<dgd>-epp), so a DNS label.
+                    "dynamoGraphDeployment": string(pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$", maxLength=52),
+                    "componentType": string(pattern=LABEL_VALUE, minLength=1, maxLength=63),
+                    "targetPort": port(),
+                    "failureMode": enum(["FailClose", "FailOpen"]),
+                }
+            ),
+            "route": closed(
+                {
+                    "enabled": boolean(),
+                    "gateway": closed({"name": string(pattern=r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$", maxLength=253), "namespace": namespace}),
+                    "hostnames": array(hostname),
+                    "pathPrefix": string(pattern=r"^/", maxLength=1024),
+                    "requestTimeout": string(pattern=r"^([0-9]{1,5}(h|m|s|ms)){1,4}$"),
+                }
+            ),
+            "epp": closed(
+                {
+                    "image": image(),
+                    "verbosity": integer(minimum=0, maximum=10),
+                    # Flag names without dashes; patternProperties (not propertyNames) so an error names the key.
+                    "flags": obj(patternProperties={r"^[a-z0-9][-a-z0-9]*$": {"type": ["string", "number", "boolean"]}},
+                                 additionalProperties=False),
+                    "config": string(minLength=1),
+                    "resources": resources(),
+                    "imagePullSecrets": pull_secrets(),
+                    **placement(),
+                }
+            ),
+        }
+    )
+
+
 def grove() -> Schema:
     return subchart(
         {
@@ -437,6 +479,7 @@ SUBCHARTS = {
     "kai-scheduler": kai_scheduler,
     "snapshot": snapshot,
     "monitoring": monitoring,
+    "inference-gateway": inference_gateway,
 }
 
 

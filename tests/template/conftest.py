@@ -21,6 +21,9 @@ EVERYTHING_ON = {
     "global.nats.tls.enabled": True,
     "global.networkPolicy.enabled": True,
     "global.monitoring.enabled": True,
+    "inference-gateway.enabled": True,
+    "inference-gateway.pool.dynamoGraphDeployment": "vllm-agg",
+    "inference-gateway.route.gateway.name": "inference-gateway",
 }
 # APIs whose objects render only where the cluster serves them (helm template --api-versions).
 OPTIONAL_APIS = ["monitoring.coreos.com/v1"]
