@@ -1,6 +1,6 @@
 """Regenerate (or, with --check, verify) every derived chart file.
 
-Derived files: the operator's CRDs, Grove's and KAI's CRDs, each chart's values.schema.json,
+Derived files: the operator's CRDs, Grove's, KAI's and LWS's CRDs, each chart's values.schema.json,
 and docs/values-reference.md. Run `make generate` after editing crds.py, values_schema.py or a
 values.yaml comment.
 """
@@ -42,6 +42,8 @@ def render() -> dict[Path, str]:
     for chart, manifest in foreign_crds.all_crds():
         name = manifest["metadata"]["name"]
         files[SUBCHARTS / chart / "crds" / f"{name}.yaml"] = HEADER + yaml.safe_dump(manifest, sort_keys=False)
+    for chart, name, text in foreign_crds.verbatim_crds():
+        files[SUBCHARTS / chart / "crds" / name] = HEADER + text
 
     sections = [f"# Values reference\n\n{HEADER.lstrip('# ')}\nEvery key of `charts/dynamo-platform`, from "
                 "the `# --` comments of each chart's values.yaml; types and limits from its values.schema.json.\n"]

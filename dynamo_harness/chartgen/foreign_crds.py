@@ -1,15 +1,32 @@
-"""CRDs of the bundled Grove and KAI Scheduler subcharts.
+"""CRDs of the bundled Grove, KAI Scheduler and LeaderWorkerSet subcharts.
 
-Those projects own their APIs; we ship only their group/version/kind so the bundled install is
-self-contained and the operator's grove.io / scheduling.run.ai checks pass. Their specs keep
-unknown fields, leaving validation to the owning controllers.
+Those projects own their APIs. For Grove and KAI we ship only their group/version/kind so the
+bundled install is self-contained and the operator's grove.io / scheduling.run.ai checks pass;
+their specs keep unknown fields, leaving validation to the owning controllers. LWS's CRD is
+copied whole from its pinned module (hack/tools/crds, fetched by hack/bootstrap.sh).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from ..paths import CRD_SCHEMAS
 from .openapi import free_form, obj, string
+
+# (chart, module, file under the module's CRD directory) of CRDs vendored verbatim.
+VERBATIM = [("lws", "sigs.k8s.io/lws", "leaderworkerset.x-k8s.io_leaderworkersets.yaml")]
+
+
+def verbatim_crds() -> list[tuple[str, str, str]]:
+    """(chart, file name, text) of each CRD copied from its project's module."""
+    out = []
+    for chart, module, name in VERBATIM:
+        source: Path = CRD_SCHEMAS / module / name
+        if not source.exists():
+            raise SystemExit(f"{source} is missing: run hack/bootstrap.sh (it copies CRDs from hack/tools/crds)")
+        out.append((chart, name, source.read_text()))
+    return out
 
 # (chart, group, version, kind, plural, scope, short names)
 FOREIGN = [

@@ -330,6 +330,19 @@ def monitoring() -> Schema:
     )
 
 
+def lws() -> Schema:
+    return subchart(
+        {
+            "replicas": integer(minimum=1, maximum=5),
+            "image": image(),
+            "gangSchedulerProvider": enum(["", "volcano"]),
+            "resources": resources(),
+            "imagePullSecrets": pull_secrets(),
+            **placement(),
+        }
+    )
+
+
 def inference_gateway() -> Schema:
     namespace = string(pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$", maxLength=63)
     hostname = string(pattern=r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", maxLength=253)
@@ -466,6 +479,7 @@ def global_values() -> Schema:
             "networkPolicy": network_policy(),
             "monitoring": closed({"enabled": boolean()}),
             "grove": install_switch(),
+            "lws": install_switch(),
             "kai-scheduler": install_switch(),
         }
     )
@@ -480,6 +494,7 @@ SUBCHARTS = {
     "snapshot": snapshot,
     "monitoring": monitoring,
     "inference-gateway": inference_gateway,
+    "lws": lws,
 }
 
 

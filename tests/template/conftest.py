@@ -13,6 +13,7 @@ def overlay(request) -> str:
 EVERYTHING_ON = {
     "global.grove.install": True,
     "global.kai-scheduler.install": True,
+    "global.lws.install": True,
     "snapshot.enabled": True,
     "dynamo-operator.checkpoint.enabled": True,
     "global.etcd.auth.enabled": True,
@@ -27,7 +28,7 @@ EVERYTHING_ON = {
 }
 # APIs whose objects render only where the cluster serves them (helm template --api-versions).
 OPTIONAL_APIS = ["monitoring.coreos.com/v1"]
-CLUSTER_SCOPED_INSTALLS = ("global.grove.install", "global.kai-scheduler.install")
+CLUSTER_SCOPED_INSTALLS = ("global.grove.install", "global.kai-scheduler.install", "global.lws.install")
 
 
 @pytest.fixture(scope="session")
