@@ -17,6 +17,7 @@ from .paths import CHART, OVERLAYS, TOOLS_BIN
 EVERYTHING_ON = {
     "global.grove.install": True,
     "global.kai-scheduler.install": True,
+    "global.lws.install": True,
     "snapshot.enabled": True,
     "dynamo-operator.checkpoint.enabled": True,
     "global.etcd.auth.enabled": True,
@@ -24,8 +25,14 @@ EVERYTHING_ON = {
     "global.etcd.tls.enabled": True,
     "global.nats.tls.enabled": True,
     "global.networkPolicy.enabled": True,
+    "global.monitoring.enabled": True,
+    "inference-gateway.enabled": True,
+    "inference-gateway.pool.dynamoGraphDeployment": "vllm-agg",
+    "inference-gateway.route.gateway.name": "inference-gateway",
 }
-CLUSTER_SCOPED_INSTALLS = ("global.grove.install", "global.kai-scheduler.install")
+# APIs whose objects render only where the cluster serves them (helm template --api-versions).
+OPTIONAL_APIS = ["monitoring.coreos.com/v1"]
+CLUSTER_SCOPED_INSTALLS = ("global.grove.install", "global.kai-scheduler.install", "global.lws.install")
 
 
 def everything_on(overlay: str | None = None) -> dict:

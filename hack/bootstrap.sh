@@ -153,19 +153,17 @@ install_images() {
   "$VENV/bin/python" -m dynamo_harness.images build
 }
 
-# Schemas of the Argo CD and Flux objects in docs/gitops.md, copied out of their published modules
-# (pinned by hack/tools/gitops-crds/go.sum) into .cache/tools/crds/<module path>/. Nothing is built.
-GITOPS_SCHEMA_SOURCES=(
-  "github.com/argoproj/argo-cd/v3=manifests/crds/application-crd.yaml"
-  "github.com/fluxcd/source-controller=config/crd/bases/source.toolkit.fluxcd.io_ocirepositories.yaml"
-  "github.com/fluxcd/helm-controller/api=v2/*.go"
-)
-install_gitops_schemas() {
-  local dir="$ROOT/hack/tools/gitops-crds" stamp="$TOOLS/gitops-crds.stamp" want spec module src
+# Files copied out of published Go modules (pinned by hack/tools/<dir>/go.sum) into
+# .cache/tools/crds/<module path>/: the CRD schemas that the chart's optional objects (monitoring,
+# Gateway API, Inference Extension, LWS) and the GitOps docs (Argo CD, Flux) are validated against.
+# Nothing is built. Usage: copy_module_files <dir under hack/tools> <module>=<glob in the module>...
+copy_module_files() {
+  local dir="$ROOT/hack/tools/$1" stamp="$TOOLS/$1.stamp" want spec module src
+  shift
   want="$(cat "$dir/go.mod" "$dir/go.sum" | sha256sum | cut -d' ' -f1)"
   if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then return; fi
-  log "Argo CD and Flux schemas from the Go module proxy (pinned by hack/tools/gitops-crds/go.sum)"
-  for spec in "${GITOPS_SCHEMA_SOURCES[@]}"; do
+  log "schemas from the Go module proxy (pinned by ${dir#"$ROOT"/}/go.sum)"
+  for spec in "$@"; do
     module="${spec%%=*}"
     src="$(cd "$dir" && GOFLAGS=-mod=readonly go mod download -json "$module" | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')"
     rm -rf "$TOOLS/crds/$module" && mkdir -p "$TOOLS/crds/$module"
@@ -181,7 +179,17 @@ install_ct
 # make generate and make lint take the Grove CRDs from Grove's own API module.
 build_go_tools grove-crds grove-crds=.
 install_helm3
-install_gitops_schemas
+# The PromQL parser of the monitoring tests.
+build_go_tools promql promql-check=.
+copy_module_files crds \
+  "github.com/prometheus-operator/prometheus-operator=example/prometheus-operator-crd/*.yaml" \
+  "sigs.k8s.io/gateway-api=config/crd/standard/*.yaml" \
+  "sigs.k8s.io/gateway-api-inference-extension=config/crd/bases/*.yaml" \
+  "sigs.k8s.io/lws=config/crd/bases/*.yaml"
+copy_module_files gitops-crds \
+  "github.com/argoproj/argo-cd/v3=manifests/crds/application-crd.yaml" \
+  "github.com/fluxcd/source-controller=config/crd/bases/source.toolkit.fluxcd.io_ocirepositories.yaml" \
+  "github.com/fluxcd/helm-controller/api=v2/*.go"
 for extra in "$@"; do
   case "$extra" in
     --with-control-plane) install_control_plane ;;

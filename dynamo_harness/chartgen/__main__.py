@@ -1,6 +1,6 @@
 """Regenerate (or, with --check, verify) every derived chart file.
 
-Derived files: the operator's CRDs, Grove's and KAI's CRDs, each chart's values.schema.json,
+Derived files: the operator's CRDs, Grove's, KAI's and LWS's CRDs, each chart's values.schema.json,
 and the values reference in the chart's README.md (between its values-reference markers). Run
 `make generate` after editing crds.py, values_schema.py or a values.yaml comment.
 """
@@ -46,6 +46,8 @@ def render() -> dict[Path, str]:
         files[SUBCHARTS / chart / "crds" / f"{name}.yaml"] = HEADER + yaml.safe_dump(manifest, sort_keys=False)
     for name, text in foreign_crds.grove_crds().items():
         files[SUBCHARTS / "grove" / "crds" / name] = HEADER + text
+    for chart, name, text in foreign_crds.verbatim_crds():
+        files[SUBCHARTS / chart / "crds" / name] = HEADER + text
 
     sections = [f"{HEADER.lstrip('# ')}\nEvery key, from the `# --` comments of each chart's values.yaml; "
                 "types and limits from its values.schema.json.\n"]

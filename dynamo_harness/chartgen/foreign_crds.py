@@ -1,4 +1,4 @@
-"""CRDs of the bundled Grove and KAI Scheduler subcharts.
+"""CRDs of the bundled Grove, KAI Scheduler and LeaderWorkerSet subcharts.
 
 Grove's CRDs are upstream's own, as Grove's API module embeds them: `hack/tools/grove-crds`
 imports `github.com/ai-dynamo/grove/operator/api/core/v1alpha1/crds` at the version its go.sum
@@ -9,6 +9,8 @@ serves at the pinned versions (Grove scheduler/api v0.1.0-alpha.8, KAI v0.13.4),
 stubs that keep unknown fields: group/version/kind only, so the bundled install is
 self-contained, with validation left to the owning controllers. docs/compatibility.md lists
 them as not validated.
+
+LWS's CRD is copied whole from its pinned module (hack/tools/crds, fetched by hack/bootstrap.sh).
 """
 
 from __future__ import annotations
@@ -16,12 +18,15 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from pathlib import Path
 from typing import Any
 
-from ..paths import TOOLS_BIN
+from ..paths import CRD_SCHEMAS, TOOLS_BIN
 from .openapi import free_form, obj, string
 
 GROVE_CRDS_TOOL = "grove-crds"
+# (chart, module, file under the module's CRD directory) of CRDs vendored verbatim.
+VERBATIM = [("lws", "sigs.k8s.io/lws", "leaderworkerset.x-k8s.io_leaderworkersets.yaml")]
 
 # (chart, group, version, kind, plural, scope, short names): not validated, see the docstring.
 STUBS = [
@@ -40,6 +45,17 @@ def grove_crds() -> dict[str, str]:
         if tool is None:
             raise SystemExit(f"{GROVE_CRDS_TOOL} is not built: run `make bootstrap` (hack/tools/{GROVE_CRDS_TOOL})")
     return json.loads(subprocess.run([str(tool)], check=True, capture_output=True, text=True).stdout)
+
+
+def verbatim_crds() -> list[tuple[str, str, str]]:
+    """(chart, file name, text) of each CRD copied from its project's module."""
+    out = []
+    for chart, module, name in VERBATIM:
+        source: Path = CRD_SCHEMAS / module / name
+        if not source.exists():
+            raise SystemExit(f"{source} is missing: run hack/bootstrap.sh (it copies CRDs from hack/tools/crds)")
+        out.append((chart, name, source.read_text()))
+    return out
 
 
 def stub_crds() -> list[tuple[str, dict[str, Any]]]:

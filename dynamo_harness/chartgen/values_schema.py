@@ -282,6 +282,101 @@ def nats() -> Schema:
             "imagePullSecrets": pull_secrets(),
             "podDisruptionBudget": closed({"enabled": boolean()}),
             **placement(spread=True),
+            "metrics": closed({"exporter": closed({"image": image(), "port": port(), "resources": resources()})}),
+        }
+    )
+
+
+def duration() -> Schema:
+    """A Prometheus duration (30s, 5m, 1h)."""
+    return string(pattern=r"^[0-9]+(ms|s|m|h|d|w|y)$")
+
+
+def monitoring() -> Schema:
+    return subchart(
+        {
+            "labels": label_map(),
+            "interval": duration(),
+            "podMonitors": closed(
+                {
+                    "frontend": boolean(),
+                    "workers": boolean(),
+                    "etcd": boolean(),
+                    "nats": boolean(),
+                    "workloadNamespaces": array(string(pattern=DNS_LABEL, maxLength=63)),
+                }
+            ),
+            "dashboards": closed(
+                {
+                    "enabled": boolean(),
+                    "namespace": string(pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$", maxLength=63),
+                    "labels": label_map(),
+                }
+            ),
+            "rules": closed(
+                {
+                    "enabled": boolean(),
+                    "operator": boolean(),
+                    "for": duration(),
+                    "frontendErrorRatio": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+                    "ttftP95Seconds": {"type": "number", "exclusiveMinimum": 0},
+                }
+            ),
+        }
+    )
+
+
+def lws() -> Schema:
+    return subchart(
+        {
+            "replicas": integer(minimum=1, maximum=5),
+            "image": image(),
+            "gangSchedulerProvider": enum(["", "volcano"]),
+            "resources": resources(),
+            "imagePullSecrets": pull_secrets(),
+            **placement(),
+        }
+    )
+
+
+def inference_gateway() -> Schema:
+    namespace = string(pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$", maxLength=63)
+    hostname = string(pattern=r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", maxLength=253)
+    return subchart(
+        {
+            "enabled": boolean(),
+            "namespace": namespace,
+            "pool": closed(
+                {
+                    # Part of object names (<release>-<dgd>-epp), so a DNS label.
+                    "dynamoGraphDeployment": string(pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$", maxLength=52),
+                    "componentType": string(pattern=LABEL_VALUE, minLength=1, maxLength=63),
+                    "targetPort": port(),
+                    "failureMode": enum(["FailClose", "FailOpen"]),
+                }
+            ),
+            "route": closed(
+                {
+                    "enabled": boolean(),
+                    "gateway": closed({"name": string(pattern=r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$", maxLength=253), "namespace": namespace}),
+                    "hostnames": array(hostname),
+                    "pathPrefix": string(pattern=r"^/", maxLength=1024),
+                    "requestTimeout": string(pattern=r"^([0-9]{1,5}(h|m|s|ms)){1,4}$"),
+                }
+            ),
+            "epp": closed(
+                {
+                    "image": image(),
+                    "verbosity": integer(minimum=0, maximum=10),
+                    # Flag names without dashes; patternProperties (not propertyNames) so an error names the key.
+                    "flags": obj(patternProperties={r"^[a-z0-9][-a-z0-9]*$": {"type": ["string", "number", "boolean"]}},
+                                 additionalProperties=False),
+                    "config": string(minLength=1),
+                    "resources": resources(),
+                    "imagePullSecrets": pull_secrets(),
+                    **placement(),
+                }
+            ),
         }
     )
 
@@ -380,7 +475,9 @@ def global_values() -> Schema:
             "etcd": data_plane_service(client_cert_auth=True),
             "nats": data_plane_service(user=True),
             "networkPolicy": network_policy(),
+            "monitoring": closed({"enabled": boolean()}),
             "grove": install_switch(),
+            "lws": install_switch(),
             "kai-scheduler": install_switch(),
         }
     )
@@ -393,6 +490,9 @@ SUBCHARTS = {
     "grove": grove,
     "kai-scheduler": kai_scheduler,
     "snapshot": snapshot,
+    "monitoring": monitoring,
+    "inference-gateway": inference_gateway,
+    "lws": lws,
 }
 
 

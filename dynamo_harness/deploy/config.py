@@ -22,6 +22,9 @@ from .. import formats
 from ..paths import chart_metadata
 
 RUNTIMES = ("vllm", "sglang", "trtllm")
+# Which orchestrator runs multinode workers; the operator picks LWS for a DGD annotated
+# nvidia.com/enable-grove: "false" (upstream multinode guide, "Orchestrator Selection").
+MULTINODE_BACKENDS = ("grove", "lws")
 TOPOLOGIES = ("agg", "agg-router", "disagg", "disagg-router", "disagg-planner", "disagg-multinode")
 ROUTER_MODES = ("", "round-robin", "random", "kv", "least-loaded", "direct")
 RDMA_KINDS = ("none", "efa", "infiniband")
@@ -117,6 +120,7 @@ class DeploymentConfig:
     command_extras: CommandExtras = field(default_factory=CommandExtras)
     gpus_per_worker: int = 1  # vLLM / TRT-LLM: GPUs per worker pod (tensor parallel across them)
     multinode_node_count: int = 2  # vLLM / TRT-LLM disagg-multinode: nodes per worker replica
+    multinode_backend: str = "grove"  # disagg-multinode orchestrator: grove, or lws (LeaderWorkerSet)
     router_mode: str = ""  # empty: kv for the *-router topologies, the frontend's default otherwise
     hf_token_secret: str = "hf-token-secret"  # empty: no token (public models)
     shared_memory: str = "16Gi"
@@ -243,6 +247,8 @@ def validate(c: DeploymentConfig) -> None:
     _require(c.router_mode in ROUTER_MODES, f"router_mode: {c.router_mode!r} is not one of {list(ROUTER_MODES)}")
     _require(c.api_version in API_VERSIONS, f"api_version: {c.api_version!r} is not one of {list(API_VERSIONS)}")
     _require(c.rdma.kind in RDMA_KINDS, f"rdma.kind: {c.rdma.kind!r} is not one of {list(RDMA_KINDS)}")
+    _require(c.multinode_backend in MULTINODE_BACKENDS,
+             f"multinode_backend: {c.multinode_backend!r} is not one of {list(MULTINODE_BACKENDS)}")
     for group in (c.replicas, c.sglang_scaling):
         for f in fields(group):
             value = getattr(group, f.name)
@@ -287,6 +293,8 @@ def ignored_inputs(c: DeploymentConfig) -> list[str]:
         for group in ("sglang_scaling", "sglang_flags", "sglang_disagg"):
             if getattr(c, group) != type(getattr(c, group))():
                 notes.append(f"{group} applies to runtime sglang only; ignored for {c.runtime}")
+    if not c.multinode and c.multinode_backend != "grove":
+        notes.append(f"multinode_backend is used by disagg-multinode only; ignored for {c.topology}")
     if not c.disaggregated and c.replicas.prefill != 1:
         notes.append(f"replicas.prefill is ignored by the {c.topology} topology (no prefill workers)")
     if c.topology != "disagg-planner" and (c.replicas.planner != 1 or c.replicas.prometheus):

@@ -59,6 +59,7 @@ def render_v1alpha1(c: DeploymentConfig) -> dict[str, Any]:
             "namespace": c.namespace,
             "labels": {"app.kubernetes.io/managed-by": "dynamo-harness",
                        "dynamo-platform.io/topology": c.topology},
+            **orchestrator_metadata(c),
         },
         "spec": spec,
     }
@@ -202,3 +203,10 @@ def prometheus(c: DeploymentConfig) -> dict[str, Any]:
         "replicas": c.replicas.prometheus,
         "extraPodSpec": {"mainContainer": _container(c.prometheus_image, None, shlex.split(c.command_extras.prometheus))},
     }
+
+
+def orchestrator_metadata(c: DeploymentConfig) -> dict[str, Any]:
+    """Multinode on LeaderWorkerSet: the operator uses LWS for DGDs that opt out of Grove."""
+    if c.multinode and c.multinode_backend == "lws":
+        return {"annotations": {"nvidia.com/enable-grove": "false"}}
+    return {}

@@ -1,5 +1,6 @@
 import pytest
 
+from dynamo_harness.helm import OPTIONAL_APIS
 from dynamo_harness.helm import everything_on as everything_on_values
 from dynamo_harness.paths import overlay_names
 
@@ -37,3 +38,9 @@ def gitops_values(everything_on):
         return {**(everything_on(overlay) if everything else {}), **GITOPS}
 
     return _values
+
+
+@pytest.fixture(scope="session")
+def optional_apis() -> list[str]:
+    """APIs whose objects render only where the cluster serves them (helm template --api-versions)."""
+    return list(OPTIONAL_APIS)

@@ -223,7 +223,7 @@ def test_prometheus_endpoint_reaches_the_operator_config_and_rbac(render):
 
 
 def test_operator_exposes_health_probes_and_metrics(render):
-    manifests = render(values={"dynamo-operator.serviceMonitor.enabled": True})
+    manifests = render(values={"dynamo-operator.serviceMonitor.enabled": True}, api_versions=["monitoring.coreos.com/v1"])
     deployment = named(manifests, "Deployment", f"{RELEASE}-dynamo-operator")
     container = deployment["spec"]["template"]["spec"]["containers"][0]
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"

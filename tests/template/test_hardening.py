@@ -22,6 +22,7 @@ RBAC_MODES = {
         "dynamo-operator.dynamo.metrics.prometheusEndpoint": "http://prometheus.monitoring:9090",
     },
     "namespace-restricted": {"dynamo-operator.namespaceRestriction.enabled": True},
+    "cluster-wide-with-lws": {"global.lws.enabled": True},
 }
 PRODUCTION_OVERLAYS = ("aks-spot", "eks-efa", "gke")
 DGD_LABEL = "nvidia.com/dynamo-graph-deployment-name"
@@ -128,7 +129,7 @@ def test_external_services_with_tls_must_name_their_secret(render_error):
 
 def test_no_certificate_or_password_reaches_a_configmap_or_an_arg(render, everything_on):
     manifests = render(values={**everything_on(), "dynamo-operator.dynamo.hfTokenSecret": "hf-token-secret"})
-    secret_values = {base64.b64decode(v).decode() for s in by_kind(manifests, "Secret") for v in s["data"].values()}
+    secret_values = {base64.b64decode(v).decode() for s in by_kind(manifests, "Secret") for v in s.get("data", {}).values()}
     assert secret_values
     for m in by_kind(manifests, "ConfigMap", "StatefulSet", "Deployment", "Job", "DaemonSet", "Pod"):
         text = yaml.safe_dump(m)

@@ -334,3 +334,12 @@ A reason must not hold "=": checkov splits the annotation there.
 {{- end -}}
 {{- join "\n" $lines -}}
 {{- end -}}
+
+{{/*
+"true" when global.monitoring.enabled is set and the cluster serves the prometheus-operator API
+(monitoring.coreos.com/v1); empty otherwise, so monitoring objects stay off where their CRDs are
+absent. An offline render needs `--api-versions monitoring.coreos.com/v1`. Call with the root context.
+*/}}
+{{- define "dynamo-common.monitoringEnabled" -}}
+{{- if and (dig "monitoring" "enabled" false .Values.global) (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1") }}true{{ end -}}
+{{- end -}}

@@ -44,6 +44,7 @@ cert-manager.io/inject-ca-from: {{ .Release.Namespace }}/{{ include "dynamo-oper
 {{- define "dynamo-operator.selectorLabels" -}}{{ include "dynamo-common.selectorLabels" (dict "ctx" . "component" "manager") }}{{- end -}}
 
 {{- define "dynamo-operator.groveEnabled" -}}{{ if or .Values.global.grove.install .Values.global.grove.enabled }}true{{ end }}{{- end -}}
+{{- define "dynamo-operator.lwsEnabled" -}}{{ if or .Values.global.lws.install .Values.global.lws.enabled }}true{{ end }}{{- end -}}
 {{- define "dynamo-operator.kaiEnabled" -}}{{ $kai := index .Values.global "kai-scheduler" }}{{ if or $kai.install $kai.enabled }}true{{ end }}{{- end -}}
 
 {{/* etcd endpoints the workloads get: the bundled etcd, else the external value, else none. */}}
@@ -139,6 +140,16 @@ Rendered as a ClusterRole, or as a Role in the target namespace under namespaceR
 {{- if include "dynamo-operator.groveEnabled" . }}
 - apiGroups: ["grove.io"]
   resources: ["podcliquesets", "podcliques", "podcliquescalinggroups"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+{{- end }}
+{{- if include "dynamo-operator.lwsEnabled" . }}
+# Multinode workloads of DGDs annotated nvidia.com/enable-grove="false" (or with no Grove), as
+# upstream's manager role grants; Volcano PodGroups gang-schedule each leader-worker group.
+- apiGroups: ["leaderworkerset.x-k8s.io"]
+  resources: ["leaderworkersets"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+- apiGroups: ["scheduling.volcano.sh"]
+  resources: ["podgroups"]
   verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
 {{- end }}
 {{- if include "dynamo-operator.kaiEnabled" . }}
