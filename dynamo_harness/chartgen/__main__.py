@@ -44,10 +44,9 @@ def render() -> dict[Path, str]:
     for chart, manifest in foreign_crds.stub_crds():
         name = manifest["metadata"]["name"]
         files[SUBCHARTS / chart / "crds" / f"{name}.yaml"] = HEADER + yaml.safe_dump(manifest, sort_keys=False)
-    for name, text in foreign_crds.grove_crds().items():
-        files[SUBCHARTS / "grove" / "crds" / name] = HEADER + text
-    for chart, name, text in foreign_crds.verbatim_crds():
-        files[SUBCHARTS / chart / "crds" / name] = HEADER + text
+    upstream = [("grove", name, text) for name, text in foreign_crds.grove_crds().items()]
+    for chart, name, text in upstream + foreign_crds.verbatim_crds():
+        files[SUBCHARTS / chart / "crds" / name] = HEADER + foreign_crds.UNDOCUMENTED + foreign_crds.without_descriptions(text)
 
     sections = [f"{HEADER.lstrip('# ')}\nEvery key, from the `# --` comments of each chart's values.yaml; "
                 "types and limits from its values.schema.json.\n"]

@@ -193,7 +193,7 @@ def test_every_image_takes_a_digest(render, everything_on):
     # The chart-wide skip of checkov's digest check (hack/checkov-skips.yaml) rests on this.
     digest = "sha256:" + "b" * 64
     keys = ["dynamo-operator.controllerManager.manager.image", "etcd.image", "nats.image", "grove.image",
-            "snapshot.image", "tests.image"]
+            "snapshot.image", "tests.image", "lws.image", "inference-gateway.epp.image"]
     values = {**everything_on(), **{f"{key}.digest": digest for key in keys},
               **{f"kai-scheduler.components.{c}.digest": digest for c in ("scheduler", "binder", "podgrouper")}}
     pinned = images(render(values=values))

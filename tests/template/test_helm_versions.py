@@ -42,11 +42,21 @@ def documents(text: str) -> list[str]:
     return [doc for doc in re.split(r"^---\n", text, flags=re.M) if doc.strip()]
 
 
+# The *.k8s.io groups Kubernetes itself serves; others there (gateway.networking.k8s.io,
+# inference.networking.k8s.io) are CRDs, which Helm 3 and 4 order differently.
+BUILTIN_K8S_IO_GROUPS = {
+    "admissionregistration.k8s.io", "apiextensions.k8s.io", "apiregistration.k8s.io", "authentication.k8s.io",
+    "authorization.k8s.io", "certificates.k8s.io", "coordination.k8s.io", "discovery.k8s.io", "events.k8s.io",
+    "flowcontrol.apiserver.k8s.io", "networking.k8s.io", "node.k8s.io", "rbac.authorization.k8s.io",
+    "resource.k8s.io", "scheduling.k8s.io", "storage.k8s.io", "storagemigration.k8s.io",
+}
+
+
 def is_builtin(doc: str) -> bool:
-    """A Kubernetes built-in kind: core, a one-word group (apps, batch, policy) or a *.k8s.io group."""
+    """A Kubernetes built-in kind: core, a one-word group (apps, batch, policy) or a built-in *.k8s.io group."""
     api_version = (yaml.safe_load(doc) or {}).get("apiVersion", "")
     group = api_version.rpartition("/")[0]
-    return "." not in group or group.endswith(".k8s.io")
+    return "." not in group or group in BUILTIN_K8S_IO_GROUPS
 
 
 def test_pinned_helms_are_major_versions_3_and_4(helms):
