@@ -135,7 +135,9 @@ GITOPS_SCHEMA_SOURCES=(
 install_gitops_schemas() {
   local dir="$ROOT/hack/tools/gitops-crds" stamp="$TOOLS/gitops-crds.stamp" want spec module src
   want="$(cat "$dir/go.mod" "$dir/go.sum" | sha256sum | cut -d' ' -f1)"
-  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then return; fi
+  local missing=0
+  for spec in "${GITOPS_SCHEMA_SOURCES[@]}"; do [[ -d "$TOOLS/crds/${spec%%=*}" ]] || missing=1; done
+  if [[ $missing == 0 && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then return; fi
   log "Argo CD and Flux schemas from the Go module proxy (pinned by hack/tools/gitops-crds/go.sum)"
   for spec in "${GITOPS_SCHEMA_SOURCES[@]}"; do
     module="${spec%%=*}"
@@ -147,7 +149,16 @@ install_gitops_schemas() {
   echo "$want" >"$stamp"
 }
 
+# gpg makes the throw-away signing key of `make package` and tests/install/test_release.py.
+install_gpg() {
+  command -v gpg >/dev/null && return
+  if [[ $(id -u) != 0 ]]; then echo "bootstrap: gpg is missing: install the gnupg package" >&2; exit 1; fi
+  log "gnupg from apt"
+  apt-get update -qq && apt-get -o DPkg::Lock::Timeout=300 install -y -qq gnupg >/dev/null
+}
+
 install_python
+install_gpg
 install_helm_kubectl
 install_ct
 install_helm3
