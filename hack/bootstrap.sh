@@ -161,7 +161,9 @@ copy_module_files() {
   local dir="$ROOT/hack/tools/$1" stamp="$TOOLS/$1.stamp" want spec module src
   shift
   want="$(cat "$dir/go.mod" "$dir/go.sum" | sha256sum | cut -d' ' -f1)"
-  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then return; fi
+  local missing=0
+  for spec in "$@"; do [[ -d "$TOOLS/crds/${spec%%=*}" ]] || missing=1; done
+  if [[ $missing == 0 && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then return; fi
   log "schemas from the Go module proxy (pinned by ${dir#"$ROOT"/}/go.sum)"
   for spec in "$@"; do
     module="${spec%%=*}"
@@ -173,7 +175,16 @@ copy_module_files() {
   echo "$want" >"$stamp"
 }
 
+# gpg makes the throw-away signing key of `make package` and tests/install/test_release.py.
+install_gpg() {
+  command -v gpg >/dev/null && return
+  if [[ $(id -u) != 0 ]]; then echo "bootstrap: gpg is missing: install the gnupg package" >&2; exit 1; fi
+  log "gnupg from apt"
+  apt-get update -qq && apt-get -o DPkg::Lock::Timeout=300 install -y -qq gnupg >/dev/null
+}
+
 install_python
+install_gpg
 install_helm_kubectl
 install_ct
 # make generate and make lint take the Grove CRDs from Grove's own API module.
