@@ -18,6 +18,8 @@ from dynamo_harness.kube import Kubectl, KubectlError
 from dynamo_harness.paths import CHART, ROOT
 from dynamo_harness.release import SCHEMA_ONLY_LABELS, SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES, Release
 
+from conversion_standin import ConversionStandin  # tests/install is on sys.path (pytest prepend import mode)
+
 PLATFORM_NAMESPACE = "dynamo-system"
 
 
@@ -79,8 +81,27 @@ def platform(cluster: Cluster, kubectl: Kubectl) -> Iterator[Release]:
     delete_namespace(kubectl, PLATFORM_NAMESPACE)
 
 
+@pytest.fixture(scope="session")
+def conversion_standin(cluster: Cluster, kubectl: Kubectl, platform: Release) -> Iterator[ConversionStandin | None]:
+    """Where the operator cannot run (local), serves the CRDs' conversion webhook in its place (see
+    conversion_standin.py); elsewhere the real operator does and this yields None."""
+    if cluster.name != "local":
+        yield None
+        return
+    crd = kubectl.get("crd", "dynamographdeployments.nvidia.com")
+    service = crd["spec"]["conversion"]["webhook"]["clientConfig"]["service"]
+    try:
+        standin = ConversionStandin.for_release(kubectl, service["namespace"], service["name"],
+                                                f"{platform.name}-webhook-server-cert")
+    except OSError as err:
+        pytest.skip(f"the conversion stand-in cannot listen on the webhook Service address: {err}")
+    with standin:
+        yield standin
+
+
 @pytest.fixture
-def install(cluster: Cluster, kubectl: Kubectl, platform: Release) -> Iterator[Callable[..., Release]]:
+def install(cluster: Cluster, kubectl: Kubectl, platform: Release,
+            conversion_standin: ConversionStandin | None) -> Iterator[Callable[..., Release]]:
     """install(overlay=None, values=None, wait=True, chart=CHART, namespace_labels=None) -> Release in a fresh namespace.
 
     The CRDs stay with the session's platform release (crds.enabled=false here), since a
@@ -106,7 +127,7 @@ def install(cluster: Cluster, kubectl: Kubectl, platform: Release) -> Iterator[C
 
 
 @pytest.fixture
-def schema_only_namespace(kubectl: Kubectl, platform: Release) -> Iterator[str]:
+def schema_only_namespace(kubectl: Kubectl, platform: Release, conversion_standin: ConversionStandin | None) -> Iterator[str]:
     """A namespace the platform's webhooks skip, for checks of the CRD schemas alone."""
     name = new_namespace(kubectl, SCHEMA_ONLY_LABELS)
     yield name

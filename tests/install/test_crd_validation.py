@@ -49,14 +49,15 @@ def test_scaling_adapter_scale_subresource_is_served(kubectl, schema_only_namesp
     assert scale["spec"]["replicas"] == 2
 
 
-def test_api_server_calls_the_registered_webhooks(cluster, kubectl, platform):
-    """On `local` no operator process runs, so the call is refused; that proves the webhook is live."""
+def test_api_server_calls_the_registered_webhooks(cluster, kubectl, platform, conversion_standin):
+    """On `local` no operator process runs (the conversion stand-in answers /convert only), so
+    the admission call fails; its error names the webhook and path, which proves it is live."""
     if cluster.name != "local":
         pytest.skip("checks the refused call of the local provider; real clusters run the operator")
     with pytest.raises(KubectlError) as rejected:
         dry_run(kubectl, platform.namespace, yaml.safe_load((EXAMPLES / "vllm-agg.yaml").read_text()))
     assert 'failed calling webhook "mutate-dynamographdeployment.nvidia.com"' in rejected.value.stderr
-    assert "connection refused" in rejected.value.stderr
+    assert "/mutate-nvidia-com-v1alpha1-dynamographdeployment" in conversion_standin.refused
 
 
 def test_webhook_admits_a_valid_dgd(cluster, kubectl, platform):

@@ -1,5 +1,7 @@
 """Every overlay installs into a real API server, and its objects land where they should."""
 
+import base64
+
 import pytest
 import yaml
 
@@ -90,3 +92,11 @@ def test_bundled_grove_and_kai_install_with_their_crds_and_default_queues(instal
     assert {"podcliquesets.grove.io", "queues.scheduling.run.ai", "podgroups.scheduling.run.ai"} <= crds
     queues = {q["metadata"]["name"]: q["spec"] for q in kubectl.items("queues.scheduling.run.ai")}
     assert queues["dynamo"]["parentQueue"] == "dynamo-parent"
+
+
+def test_release_secret_is_far_below_helms_1mib_limit(kubectl, platform):
+    """What etcd holds for the release (Grove's full CRDs included) measured, not estimated."""
+    secrets = kubectl.items("secrets", "-n", platform.namespace, "-l", f"owner=helm,name={platform.name}")
+    newest = max(secrets, key=lambda s: int(s["metadata"]["labels"]["version"]))
+    size = len(base64.b64decode(newest["data"]["release"]))
+    assert size < 512 * 1024, f"release Secret holds {size} bytes"

@@ -12,7 +12,7 @@ from dynamo_harness.conformance import deployment
 from dynamo_harness.conformance.result import Status
 from dynamo_harness.deploy import cluster as deploy_cluster
 from dynamo_harness.deploy import templates
-from dynamo_harness.deploy.config import RUNTIMES, TOPOLOGIES, parse
+from dynamo_harness.deploy.config import API_VERSIONS, RUNTIMES, TOPOLOGIES, parse
 
 VARIANTS = {
     "default": {},
@@ -23,12 +23,13 @@ VARIANTS = {
 }
 
 
-def test_every_runtime_topology_and_variant_validates_against_the_crds(kubectl, schema_only_namespace):
+@pytest.mark.parametrize("api_version", API_VERSIONS)
+def test_every_runtime_topology_and_variant_validates_against_the_crds(kubectl, schema_only_namespace, api_version):
     manifests = []
     for runtime, topology, variant in itertools.product(RUNTIMES, TOPOLOGIES, VARIANTS):
         config = parse({"runtime": runtime, "topology": topology, "model": "Qwen/Qwen3-0.6B",
                         "name": f"{runtime}-{topology}-{variant}"[:45].rstrip("-"), "namespace": schema_only_namespace,
-                        **VARIANTS[variant]})
+                        "api_version": api_version, **VARIANTS[variant]})
         manifests.append(templates.render(config))
     out = kubectl.run("apply", "--dry-run=server", "-f", "-", input=yaml.safe_dump_all(manifests))
     assert out.count("created (server dry run)") == len(RUNTIMES) * len(TOPOLOGIES) * len(VARIANTS) == 54
@@ -36,7 +37,7 @@ def test_every_runtime_topology_and_variant_validates_against_the_crds(kubectl, 
 
 def test_crd_rejects_what_the_typed_config_would_never_produce(kubectl, schema_only_namespace):
     dgd = templates.render(parse({"runtime": "vllm", "topology": "agg", "model": "m", "namespace": schema_only_namespace}))
-    dgd["spec"]["services"]["VllmDecodeWorker"]["replicas"] = "2"  # what envsubst produced before coercion
+    dgd["spec"]["components"][1]["replicas"] = "2"  # what envsubst produced before coercion
     with pytest.raises(Exception, match="replicas"):
         kubectl.run("apply", "--dry-run=server", "-f", "-", input=yaml.safe_dump(dgd))
 
@@ -53,7 +54,8 @@ def test_deploy_and_undeploy_commands_apply_and_remove_the_dgd(kubectl, schema_o
     out = capsys.readouterr().out
     assert "validated" in out and "applied" in out and "hf_test_token_value" not in out
     dgd = kubectl.get("dynamographdeployment", "sglang-disagg", "-n", schema_only_namespace)
-    assert dgd["spec"]["services"]["prefill"]["subComponentType"] == "prefill"
+    assert dgd["apiVersion"] == "nvidia.com/v1beta1"
+    assert {c["name"]: c["type"] for c in dgd["spec"]["components"]} == {"Frontend": "frontend", "decode": "decode", "prefill": "prefill"}
     secret = kubectl.get("secret", "hf-token-secret", "-n", schema_only_namespace)
     assert set(secret["data"]) == {"HF_TOKEN"}
     assert cli("undeploy", "--name", "sglang-disagg", "--namespace", schema_only_namespace, kubeconfig=kubectl.kubeconfig) == 0
@@ -71,7 +73,8 @@ def test_deploy_refuses_bad_input_before_touching_the_cluster(kubectl, schema_on
 def test_render_command_writes_the_manifest_for_gitops(tmp_path):
     out = tmp_path / "dgd.yaml"
     assert harness(["render", "--runtime", "trtllm", "--topology", "agg-router", "--model", "m", "-o", str(out)]) == 0
-    assert yaml.safe_load(out.read_text())["spec"]["services"]["Frontend"]["envs"] == [{"name": "DYN_ROUTER_MODE", "value": "kv"}]
+    frontend = yaml.safe_load(out.read_text())["spec"]["components"][0]
+    assert frontend["podTemplate"]["spec"]["containers"][0]["env"] == [{"name": "DYN_ROUTER_MODE", "value": "kv"}]
 
 
 def test_conformance_deploy_stage_applies_for_real_and_skips_probes_on_simulated_nodes(kubectl, schema_only_namespace):

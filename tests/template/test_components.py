@@ -240,3 +240,34 @@ def test_operator_pdb_only_with_more_than_one_replica(render):
         "operator" not in p["metadata"]["name"] for p in by_kind(render(), "PodDisruptionBudget"))
     two = render(values={"dynamo-operator.controllerManager.replicas": 2})
     assert named(two, "PodDisruptionBudget", f"{RELEASE}-dynamo-operator")["spec"]["minAvailable"] == 1
+
+
+CERT_MODES = {
+    "generated": {},
+    "cert-manager": {"dynamo-operator.webhook.certManager.enabled": True, "dynamo-operator.webhook.certManager.issuerRef.name": "ca"},
+    "external": {"dynamo-operator.webhook.certificateSecret.external": True, "dynamo-operator.webhook.certificateSecret.caBundle": "Q0EK"},
+}
+
+
+@pytest.mark.parametrize("mode", CERT_MODES)
+def test_crd_conversion_calls_the_operator_webhook_with_the_same_ca_as_its_admission_webhooks(render, mode):
+    manifests = render(values=CERT_MODES[mode])
+    converting = [c for c in by_kind(manifests, "CustomResourceDefinition") if len(c["spec"]["versions"]) > 1]
+    assert len(converting) == 5
+    (validating,) = by_kind(manifests, "ValidatingWebhookConfiguration")
+    admission_ca = validating["webhooks"][0]["clientConfig"].get("caBundle")
+    for crd in converting:
+        webhook = crd["spec"]["conversion"]["webhook"]
+        assert crd["spec"]["conversion"]["strategy"] == "Webhook"
+        assert webhook["clientConfig"]["service"] == {"name": "dynamo-platform-dynamo-operator-webhook",
+                                                      "namespace": "dynamo-system", "path": "/convert", "port": 443}
+        assert webhook["clientConfig"].get("caBundle") == admission_ca, crd["metadata"]["name"]
+        injected = crd["metadata"].get("annotations", {}).get("cert-manager.io/inject-ca-from")
+        assert injected == (validating["metadata"]["annotations"]["cert-manager.io/inject-ca-from"] if mode == "cert-manager" else None)
+    if mode == "generated":
+        (secret,) = [s for s in by_kind(manifests, "Secret") if s["metadata"]["name"].endswith("webhook-server-cert")]
+        assert admission_ca == secret["data"]["ca.crt"]
+    elif mode == "external":
+        assert admission_ca == "Q0EK"
+    else:
+        assert admission_ca is None

@@ -91,3 +91,51 @@ def test_extra_pod_spec_keeps_unlisted_pod_fields(crds):
     good = dgd()
     good["spec"]["services"]["VllmDecodeWorker"]["extraPodSpec"]["affinity"] = {"podAntiAffinity": {}}
     assert validation_errors(crds["DynamoGraphDeployment"], good) == []
+
+
+# Upstream at the pinned Dynamo release (dynamo_harness/chartgen/crds.py UPSTREAM): which version stores, which warns.
+STORAGE = {"DynamoGraphDeployment": "v1alpha1", "DynamoComponentDeployment": "v1alpha1",
+           "DynamoGraphDeploymentRequest": "v1beta1", "DynamoModel": "v1alpha1",
+           "DynamoGraphDeploymentScalingAdapter": "v1alpha1"}
+DEPRECATED = {"DynamoGraphDeployment", "DynamoGraphDeploymentRequest"}
+
+
+def served(crd, name):
+    (version,) = [v for v in crd["spec"]["versions"] if v["name"] == name]
+    return version
+
+
+@pytest.mark.parametrize("kind", sorted(STORAGE))
+def test_kind_serves_both_versions_and_stores_upstreams(crds, kind):
+    versions = crds[kind]["spec"]["versions"]
+    assert [v["name"] for v in versions] == ["v1alpha1", "v1beta1"] and all(v["served"] for v in versions)
+    assert [v["name"] for v in versions if v["storage"]] == [STORAGE[kind]]
+    alpha = served(crds[kind], "v1alpha1")
+    if kind in DEPRECATED:
+        assert alpha["deprecated"] is True
+        assert alpha["deprecationWarning"] == f"nvidia.com/v1alpha1 {kind} is deprecated; use nvidia.com/v1beta1 {kind}"
+    else:
+        assert "deprecated" not in alpha
+
+
+def test_v1beta1_components_are_a_list_map_keyed_by_name_with_upstreams_rules(crds):
+    spec = served(crds["DynamoGraphDeployment"], "v1beta1")["schema"]["openAPIV3Schema"]["properties"]["spec"]
+    components = spec["properties"]["components"]
+    assert components["x-kubernetes-list-type"] == "map" and components["x-kubernetes-list-map-keys"] == ["name"]
+    item = components["items"]
+    assert item["properties"]["name"] | {"description": ""} == {
+        "type": "string", "description": "", "minLength": 1, "maxLength": 63, "pattern": "^[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?$"}
+    replicas = item["properties"]["replicas"]
+    assert (replicas["minimum"], replicas["default"]) == (0, 1)
+    assert {r["message"] for r in components["x-kubernetes-validations"]} == {
+        "at most one component may have type epp", "component names must be unique case-insensitively"}
+    assert [r["message"] for r in item["x-kubernetes-validations"]] == ["eppConfig may only be set when type is epp"]
+
+
+def test_v1beta1_dgd_in_the_docs_form_validates_and_a_too_long_name_does_not(crds):
+    dgd = {"apiVersion": "nvidia.com/v1beta1", "kind": "DynamoGraphDeployment", "metadata": {"name": "d"},
+           "spec": {"components": [{"name": "Frontend", "type": "frontend", "replicas": 1,
+                                    "podTemplate": {"spec": {"containers": [{"name": "main", "image": "i"}]}}}]}}
+    assert validation_errors(crds["DynamoGraphDeployment"], dgd) == []
+    dgd["spec"]["components"][0]["name"] = "x" * 64
+    assert any("spec.components.0.name" in e and "too long" in e for e in validation_errors(crds["DynamoGraphDeployment"], dgd))

@@ -1,9 +1,10 @@
 """Per-overlay facts: what makes each cloud overlay correct for its cluster."""
 
 import pytest
+import yaml
 
 from dynamo_harness.manifests import by_kind, ident, operator_config, pod_specs, walk
-from dynamo_harness.paths import overlay_names
+from dynamo_harness.paths import OVERLAYS, overlay_names
 
 SPOT = {"key": "kubernetes.azure.com/scalesetpriority", "operator": "Equal", "value": "spot", "effect": "NoSchedule"}
 EFA = "vpc.amazonaws.com/efa"
@@ -77,3 +78,10 @@ def test_cloud_overlays_run_quorum_sized_etcd_and_nats_with_budgets(render, over
         assert statefulset["spec"]["replicas"] == 3, ident(statefulset)
     budgets = {m["metadata"]["name"]: m["spec"]["minAvailable"] for m in by_kind(manifests, "PodDisruptionBudget")}
     assert budgets == {"dynamo-platform-etcd": 2, "dynamo-platform-nats": 2, "dynamo-platform-dynamo-operator": 1}
+
+
+@pytest.mark.parametrize("overlay", ["aks-spot", "eks-efa", "gke"])
+def test_cloud_overlay_states_its_etcd_and_nats_choice(overlay):
+    """Upstream's default for etcd and NATS changed; a cloud overlay must not change with it."""
+    values = yaml.safe_load((OVERLAYS / f"{overlay}.yaml").read_text())
+    assert values["global"]["etcd"]["install"] is True and values["global"]["nats"]["install"] is True

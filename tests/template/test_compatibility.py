@@ -1,0 +1,67 @@
+"""docs/compatibility.md states what the files pin: each version in its table is read back from
+the file it names, and the Dynamo version is one across chart, images and deploy templates."""
+
+import re
+
+import yaml
+
+from dynamo_harness.chartgen.crds import UPSTREAM
+from dynamo_harness.deploy.config import DEFAULT_IMAGES, DYNAMO_VERSION, PLANNER_IMAGE
+from dynamo_harness.manifests import by_kind
+from dynamo_harness.paths import CHART, ROOT
+
+DOC = ROOT / "docs" / "compatibility.md"
+
+
+def chart_yaml(sub: str = "") -> dict:
+    return yaml.safe_load(((CHART / "charts" / sub) if sub else CHART).joinpath("Chart.yaml").read_text())
+
+
+def go_requirement(tool: str, module: str) -> str:
+    (version,) = re.findall(rf"^\s*(?:require\s+)?{re.escape(module)} (\S+)", (ROOT / "hack/tools" / tool / "go.mod").read_text(), re.M)
+    return version
+
+
+def lock_pin(package: str) -> str:
+    (version,) = re.findall(rf"^{package}==(\S+)$", (ROOT / "requirements-dynamo.lock").read_text(), re.M)
+    return version
+
+
+def documented_versions() -> dict[str, str]:
+    """First table of the page: component -> version."""
+    table = DOC.read_text().split("## Versions", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split("|")[1:3] for line in table.splitlines() if line.startswith("| ") and "---" not in line]
+    return {name.strip(): version.strip() for name, version in rows[1:]}
+
+
+def test_compatibility_table_matches_the_pinned_files():
+    actual = {
+        "Dynamo (operator image, CRDs, deploy templates' images)": chart_yaml()["appVersion"],
+        "Dynamo operator subchart": chart_yaml("dynamo-operator")["appVersion"],
+        "Dynamo snapshot subchart": chart_yaml("snapshot")["appVersion"],
+        "Dynamo runtime of the embedded data plane (PyPI `ai-dynamo`)": lock_pin("ai-dynamo"),
+        "Grove (operator image and CRDs)": chart_yaml("grove")["appVersion"],
+        "KAI Scheduler": chart_yaml("kai-scheduler")["appVersion"],
+        "Kubernetes (supported)": chart_yaml()["kubeVersion"],
+        "Kubernetes (tested: local control plane)": go_requirement("kube", "k8s.io/kubernetes"),
+    }
+    assert documented_versions() == actual
+
+
+def test_grove_crds_come_from_the_grove_version_the_subchart_runs():
+    assert go_requirement("grove-crds", "github.com/ai-dynamo/grove/operator/api") == chart_yaml("grove")["appVersion"]
+
+
+def test_one_dynamo_version_across_chart_operator_image_and_deploy_templates(render):
+    version = chart_yaml()["appVersion"]
+    assert chart_yaml("dynamo-operator")["appVersion"] == chart_yaml("snapshot")["appVersion"] == version
+    assert DYNAMO_VERSION == version == UPSTREAM["dynamo"]
+    assert {image.rsplit(":", 1)[1] for image in [*DEFAULT_IMAGES.values(), PLANNER_IMAGE]} == {version}
+    (operator,) = [d for d in by_kind(render(), "Deployment") if d["metadata"]["name"].endswith("dynamo-operator")]
+    assert operator["spec"]["template"]["spec"]["containers"][0]["image"].endswith(f"kubernetes-operator:{version}")
+
+
+def test_the_data_plane_difference_is_the_one_the_page_explains():
+    """The embedded data plane runs another Dynamo release than the chart; the page must say why."""
+    if lock_pin("ai-dynamo") != chart_yaml()["appVersion"]:
+        assert f"Dynamo runtime of the embedded data plane is {lock_pin('ai-dynamo')}" in DOC.read_text()
