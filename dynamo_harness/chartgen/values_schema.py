@@ -394,8 +394,9 @@ def grove() -> Schema:
 
 
 def kai_scheduler() -> Schema:
-    component = closed({"replicas": integer(minimum=1, maximum=5), "digest": digest(),
-                        "resources": resources()})
+    def component() -> Schema:  # one object per component: descriptions are filled in per path
+        return closed({"replicas": integer(minimum=1, maximum=5), "digest": digest(), "resources": resources()})
+
     return subchart(
         {
             "image": closed(
@@ -407,7 +408,7 @@ def kai_scheduler() -> Schema:
                 }
             ),
             "schedulerName": string(pattern=DNS_LABEL),
-            "components": closed({"scheduler": component, "binder": component, "podgrouper": component}),
+            "components": closed({"scheduler": component(), "binder": component(), "podgrouper": component()}),
             "defaultQueue": closed(
                 {"create": boolean(), "parentName": string(pattern=DNS_LABEL), "name": string(pattern=DNS_LABEL)}
             ),
