@@ -36,6 +36,14 @@ def chart_version(chart: Path = CHART) -> str:
     return chart_metadata(chart)["version"]
 
 
+def changelog_changes(version: str, changelog: Path = CHART / "CHANGELOG.md") -> list[dict[str, str]]:
+    """The CHANGELOG.md entries of one chart version ("- Added: ..."), as Artifact Hub's
+    artifacthub.io/changes list: the changelog is the one place the changes are written."""
+    section = changelog.read_text().split(f"\n## {version}\n", 1)[1].split("\n## ", 1)[0]
+    entries = re.findall(r"^- (\w+): (.+)$", section, re.M)
+    return [{"kind": kind.lower(), "description": text} for kind, text in entries]
+
+
 def chart_images(helm: Helm) -> list[str]:
     """Every image reference the chart renders with every component on, sorted, once each."""
     return sorted(set(images(helm.template(values=EVERYTHING_ON))))
@@ -175,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     pack.add_argument("--keyring", type=Path, help="secret keyring (legacy format: gpg --export-secret-keys)")
     pack.add_argument("--unsigned", action="store_true", help="no .prov (CI without a Helm key: cosign signs instead)")
     commands.add_parser("images", help="print every image the chart can deploy")
+    commands.add_parser("changes", help="print the artifacthub.io/changes of this version, from CHANGELOG.md")
     send = commands.add_parser("push", help="helm push the packaged archive to REGISTRY (oci://...)")
     send.add_argument("registry")
     send.add_argument("--out", type=Path, default=DIST)
@@ -182,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     helm = Helm()
     if args.command == "images":
         print("\n".join(chart_images(helm)))
+    elif args.command == "changes":
+        print(yaml.safe_dump(changelog_changes(chart_version()), sort_keys=False, width=1000), end="")
     elif args.command == "package":
         if args.unsigned:
             key = None

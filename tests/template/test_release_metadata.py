@@ -7,7 +7,7 @@ from dynamo_harness.helm import Helm
 from dynamo_harness.manifests import images
 from dynamo_harness.paths import CHART, overlay_names
 from dynamo_harness.helm import EVERYTHING_ON
-from dynamo_harness.publish import chart_images, chart_version, container_component, sbom, sbom_images
+from dynamo_harness.publish import changelog_changes, chart_images, chart_version, container_component, sbom, sbom_images
 
 CHANGE_KINDS = {"added", "changed", "deprecated", "removed", "fixed", "security"}  # Artifact Hub's list
 
@@ -46,6 +46,8 @@ def test_artifacthub_images_annotation_is_every_image_the_chart_deploys(helm: He
 def test_artifacthub_changes_and_license_are_set():
     changes = yaml.safe_load(annotations()["artifacthub.io/changes"])
     assert changes and all(c["kind"] in CHANGE_KINDS and c["description"] for c in changes)
+    assert changes == changelog_changes(chart_version()), \
+        "artifacthub.io/changes must be CHANGELOG.md's entries: paste `python -m dynamo_harness.publish changes`"
     assert annotations()["artifacthub.io/license"] == "Apache-2.0"
 
 
