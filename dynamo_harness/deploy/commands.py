@@ -13,13 +13,15 @@ import yaml
 
 from ..kube import Kubectl, KubectlError
 from . import cluster, templates
-from .config import API_VERSIONS, COMPACT_GROUPS, RUNTIMES, TOPOLOGIES, ConfigError, DeploymentConfig, ignored_inputs, load_file, parse
+from .config import (API_VERSIONS, COMPACT_GROUPS, MULTINODE_BACKENDS, RUNTIMES, TOPOLOGIES, ConfigError, DeploymentConfig,
+                     ignored_inputs, load_file, parse)
 
 # CLI option -> config field, for the options that name a field directly.
 FIELD_OPTIONS = {
     "runtime": "runtime", "topology": "topology", "image": "image", "model": "model", "name": "name",
     "namespace": "namespace", "router_mode": "router_mode", "hf_token_secret": "hf_token_secret",
     "model_pvc": "model_pvc", "shared_memory": "shared_memory", "api_version": "api_version",
+    "multinode_backend": "multinode_backend",
 }
 
 
@@ -35,6 +37,8 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hf-token-secret", help="Secret the workers read HF_TOKEN from ('' for none)")
     parser.add_argument("--model-pvc", help="existing PVC for model weights / download cache")
     parser.add_argument("--shared-memory", help="/dev/shm size of each worker, e.g. 16Gi")
+    parser.add_argument("--multinode-backend", choices=MULTINODE_BACKENDS,
+                        help="orchestrator of disagg-multinode: grove (default) or lws (LeaderWorkerSet)")
     parser.add_argument("--api-version", choices=API_VERSIONS,
                         help="nvidia.com version of the DGD: v1beta1 (default, spec.components) or v1alpha1 for older operators")
     for group in COMPACT_GROUPS:

@@ -35,3 +35,11 @@ def test_the_backend_is_ignored_outside_disagg_multinode_and_says_so():
     config = parse({**MULTINODE, "topology": "disagg", "multinode_backend": "lws"})
     assert "annotations" not in templates.render(config)["metadata"]
     assert "multinode_backend is used by disagg-multinode only; ignored for disagg" in ignored_inputs(config)
+
+
+def test_the_render_command_takes_the_multinode_backend_as_an_option(capsys):
+    from dynamo_harness.cli import main
+
+    assert main(["render", "--runtime", "vllm", "--topology", "disagg-multinode", "--model", "Qwen/Qwen3-0.6B",
+                 "--multinode-backend", "lws"]) == 0
+    assert "nvidia.com/enable-grove: 'false'" in capsys.readouterr().out
