@@ -2,7 +2,8 @@
 # Installs every tool the Makefile needs into the repo (.venv, .cache/tools), pinned by
 # hack/versions.env, requirements.lock and hack/tools/*/go.sum. Idempotent: a tool already at its
 # pinned version is kept. --with-control-plane also builds the local Kubernetes control plane;
-# --with-kind builds the kind CLI; --with-dynamo makes the Dynamo runtime venv; --with-bench the
+# --with-node the local cluster's real node (Debian containerd, runc, CNI plugins and iptables when
+# root, kubelet, kube-proxy, CoreDNS); --with-kind builds the kind CLI; --with-dynamo makes the Dynamo runtime venv; --with-bench the
 # benchmark venv (aiperf).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -98,15 +99,40 @@ install_ct() {
 install_control_plane() {
   build_go_tools etcd etcd=go.etcd.io/etcd/server/v3
   build_go_tools kwok kwok=sigs.k8s.io/kwok/cmd/kwok
-  # Without the version stamp the API server reports v0.0.0 and Chart.yaml's kubeVersion fails.
-  local version pkg=k8s.io/component-base/version minor
-  version="$(cd "$ROOT/hack/tools/kube" && go list -m -f '{{.Version}}' k8s.io/kubernetes)"
-  minor="${version#v1.}"; minor="${minor%%.*}"
-  GO_LDFLAGS="-X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean" \
-  build_go_tools kube \
+  GO_LDFLAGS="$(kube_version_ldflags)" build_go_tools kube \
     kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver \
     kube-controller-manager=k8s.io/kubernetes/cmd/kube-controller-manager \
     kube-scheduler=k8s.io/kubernetes/cmd/kube-scheduler
+}
+
+# Without the version stamp a Kubernetes binary reports v0.0.0 (Chart.yaml's kubeVersion fails,
+# and a kubelet registers as v0.0.0-master).
+kube_version_ldflags() {
+  local version pkg=k8s.io/component-base/version minor
+  version="$(cd "$ROOT/hack/tools/kube" && go list -m -f '{{.Version}}' k8s.io/kubernetes)"
+  minor="${version#v1.}"; minor="${minor%%.*}"
+  echo "-X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+}
+
+# The real node of the local cluster (dynamo_harness/clusters/node.py). Its Debian packages need
+# root; without them the local cluster says why and runs kwok-only.
+install_node() {
+  local missing=() spec have
+  for spec in $NODE_APT_PACKAGES; do
+    have="$(dpkg-query -W -f='${Version}' "${spec%%=*}" 2>/dev/null || true)"
+    if [[ -z "$have" ]]; then missing+=("$spec")
+    elif [[ "$have" != "${spec#*=}" ]]; then log "${spec%%=*} $have installed (pinned: ${spec#*=}); keeping it"; fi
+  done
+  if [[ ${#missing[@]} -gt 0 && $EUID -ne 0 ]]; then
+    log "not root: not installing ${missing[*]} (the local cluster will run kwok-only)"
+  elif [[ ${#missing[@]} -gt 0 ]]; then
+    log "apt packages for the real node: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends "${missing[@]}"
+  fi
+  GO_LDFLAGS="$(kube_version_ldflags)" build_go_tools kube \
+    kubelet=k8s.io/kubernetes/cmd/kubelet kube-proxy=k8s.io/kubernetes/cmd/kube-proxy
+  build_go_tools coredns coredns=.
 }
 
 install_python
@@ -115,6 +141,7 @@ install_ct
 for extra in "$@"; do
   case "$extra" in
     --with-control-plane) install_control_plane ;;
+    --with-node) install_node ;;
     --with-kind) build_go_tools kind kind=sigs.k8s.io/kind ;;
     --with-dynamo) install_locked_venv dynamo-venv requirements-dynamo.lock ;;
     --with-bench) install_locked_venv bench-venv requirements-bench.lock ;;

@@ -80,3 +80,16 @@ POOLS = [
 
 def all_nodes() -> list[dict[str, Any]]:
     return [node for pool in POOLS for node in pool.manifests()]
+
+
+def is_simulated(node: dict[str, Any]) -> bool:
+    return node.get("metadata", {}).get("annotations", {}).get("kwok.x-k8s.io/node") == KWOK_ANNOTATION["kwok.x-k8s.io/node"]
+
+
+def placement(pod: dict[str, Any], nodes_by_name: dict[str, dict[str, Any]]) -> str:
+    """For a report row: "running on <node>" when a kubelet runs the pod's containers,
+    "simulated (kwok)" when kwok only marks it Running, "not scheduled" before either."""
+    name = pod.get("spec", {}).get("nodeName")
+    if not name:
+        return "not scheduled"
+    return "simulated (kwok)" if is_simulated(nodes_by_name.get(name, {})) else f"running on {name}"
