@@ -52,8 +52,8 @@ lint: bootstrap ## helm lint (strict, every overlay) and chart-testing lint
 PYTEST := python -m pytest
 
 .PHONY: bootstrap-all
-bootstrap-all: ## Also build the local control plane and its real node, and install the Dynamo runtime venv
-	@bash hack/bootstrap.sh --with-control-plane --with-node --with-dynamo
+bootstrap-all: ## Also build the local control plane, its real node and images, and the Dynamo runtime venv
+	@bash hack/bootstrap.sh --with-control-plane --with-node --with-images --with-dynamo
 
 .PHONY: test-template
 test-template: bootstrap ## Template tests only (helm, no cluster)

@@ -3,8 +3,9 @@
 # hack/versions.env, requirements.lock and hack/tools/*/go.sum. Idempotent: a tool already at its
 # pinned version is kept. --with-control-plane also builds the local Kubernetes control plane;
 # --with-node the local cluster's real node (Debian containerd, runc, CNI plugins and iptables when
-# root, kubelet, kube-proxy, CoreDNS); --with-kind builds the kind CLI; --with-dynamo makes the Dynamo runtime venv; --with-bench the
-# benchmark venv (aiperf).
+# root, kubelet, kube-proxy, CoreDNS); --with-kind builds the kind CLI; --with-dynamo makes the
+# Dynamo runtime venv; --with-bench the benchmark venv (aiperf); --with-images the local node's
+# container images (buildah, as root).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 # shellcheck source=versions.env
@@ -114,25 +115,41 @@ kube_version_ldflags() {
   echo "-X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
 }
 
-# The real node of the local cluster (dynamo_harness/clusters/node.py). Its Debian packages need
-# root; without them the local cluster says why and runs kwok-only.
-install_node() {
+# Debian packages at pinned versions, installed when missing (needs root). Usage: install_apt <pkg=ver>...
+# Returns non-zero when some are missing and this is not root.
+install_apt() {
   local missing=() spec have
-  for spec in $NODE_APT_PACKAGES; do
+  for spec in "$@"; do
     have="$(dpkg-query -W -f='${Version}' "${spec%%=*}" 2>/dev/null || true)"
     if [[ -z "$have" ]]; then missing+=("$spec")
     elif [[ "$have" != "${spec#*=}" ]]; then log "${spec%%=*} $have installed (pinned: ${spec#*=}); keeping it"; fi
   done
-  if [[ ${#missing[@]} -gt 0 && $EUID -ne 0 ]]; then
-    log "not root: not installing ${missing[*]} (the local cluster will run kwok-only)"
-  elif [[ ${#missing[@]} -gt 0 ]]; then
-    log "apt packages for the real node: ${missing[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends "${missing[@]}"
-  fi
+  [[ ${#missing[@]} -eq 0 ]] && return
+  if [[ $EUID -ne 0 ]]; then log "not root: cannot install ${missing[*]}"; return 1; fi
+  log "apt packages: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends "${missing[@]}"
+}
+
+# The real node of the local cluster (dynamo_harness/clusters/node.py). Its Debian packages need
+# root; without them the local cluster says why and runs kwok-only.
+install_node() {
+  # shellcheck disable=SC2086
+  install_apt $NODE_APT_PACKAGES || log "the local cluster will run kwok-only (no containerd, runc, CNI plugins)"
   GO_LDFLAGS="$(kube_version_ldflags)" build_go_tools kube \
     kubelet=k8s.io/kubernetes/cmd/kubelet kube-proxy=k8s.io/kubernetes/cmd/kube-proxy
   build_go_tools coredns coredns=.
+}
+
+# The local node's images (dynamo_harness/images.py): buildah and mmdebstrap from Debian, then the
+# images themselves, skipped when their archives under .cache/images are up to date.
+install_images() {
+  # shellcheck disable=SC2086
+  if [[ $EUID -ne 0 ]] || ! install_apt $IMAGE_APT_PACKAGES; then
+    log "not root: the local node's images are not built (buildah and mmdebstrap need root here)"
+    return
+  fi
+  "$VENV/bin/python" -m dynamo_harness.images build
 }
 
 install_python
@@ -145,6 +162,7 @@ for extra in "$@"; do
     --with-kind) build_go_tools kind kind=sigs.k8s.io/kind ;;
     --with-dynamo) install_locked_venv dynamo-venv requirements-dynamo.lock ;;
     --with-bench) install_locked_venv bench-venv requirements-bench.lock ;;
+    --with-images) install_images ;;
     *) echo "bootstrap: unknown option $extra" >&2; exit 2 ;;
   esac
 done

@@ -1,0 +1,383 @@
+"""Container images of the local node, built here from pinned sources: nothing is ever pulled.
+
+Every recipe is one row of `RECIPES`: a function that fills an empty root directory (static Go
+binaries from a module pinned by go.sum under hack/tools/, Debian packages at pinned versions,
+wheels from a lock file) plus the image config. buildah turns the directory into one layer and
+writes a docker archive under `.cache/images/`; `import_into` loads archives into containerd.
+
+An archive's name carries a hash of everything that goes into it (the recipe's code and config,
+the files it reads, the toolchain versions), so a rebuild with nothing changed is skipped.
+
+    python -m dynamo_harness.images build [NAME ...]
+    python -m dynamo_harness.images import --address /run/containerd/containerd.sock [NAME ...]
+    python -m dynamo_harness.images values      # chart values that point at the local images
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import inspect
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote
+
+from .paths import ROOT
+
+REGISTRY = "localhost/dynamo-local"
+CACHE = ROOT / ".cache" / "images"
+GO_TOOLS = ROOT / "hack" / "tools"
+DEBIAN_SUITE = "bookworm"
+DEBIAN_MIRROR = "http://deb.debian.org/debian"
+# Debian ships files a container never reads; dropping them keeps the images small.
+DEBIAN_UNUSED = ("usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/locale",
+                 "usr/share/lintian", "usr/share/zsh", "usr/share/bash-completion", "var/cache/apt",
+                 "var/lib/apt/lists")
+NONROOT = 65532  # the UID the chart's etcd, probe and frontend pods run as
+NATS_UID = 1000  # the UID the chart's NATS pods run as
+ETCD_MODULE = "go.etcd.io/etcd/server/v3"
+NATS_MODULE = "github.com/nats-io/nats-server/v2"
+# The `helm test` probe image: POSIX sh, curl and grep (what templates/tests/probes.yaml runs).
+PROBE_PACKAGES = {"dash": "0.5.12-2", "grep": "3.8-5", "curl": "7.88.1-10+deb12u15"}
+
+
+class ImageError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str
+    tag: str
+    fill: Callable[[Recipe, Path], None]  # writes the image's files into an empty root directory
+    entrypoint: list[str]
+    user: str
+    cmd: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    inputs: tuple[str, ...] = ()  # repository paths (files or directories) built into the image
+    sources: str = ""  # where the contents come from, recorded as an image label
+
+    @property
+    def ref(self) -> str:
+        return f"{REGISTRY}/{self.name}:{self.tag}"
+
+    def key(self) -> str:
+        """Hash of everything the image is made from; the archive name carries it."""
+        digest = hashlib.sha256()
+        config = [self.name, self.tag, self.entrypoint, self.user, self.cmd, self.env, self.sources]
+        digest.update(json.dumps(config, sort_keys=True).encode())
+        digest.update(inspect.getsource(self.fill).encode())
+        digest.update(_toolchain().encode())
+        for path in sorted(_input_files(self.inputs)):
+            digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+        return digest.hexdigest()
+
+    def archive(self) -> Path:
+        return CACHE / f"{self.name}-{self.tag}-{self.key()[:16]}.tar"
+
+
+# --- what goes into the images ---------------------------------------------------------------
+
+def fill_pause(recipe: Recipe, root: Path) -> None:
+    go_build(root / "pause", "pause", ".")
+
+
+def fill_etcd(recipe: Recipe, root: Path) -> None:
+    """etcd, etcdctl (the chart's auth job calls it) and etcdutl where etcd's own image has them."""
+    for binary, package in (("etcd", ETCD_MODULE), ("etcdctl", "go.etcd.io/etcd/etcdctl/v3"),
+                            ("etcdutl", "go.etcd.io/etcd/etcdutl/v3")):
+        go_build(root / "usr/local/bin" / binary, "etcd-image", package)
+    write_users(root)
+    make_dirs(root, {"var/run/etcd": (NONROOT, 0o700), "tmp": (0, 0o1777)})
+
+
+def fill_nats(recipe: Recipe, root: Path) -> None:
+    go_build(root / "usr/local/bin/nats-server", "nats-image", NATS_MODULE)
+    write_users(root)
+    make_dirs(root, {"data": (NATS_UID, 0o700), "etc/nats": (0, 0o755), "tmp": (0, 0o1777)})
+
+
+def fill_probe(recipe: Recipe, root: Path) -> None:
+    debian_install(root, PROBE_PACKAGES)
+    write_users(root)
+    make_dirs(root, {"tmp": (0, 0o1777)})
+
+
+def go_build(out: Path, module: str, package: str) -> None:
+    """A static binary from the Go module pinned under hack/tools/<module> (go.mod + go.sum)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=readonly"}
+    _run(["go", "build", "-trimpath", "-ldflags=-s -w", "-o", str(out), package], cwd=GO_TOOLS / module, env=env)
+
+
+def go_module_version(module: str, path: str) -> str:
+    """The version hack/tools/<module>/go.mod requires of `path`: the image tag follows the pin."""
+    for line in (GO_TOOLS / module / "go.mod").read_text().splitlines():
+        words = line.split()
+        if words[:1] == [path] or words[:2] == ["require", path]:
+            return words[-1] if words[0] == "require" else words[1]
+    raise ImageError(f"hack/tools/{module}/go.mod does not require {path}")
+
+
+def debian_install(root: Path, packages: dict[str, str]) -> None:
+    """Debian packages at pinned versions, unpacked (no maintainer scripts) with their dependencies.
+
+    Dependencies come at the archive's current versions; the list of every package that went in,
+    with its version, is written to /usr/share/dynamo-local/packages.txt in the image."""
+    pins = ",".join(f"{name}={version}" for name, version in packages.items())
+    _run(["mmdebstrap", "--quiet", "--mode=root", "--variant=extract", f"--include={pins}",
+          "--skip=download/empty", DEBIAN_SUITE, str(root), DEBIAN_MIRROR])
+    debs = sorted((root / "var/cache/apt/archives").glob("*.deb"))
+    manifest = root / "usr/share/dynamo-local/packages.txt"
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    manifest.write_text("".join(" ".join(unquote(deb.stem).split("_")[:2]) + "\n" for deb in debs))
+    for unused in DEBIAN_UNUSED:
+        shutil.rmtree(root / unused, ignore_errors=True)
+
+
+def write_users(root: Path) -> None:
+    """/etc/passwd and /etc/group naming root and the non-root UIDs the chart runs as."""
+    etc = root / "etc"
+    etc.mkdir(parents=True, exist_ok=True)
+    users = [("root", 0, "/root"), ("nats", NATS_UID, "/tmp"), ("nonroot", NONROOT, "/tmp"),
+             ("nobody", 65534, "/nonexistent")]
+    (etc / "passwd").write_text("".join(f"{n}:x:{i}:{i}:{n}:{h}:/sbin/nologin\n" for n, i, h in users))
+    (etc / "group").write_text("".join(f"{n}:x:{i}:\n" for n, i, _ in users))
+
+
+def make_dirs(root: Path, dirs: dict[str, tuple[int, int]]) -> None:
+    """Directories the image's user writes to (or mounts over): path -> (owner UID/GID, mode)."""
+    for path, (owner, mode) in dirs.items():
+        directory = root / path
+        directory.mkdir(parents=True, exist_ok=True)
+        os.chown(directory, owner, owner)
+        directory.chmod(mode)
+
+
+RECIPES: dict[str, Recipe] = {r.name: r for r in (
+    # The pod sandbox of the local node (containerd's sandbox_image): a static program of ours.
+    Recipe("pause", "v1", fill_pause, entrypoint=["/pause"], user="65535:65535",
+           inputs=("hack/tools/pause",), sources="hack/tools/pause"),
+    # The chart's etcd StatefulSet runs /usr/local/bin/etcd, its auth job /usr/local/bin/etcdctl.
+    Recipe("etcd", go_module_version("etcd-image", ETCD_MODULE), fill_etcd,
+           entrypoint=["/usr/local/bin/etcd"], user=f"{NONROOT}:{NONROOT}", inputs=("hack/tools/etcd-image",),
+           sources=f"{ETCD_MODULE}@{go_module_version('etcd-image', ETCD_MODULE)} (hack/tools/etcd-image)"),
+    # The chart's NATS StatefulSet passes only args (--config ...); its preStop hook runs
+    # `nats-server` from PATH.
+    Recipe("nats", go_module_version("nats-image", NATS_MODULE).removeprefix("v"), fill_nats,
+           entrypoint=["/usr/local/bin/nats-server"], user=f"{NATS_UID}:{NATS_UID}",
+           env={"PATH": "/usr/local/bin"}, inputs=("hack/tools/nats-image",),
+           sources=f"{NATS_MODULE}@{go_module_version('nats-image', NATS_MODULE)} (hack/tools/nats-image)"),
+    # The probe pods run `sh -ec <script>` as their command; no entrypoint of the image's own.
+    Recipe("probe", "curl-" + PROBE_PACKAGES["curl"].split("-")[0], fill_probe, entrypoint=["/bin/sh"],
+           cmd=["-c", "curl --version"], user=f"{NONROOT}:{NONROOT}", env={"PATH": "/usr/bin:/bin"},
+           sources=f"Debian {DEBIAN_SUITE}: " + " ".join(f"{n}={v}" for n, v in PROBE_PACKAGES.items())),
+)}
+
+
+# --- building -------------------------------------------------------------------------------
+
+@dataclass
+class Built:
+    recipe: Recipe
+    archive: Path
+    seconds: float  # 0 when the archive was already there
+    bytes: int
+
+
+def build(names: Iterable[str] | None = None, log: Callable[[str], None] = lambda _: None) -> dict[str, Built]:
+    """Build the named images (all by default) into .cache/images; skip those already built."""
+    recipes = _select(names)
+    missing = [tool for tool in ("buildah", "go") if shutil.which(tool) is None]
+    if missing:
+        raise ImageError(f"{', '.join(missing)} not found: run `hack/bootstrap.sh --with-images` (installs buildah)")
+    CACHE.mkdir(parents=True, exist_ok=True)
+    built = {}
+    for recipe in recipes:
+        archive = recipe.archive()
+        seconds = 0.0
+        if not archive.exists():
+            log(f"building {recipe.ref}")
+            start = time.monotonic()
+            _build_archive(recipe, archive)
+            seconds = time.monotonic() - start
+            for stale in CACHE.glob(f"{recipe.name}-{recipe.tag}-*.tar"):
+                if stale != archive:
+                    stale.unlink()
+        built[recipe.name] = Built(recipe, archive, seconds, archive.stat().st_size)
+        log(f"{recipe.ref}: {archive.name} {built[recipe.name].bytes / 2**20:.1f} MiB"
+            + (f", built in {seconds:.0f} s" if seconds else ", up to date"))
+    return built
+
+
+def _build_archive(recipe: Recipe, archive: Path) -> None:
+    with tempfile.TemporaryDirectory(dir=CACHE, prefix=f".{recipe.name}-") as work:
+        root = Path(work) / "root"
+        root.mkdir()
+        recipe.fill(recipe, root)
+        container = _buildah("from", "--quiet", "scratch").strip()
+        try:
+            # A tar keeps the owners and modes the recipe set (buildah copy would make them root's).
+            layer = Path(work) / "layer.tar"
+            _write_layer(root, layer)
+            _buildah("add", "--quiet", container, str(layer), "/")
+            config = ["--entrypoint", json.dumps(recipe.entrypoint), "--user", recipe.user,
+                      "--label", f"org.opencontainers.image.version={recipe.tag}",
+                      "--label", f"org.opencontainers.image.source={recipe.sources}",
+                      "--label", f"dev.dynamo-platform.image-key={recipe.key()}"]
+            if recipe.cmd:
+                config += ["--cmd", json.dumps(recipe.cmd)]
+            for name, value in recipe.env.items():
+                config += ["--env", f"{name}={value}"]
+            _buildah("config", *config, container)
+            partial = archive.with_suffix(".partial")
+            partial.unlink(missing_ok=True)
+            # --timestamp 0: the same files give the same layer, whenever they are built.
+            _buildah("commit", "--quiet", "--rm", "--timestamp", "0", "--format", "docker", container,
+                     f"docker-archive:{partial}:{recipe.ref}")
+            partial.rename(archive)
+        except BaseException:
+            subprocess.run(["buildah", *_buildah_storage(), "rm", container], capture_output=True)
+            raise
+
+
+def _write_layer(root: Path, layer: Path) -> None:
+    """The root directory as a tar, entries sorted, so the same files give the same bytes."""
+
+    with tarfile.open(layer, "w", format=tarfile.PAX_FORMAT) as tar:
+        for path in sorted(root.rglob("*")):
+            info = tar.gettarinfo(str(path), str(path.relative_to(root)))
+            info.mtime, info.uname, info.gname = 0, "", ""
+            if info.isreg():
+                with path.open("rb") as data:
+                    tar.addfile(info, data)
+            else:
+                tar.addfile(info)
+
+
+def _buildah(*args: str) -> str:
+    return _run(["buildah", *_buildah_storage(), *args])
+
+
+def _buildah_storage() -> list[str]:
+    # A store of its own, outside the machine's /var/lib/containers; vfs works on any filesystem.
+    store = CACHE / "buildah"
+    return ["--root", str(store / "root"), "--runroot", str(store / "run"), "--storage-driver", "vfs"]
+
+
+# --- containerd -------------------------------------------------------------------------------
+
+def import_into(address: str, namespace: str = "k8s.io", names: Iterable[str] | None = None,
+                log: Callable[[str], None] = lambda _: None) -> list[str]:
+    """Load the built images into the containerd at `address`; returns the refs imported.
+
+    An image already there with the same config is skipped, so a warm `make up` costs one
+    `ctr images ls` per image."""
+    imported = []
+    for name, item in build(names, log).items():
+        if _config_digest_in(address, namespace, item.recipe.ref) == _archive_config_digest(item.archive):
+            continue
+        _run(["ctr", "--address", address, "--namespace", namespace, "images", "import", str(item.archive)])
+        log(f"imported {item.recipe.ref} into {namespace}")
+        imported.append(item.recipe.ref)
+    return imported
+
+
+def _config_digest_in(address: str, namespace: str, ref: str) -> str | None:
+    ctr = ["ctr", "--address", address, "--namespace", namespace]
+    listing = subprocess.run([*ctr, "images", "ls", f"name=={ref}"], capture_output=True, text=True)
+    rows = listing.stdout.splitlines()[1:] if listing.returncode == 0 else []
+    if not rows:
+        return None
+    manifest = subprocess.run([*ctr, "content", "get", rows[0].split()[2]], capture_output=True, text=True)
+    return json.loads(manifest.stdout)["config"]["digest"] if manifest.returncode == 0 else None
+
+
+def _archive_config_digest(archive: Path) -> str:
+
+    with tarfile.open(archive) as tar:
+        manifest = json.load(tar.extractfile("manifest.json"))
+    return "sha256:" + manifest[0]["Config"].removesuffix(".json")
+
+
+# --- chart values ----------------------------------------------------------------------------
+
+def chart_values() -> dict:
+    """Values that point the chart at the local images (the chart's defaults stay upstream's)."""
+    return {}
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+def _select(names: Iterable[str] | None) -> list[Recipe]:
+    names = list(names or RECIPES)
+    unknown = [n for n in names if n not in RECIPES]
+    if unknown:
+        raise ImageError(f"unknown images {unknown}; known: {sorted(RECIPES)}")
+    return [RECIPES[n] for n in names]
+
+
+def _input_files(inputs: Iterable[str]) -> list[Path]:
+    files = []
+    for entry in inputs:
+        path = ROOT / entry
+        files += sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    return files
+
+
+_TOOLCHAIN: list[str] = []
+
+
+def _toolchain() -> str:
+    """Versions of the tools that shape the bytes of an image."""
+    if not _TOOLCHAIN:
+        versions = [_run(["go", "env", "GOVERSION"]).strip() if shutil.which("go") else "no go",
+                    _run(["buildah", "--version"]).strip() if shutil.which("buildah") else "no buildah"]
+        _TOOLCHAIN.append(" ".join(versions))
+    return _TOOLCHAIN[0]
+
+
+def _run(argv: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
+    result = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise ImageError(f"{' '.join(argv)} failed ({result.returncode}):\n{result.stderr[-4000:]}")
+    return result.stdout
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dynamo_harness.images", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("build", help="build images into .cache/images").add_argument("names", nargs="*")
+    load = commands.add_parser("import", help="build, then import into containerd")
+    load.add_argument("--address", required=True, help="containerd socket")
+    load.add_argument("--namespace", default="k8s.io")
+    load.add_argument("names", nargs="*")
+    commands.add_parser("values", help="print chart values that point at the local images (YAML)")
+    args = parser.parse_args(argv)
+    say = lambda line: print(f"images: {line}", flush=True)  # noqa: E731
+    try:
+        if args.command == "build":
+            build(args.names, say)
+        elif args.command == "import":
+            import_into(args.address, args.namespace, args.names, say)
+        else:
+            import yaml
+
+            print(yaml.safe_dump(chart_values(), sort_keys=False), end="")
+    except ImageError as err:
+        print(f"images: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
