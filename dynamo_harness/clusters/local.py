@@ -134,11 +134,12 @@ class LocalCluster:
 
     def _start_node(self, timeout: float) -> None:
         node = self.node
-        self.kubectl.apply(real_node.rbac())
+        self.kubectl.apply(real_node.rbac() + storage.storage_classes((real_node.STORAGE_CLASS,)))
         node.start(self.pki, f"https://127.0.0.1:{self.ports['apiserver']}")
         self._wait(lambda: node.socket.exists(), "containerd", timeout)
         node.import_images(log=lambda line: print(f"local node: {line}", file=sys.stderr))
         self._wait(self._real_node_ready, f"node {real_node.NODE_NAME} Ready", timeout)
+        self.ensure_volumes()
 
     def down(self) -> None:
         """Stop every component this state dir started, undo the real node's host changes and
@@ -166,6 +167,8 @@ class LocalCluster:
         phases = [(pv["spec"]["storageClassName"], pv["status"].get("phase")) for pv in self.kubectl.items("pv")]
         available = [cls for cls, phase in phases if phase == "Available"]
         missing = [pv for c in storage.CLASSES for pv in storage.volumes(c, per_class - available.count(c))]
+        if self.real_node:
+            missing += self.node.volumes(per_class - available.count(real_node.STORAGE_CLASS))
         if missing:
             self.kubectl.apply(missing)
 

@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import sys
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,10 @@ GUARD_CHAIN = "DYNAMO-NODE-FORWARD"
 # Pods opt in to the real node with this toleration and node selector; nothing else lands there.
 LABEL = {"dynamo-platform.test/pool": "real-node"}
 TAINT = {"key": "dynamo-platform.test/real-node", "value": "true", "effect": "NoSchedule"}
+# Claims of pods on the real node need volumes a container can write: hostPath directories under
+# the node's state dir, one per PersistentVolume, pinned to the node (values/local/real-node.yaml).
+STORAGE_CLASS = "local-node"
+VOLUME_SIZE = "100Gi"
 CNI_BIN = Path("/usr/lib/cni")
 RUNC = "runc"
 COMPONENTS = ("containerd", "kubelet", "kube-proxy", "coredns")
@@ -175,6 +180,27 @@ class RealNode:
 
     def log_tails(self) -> str:
         return self.processes.tails(list(COMPONENTS))
+
+    def volumes(self, count: int) -> list[dict]:
+        """`count` new PersistentVolumes of STORAGE_CLASS, each a fresh directory on this node."""
+        made = []
+        for _ in range(max(count, 0)):
+            name = f"pv-{STORAGE_CLASS}-{uuid.uuid4().hex[:8]}"
+            path = self.state_dir / "volumes" / name
+            path.mkdir(parents=True)
+            path.chmod(0o777)  # the chart's pods run as non-root UIDs of their own; hostPath has no fsGroup
+            made.append({
+                "apiVersion": "v1", "kind": "PersistentVolume",
+                "metadata": {"name": name, "labels": {"dynamo-platform.test/pool": STORAGE_CLASS}},
+                "spec": {
+                    "storageClassName": STORAGE_CLASS, "capacity": {"storage": VOLUME_SIZE},
+                    "accessModes": ["ReadWriteOnce"], "persistentVolumeReclaimPolicy": "Retain",
+                    "hostPath": {"path": str(path), "type": "Directory"},
+                    "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
+                        {"key": "kubernetes.io/hostname", "operator": "In", "values": [NODE_NAME]}]}]}},
+                },
+            })
+        return made
 
     def import_images(self, log) -> None:
         """Build (when missing) and import every local image into the CRI's containerd namespace:
