@@ -96,7 +96,7 @@ class RealNode:
         if not host.CGROUP_ROOT.joinpath("memory").is_dir():
             return "no cgroup v1 memory controller (the kubelet here is set up for cgroupfs on v1)"
         if (owner := self._other_owner()) is not None:
-            return f"another checkout runs the real node ({owner}): `make down` there, or set {SWITCH}=off"
+            return f"another local cluster runs the real node ({owner}): take that one down, or set {SWITCH}=off"
         return None
 
     def _other_owner(self) -> str | None:
