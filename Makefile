@@ -52,8 +52,8 @@ lint: bootstrap ## helm lint (strict, every overlay) and chart-testing lint
 PYTEST := python -m pytest
 
 .PHONY: bootstrap-all
-bootstrap-all: ## Also build the local control plane and install the Dynamo runtime venv
-	@bash hack/bootstrap.sh --with-control-plane --with-dynamo
+bootstrap-all: ## Also build the local control plane, the Dynamo runtime venv and the local node's images
+	@bash hack/bootstrap.sh --with-control-plane --with-dynamo --with-images
 
 .PHONY: test-template
 test-template: bootstrap ## Template tests only (helm, no cluster)
@@ -67,6 +67,14 @@ test-install: bootstrap-all ## Install tests on the local control plane (built o
 test: lint bootstrap-all ## Everything CI runs: lint, then every test layer that can run here
 	@# One process: the install layer shares one local cluster across its tests.
 	$(PYTEST) $(PYTEST_ARGS)
+
+.PHONY: images
+images: bootstrap ## Build the local node's container images into .cache/images (root; skipped when up to date)
+	@bash hack/bootstrap.sh --with-images
+
+.PHONY: test-images
+test-images: images ## Run the local node's images under containerd + runc the way the chart runs them
+	$(PYTEST) -m images $(PYTEST_ARGS)
 
 .PHONY: test-dataplane
 test-dataplane: bootstrap-all ## Probe tests against the embedded data plane (etcd, NATS, Dynamo frontend + mocker)
