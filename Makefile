@@ -68,6 +68,14 @@ test: lint bootstrap-all ## Everything CI runs: lint, then every test layer that
 	@# One process: the install layer shares one local cluster across its tests.
 	$(PYTEST) $(PYTEST_ARGS)
 
+.PHONY: images
+images: bootstrap ## Build the local node's container images into .cache/images (root; skipped when up to date)
+	@bash hack/bootstrap.sh --with-images
+
+.PHONY: test-images
+test-images: images ## Run the local node's images under containerd + runc the way the chart runs them
+	$(PYTEST) -m images $(PYTEST_ARGS)
+
 .PHONY: test-dataplane
 test-dataplane: bootstrap-all ## Probe tests against the embedded data plane (etcd, NATS, Dynamo frontend + mocker)
 	$(PYTEST) -m "dataplane or conformance" $(PYTEST_ARGS)

@@ -58,7 +58,7 @@ def render_error(helm: Helm) -> Callable[..., str]:
     return _render_error
 
 
-LAYERS = ("template", "install", "dataplane", "conformance")
+LAYERS = ("template", "install", "dataplane", "conformance", "images")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
