@@ -21,6 +21,7 @@ from pathlib import Path
 import yaml
 
 from ..conformance import http
+from ..conformance.result import ProbeResult, passed, skipped
 from ..kube import Kubectl, KubectlError, condition
 from ..paths import ROOT, TOOLS_BIN
 from ..processes import ProcessError, Supervisor
@@ -85,6 +86,14 @@ class LocalCluster:
     def real_node(self) -> bool:
         return self.node_mode == REAL_NODE
 
+    def node_report(self) -> list[ProbeResult]:
+        """The report's line on which mode ran: the real node and its runtime, or why kwok-only."""
+        if not self.real_node:
+            return [skipped("cluster/real-node", f"kwok-only: {self.node_mode}")]
+        info = self.kubectl.get("node", real_node.NODE_NAME)["status"]["nodeInfo"]
+        return [passed("cluster/real-node", f"{real_node.NODE_NAME}: kubelet {info['kubeletVersion']}, "
+                       f"{info['containerRuntimeVersion']}")]
+
     @property
     def service_cidr(self) -> str:
         return real_node.SERVICE_CIDR if self.real_node else KWOK_SERVICE_CIDR
@@ -130,9 +139,11 @@ class LocalCluster:
         self._wait(self._nodes_ready, "kwok nodes Ready", timeout)
         self._wait(lambda: self._has_default_service_account("default"), "service account controller", timeout)
         if self.real_node:
-            self._start_node(timeout)
+            self.start_node(timeout)
 
-    def _start_node(self, timeout: float) -> None:
+    def start_node(self, timeout: float = 120) -> None:
+        """Start the real node and wait until it is Ready (up() does; so can a test after
+        `node.down()`)."""
         node = self.node
         self.kubectl.apply(real_node.rbac() + storage.storage_classes((real_node.STORAGE_CLASS,)))
         node.start(self.pki, f"https://127.0.0.1:{self.ports['apiserver']}")

@@ -136,7 +136,12 @@ class RealNode:
         return [name for name in COMPONENTS if self.processes.pid(name) is not None and not self.processes.alive(name)]
 
     def down(self) -> None:
-        """Stop everything and undo every host change; safe to call when nothing runs."""
+        """Stop everything and undo every host change; safe to call when nothing runs. The host
+        state (chains, cgroups, bridge) is machine-wide: while another local cluster runs the real
+        node, this one only deletes its own state dir."""
+        if self._other_owner() is not None:
+            shutil.rmtree(self.state_dir, ignore_errors=True)
+            return
         supervisor = self.processes
         supervisor.stop(["kubelet", "coredns"])
         # Containers and their shims outlive containerd: kill them by cgroup and by socket.

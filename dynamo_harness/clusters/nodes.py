@@ -93,3 +93,23 @@ def placement(pod: dict[str, Any], nodes_by_name: dict[str, dict[str, Any]]) -> 
     if not name:
         return "not scheduled"
     return "simulated (kwok)" if is_simulated(nodes_by_name.get(name, {})) else f"running on {name}"
+
+
+def workload_placement(kubectl, namespace: str) -> list:
+    """One report row per Deployment/StatefulSet in `namespace`: where its pods run. A workload on
+    kwok passes as "simulated (kwok)", never as plainly ready."""
+    from ..conformance.result import failed, passed
+
+    nodes_by_name = {n["metadata"]["name"]: n for n in kubectl.items("nodes")}
+    pods = kubectl.items("pods", "-n", namespace)
+    rows = []
+    for workload in kubectl.items("deployments,statefulsets", "-n", namespace):
+        selector = workload["spec"]["selector"].get("matchLabels", {})
+        mine = [p for p in pods if selector and selector.items() <= p["metadata"].get("labels", {}).items()]
+        where = sorted({placement(p, nodes_by_name) for p in mine})
+        name = f"{workload['kind'].lower()}/{workload['metadata']['name']}"
+        if where and "not scheduled" not in where:
+            rows.append(passed(name, ", ".join(where), pods=len(mine)))
+        else:
+            rows.append(failed(name, f"pods: {where or 'none'}"))
+    return rows

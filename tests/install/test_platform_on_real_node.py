@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
 import ssl
+import subprocess
 import tempfile
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import yaml
@@ -24,7 +25,7 @@ from dynamo_harness.clusters.local import LocalCluster
 from dynamo_harness.clusters.nodes import placement
 from dynamo_harness.helm import HelmError, values_args
 from dynamo_harness.kube import Kubectl, condition
-from dynamo_harness.paths import CHART, OVERLAYS, ROOT
+from dynamo_harness.paths import CHART, OVERLAYS, ROOT, TOOLS_BIN
 
 OVERLAY = "local/real-node"
 PREVIOUS_CHART = ROOT / "tests" / "data" / "dynamo-platform-0.1.0.tgz"
@@ -211,3 +212,38 @@ def test_install_with_etcd_and_nats_auth_and_tls__operator_on_kwok(install, kube
     with pytest.raises(Exception, match="(?i)auth|permission|user"):
         unauthenticated.etcdctl("get", "/anything")
     helm_test(release)
+
+
+def test_ct_install_installs_the_chart_and_passes_helm_test__operator_on_kwok(cluster, platform, kubectl):
+    """chart-testing's own install + `helm test` against the local cluster. The operator's probe is
+    not rendered (metricsService off): the operator is simulated by kwok, so nothing answers it."""
+    cluster.prepare_install()
+    extra = (f"--values {OVERLAYS / f'{OVERLAY}.yaml'} --set dynamo-operator.crds.enabled=false"
+             " --set dynamo-operator.metricsService.enabled=false")
+    command = [str(TOOLS_BIN / "ct"), "install", "--config", str(ROOT / ".ct.yaml"), "--charts", str(CHART.relative_to(ROOT)),
+               "--helm-extra-set-args", extra]
+    env = {**os.environ, "KUBECONFIG": str(kubectl.kubeconfig), "PATH": f"{TOOLS_BIN}:{os.environ['PATH']}"}
+    try:
+        result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    finally:
+        for packed in (CHART / "charts").glob("*.tgz"):  # ct's `helm dependency build` packs the vendored subcharts
+            packed.unlink()
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    assert "test-etcd" in result.stdout + result.stderr  # helm test ran the chart's probes
+
+
+def test_frontend_and_mocker_pods_serve_through_the_charts_etcd_and_nats__operator_on_kwok(install, kubectl, tmp_path):
+    from dynamo_harness.cluster_dataplane import ClusterDataPlane
+    from dynamo_harness.conformance import inference
+
+    release = install(OVERLAY)
+    plane = ClusterDataPlane(kubectl, namespace=release.namespace, state_dir=tmp_path / "dataplane")
+    try:
+        plane.up()
+        assert [r.reason for r in plane.placement()] == ["running on local-node"] * 2
+        results = inference.functional(plane.frontend_url, "tiny")
+        assert results and all(r.ok for r in results), [(r.name, r.reason) for r in results if not r.ok]
+        # The worker found the frontend through the chart's etcd: its instance is registered there.
+        assert DataPlane(kubectl, release.namespace).etcdctl("get", "--prefix", "--keys-only", "")
+    finally:
+        plane.down()
