@@ -124,3 +124,15 @@ def test_placement_names_the_node_or_says_simulated():
     assert placement({"spec": {"nodeName": "system-0"}}, nodes) == "simulated (kwok)"
     assert placement({"spec": {"nodeName": real_node.NODE_NAME}}, nodes) == f"running on {real_node.NODE_NAME}"
     assert placement({"spec": {}}, nodes) == "not scheduled"
+
+
+def test_the_node_names_why_it_cannot_run(tmp_path, monkeypatch):
+    node = real_node.RealNode(tmp_path / "node", bin_dir=tmp_path / "no-bin")
+    monkeypatch.setenv(real_node.SWITCH, "off")
+    assert node.unavailable() == f"{real_node.SWITCH}=off"
+    monkeypatch.delenv(real_node.SWITCH)
+    monkeypatch.setattr(real_node.os, "geteuid", lambda: 1000)
+    assert node.unavailable().startswith("not root")
+    monkeypatch.setattr(real_node.os, "geteuid", lambda: 0)
+    missing = node.unavailable()
+    assert "kubelet" in missing and "--with-node" in missing and "\n" not in missing
