@@ -132,9 +132,6 @@ class RealNode:
     def alive(self) -> bool:
         return self.processes.all_alive(list(COMPONENTS))
 
-    def dead(self) -> list[str]:
-        return [name for name in COMPONENTS if self.processes.pid(name) is not None and not self.processes.alive(name)]
-
     def down(self) -> None:
         """Stop everything and undo every host change; safe to call when nothing runs. The host
         state (chains, cgroups, bridge) is machine-wide: while another local cluster runs the real
