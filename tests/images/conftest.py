@@ -89,8 +89,8 @@ class Containerd:
         mounts = [line.split()[1] for line in Path("/proc/self/mounts").read_text().splitlines()]
         for mount in sorted((m for m in mounts if m.startswith(str(self.state_dir))), reverse=True):
             subprocess.run(["umount", "-l", mount], capture_output=True)
-        shutil.rmtree(self.state_dir / "root", ignore_errors=True)
-        shutil.rmtree(self.state_dir / "state", ignore_errors=True)
+        for made in ("root", "state", "runc", "fifo"):
+            shutil.rmtree(self.state_dir / made, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -147,7 +147,9 @@ class Pod:
         return "\n".join(f"--- {p.name} ---\n{p.read_text(errors='replace')[-3000:]}" for p in sorted(self.work.glob("*.log")))
 
     def _options(self, env: dict[str, str] | None, mounts: dict[str, str] | None) -> list[str]:
-        options = ["--read-only", "--seccomp"]
+        # runc's state and the I/O fifos stay in the daemon's directory, not under /run/containerd.
+        state = self.containerd.state_dir
+        options = ["--read-only", "--seccomp", f"--runc-root={state / 'runc'}", f"--fifo-dir={state / 'fifo'}"]
         if self.netns:
             options += ["--with-ns", f"network:{self.netns}"]
         for name, value in (env or {}).items():

@@ -4,6 +4,7 @@ and the binaries its probes and jobs call."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import tarfile
@@ -68,6 +69,20 @@ def curl(pod, url: str, *extra: str) -> str | None:
     """curl from the probe image inside the sandbox; the body, or None on failure."""
     result = pod.run(f"curl{time.monotonic_ns()}", "probe", ["curl", "-fsS", "--max-time", "5", *extra, url])
     return result.stdout if result.returncode == 0 else None
+
+
+# --- building --------------------------------------------------------------------------------
+
+def test_a_second_build_with_nothing_changed_is_skipped(built):
+    again = images.build()
+    assert {name: (item.archive, item.seconds) for name, item in again.items()} == {
+        name: (item.archive, 0.0) for name, item in built.items()}
+
+
+def test_archive_names_follow_their_inputs(built):
+    recipe = built["etcd"].recipe
+    assert recipe.archive() == built["etcd"].archive
+    assert dataclasses.replace(recipe, user="0:0").archive() != recipe.archive()
 
 
 # --- configuration ---------------------------------------------------------------------------
