@@ -146,7 +146,8 @@ def start_etcd(pod, render, writable, values: dict | None = None) -> dict:
 
 def test_etcd_runs_the_charts_statefulset_and_passes_its_helm_test(pod, render, writable):
     start_etcd(pod, render, writable)
-    wait_for(lambda: curl(pod, "http://127.0.0.1:2381/health?serializable=true"), "etcd /health", pod)
+    # Ready as the chart's readinessProbe sees it (helm test runs on Ready pods): /health, not serializable.
+    wait_for(lambda: curl(pod, "http://127.0.0.1:2381/health"), "etcd /health", pod)
     version = pod.exec("etcd", "/usr/local/bin/etcd", "--version").stdout
     assert f"etcd Version: {chart_version('etcd').removeprefix('v')}" in version
     result = pod.run("test-etcd", "probe", ["sh", "-ec", probe_script(render, "etcd")])
