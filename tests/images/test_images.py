@@ -123,11 +123,9 @@ def test_chart_values_point_etcd_nats_and_probes_at_the_local_images(built, rend
 # --- running ---------------------------------------------------------------------------------
 
 def test_pause_holds_the_sandbox_and_exits_on_sigterm(pod):
-    sandbox = f"{pod.name}-pause"
-    assert pod.containerd.ctr("tasks", "ls").stdout.count(f"{sandbox} ") == 1
-    pod.containerd.ctr("tasks", "kill", "-s", "SIGTERM", sandbox)
-    wait_for(lambda: "STOPPED" in pod.containerd.ctr("tasks", "ls").stdout.split(sandbox, 1)[1].split("\n", 1)[0],
-             "pause to exit on SIGTERM", pod, timeout=10)
+    assert pod.status("pause") == "RUNNING"
+    pod.containerd.ctr("tasks", "kill", "-s", "SIGTERM", f"{pod.name}-pause")
+    wait_for(lambda: pod.status("pause") == "STOPPED", "pause to exit on SIGTERM", pod, timeout=10)
 
 
 def test_probe_image_has_posix_sh_curl_and_grep(pod):
@@ -185,15 +183,20 @@ def start_nats(pod, render, writable) -> dict:
 
 def test_nats_runs_the_charts_statefulset_and_passes_its_helm_test(pod, render, writable):
     container = start_nats(pod, render, writable)
-    varz = wait_for(lambda: curl(pod, "http://127.0.0.1:8222/varz"), "nats /varz", pod)
+    ready = container["readinessProbe"]["httpGet"]["path"]  # what turns the pod Ready, before helm test runs
+    wait_for(lambda: curl(pod, f"http://127.0.0.1:8222{ready}"), f"nats {ready}", pod)
+    varz = curl(pod, "http://127.0.0.1:8222/varz")
+    assert varz, pod.logs()
     assert json.loads(varz)["version"] == chart_version("nats").removesuffix("-alpine")
     assert json.loads(varz)["server_name"] == NATS_POD
     result = pod.run("test-nats", "probe", ["sh", "-ec", probe_script(render, "nats")])
     assert result.returncode == 0 and result.stdout.strip().endswith("nats ok"), result.stdout + result.stderr
     # The preStop hook (lame-duck mode) finds nats-server on PATH and the pid file in /tmp.
-    pre_stop = pod.exec("nats", *container["lifecycle"]["preStop"]["exec"]["command"])
-    assert pre_stop.returncode == 0, pre_stop.stderr
+    # With no clients the server may exit before the hook's own process does (which then dies with
+    # the container): what counts is that the server, signalled through its pid file, left by itself.
+    pod.exec("nats", *container["lifecycle"]["preStop"]["exec"]["command"])
     wait_for(lambda: curl(pod, "http://127.0.0.1:8222/healthz") is None, "nats to leave after lame duck", pod, timeout=60)
+    assert pod.status("nats") == "STOPPED"
 
 
 def test_nats_helm_test_fails_naming_nats_when_it_is_down(pod, render):
