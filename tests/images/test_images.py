@@ -29,6 +29,14 @@ def image_config(built: images.Built) -> dict:
         return json.load(tar.extractfile(manifest["Config"]))["config"]
 
 
+def image_file(built: images.Built, path: str) -> str:
+    """A file from the image's (single) layer."""
+    with tarfile.open(built.archive) as tar:
+        manifest = json.load(tar.extractfile("manifest.json"))[0]
+        with tarfile.open(fileobj=tar.extractfile(manifest["Layers"][0])) as layer:
+            return layer.extractfile(path).read().decode()
+
+
 def localize(value: str, env: dict[str, str]) -> str:
     """What the kubelet and cluster DNS would make of a rendered value, inside one sandbox:
     $(VAR) expanded, and every in-cluster host name turned into loopback."""
@@ -118,6 +126,13 @@ def test_chart_values_point_etcd_nats_and_probes_at_the_local_images(built, rend
             if not pod.name.startswith(("Deployment/dynamo-platform-dynamo-operator", "Job/dynamo-platform-dynamo-operator"))}
     local = {built[n].recipe.ref for n in ("etcd", "nats", "probe")}
     assert set(refs) == local and set(refs.values()) == {"Never"}, refs
+
+
+@pytest.mark.parametrize(("name", "pins"), [("probe", images.PROBE_PACKAGES), ("dynamo", images.FRONTEND_PACKAGES)])
+def test_debian_images_list_every_package_with_the_pinned_versions(built, name, pins):
+    listed = dict(line.split(" ", 1) for line in image_file(built[name], "usr/share/dynamo-local/packages.txt").splitlines())
+    assert {package: listed.get(package) for package in pins} == pins
+    assert "libc6" in listed  # dependencies are listed too
 
 
 # --- running ---------------------------------------------------------------------------------
