@@ -160,9 +160,16 @@ def debian_install(root: Path, packages: dict[str, str]) -> None:
     Dependencies come at the archive's current versions; the list of every package that went in,
     with its version, is written to /usr/share/dynamo-local/packages.txt in the image."""
     pins = ",".join(f"{name}={version}" for name, version in packages.items())
-    _run(["mmdebstrap", "--quiet", "--mode=root", "--variant=extract", f"--include={pins}",
-          "--skip=download/empty", DEBIAN_SUITE, str(root), *DEBIAN_SOURCES])
-    debs = sorted((root / "var/cache/apt/archives").glob("*.deb"))
+    try:
+        _run(["mmdebstrap", "--quiet", "--mode=root", "--variant=extract", f"--include={pins}",
+              "--skip=cleanup/apt", DEBIAN_SUITE, str(root), *DEBIAN_SOURCES])
+    except ImageError as err:
+        # Debian drops superseded versions from the archive: a pin that worked can stop working.
+        raise ImageError(f"{err}\nIf a pinned version is gone from Debian {DEBIAN_SUITE}, update it in "
+                         f"dynamo_harness/images.py (`apt-cache policy {' '.join(packages)}` shows the current ones).") from None
+    debs = sorted((root / "var/cache/apt/archives").glob("*.deb"))  # kept by --skip=cleanup/apt
+    if not debs:
+        raise ImageError("mmdebstrap left no .deb files to list the image's packages from")
     manifest = root / "usr/share/dynamo-local/packages.txt"
     manifest.parent.mkdir(parents=True, exist_ok=True)
     manifest.write_text("".join(" ".join(unquote(deb.stem).split("_")[:2]) + "\n" for deb in debs))

@@ -22,19 +22,18 @@ from dynamo_harness.processes import Supervisor
 NAMESPACE = "dynamo-images-test"
 
 
-def unavailable() -> str | None:
-    """Why images cannot be built and run here, or None."""
+def missing(tools: tuple[str, ...], what: str, install: str) -> str | None:
+    """Why `what` cannot happen here (not root, or tools missing), or None."""
     if os.geteuid() != 0:
-        return "building and running the local node's images needs root (buildah, mmdebstrap, containerd)"
-    missing = [tool for tool in ("buildah", "mmdebstrap", "containerd", "ctr", "runc", "go") if shutil.which(tool) is None]
-    if missing:
-        return f"{', '.join(missing)} not installed: `hack/bootstrap.sh --with-images` (buildah, mmdebstrap) and the node's containerd and runc"
-    return None
+        return f"{what} needs root"
+    absent = [tool for tool in tools if shutil.which(tool) is None]
+    return f"{what} needs {', '.join(absent)}: {install}" if absent else None
 
 
 @pytest.fixture(scope="session")
 def built() -> dict[str, images.Built]:
-    if reason := unavailable():
+    if reason := missing(("buildah", "mmdebstrap", "go"), "building the local node's images",
+                         "`hack/bootstrap.sh --with-images` installs buildah and mmdebstrap"):
         pytest.skip(reason)
     return images.build()
 
@@ -89,12 +88,15 @@ class Containerd:
         mounts = [line.split()[1] for line in Path("/proc/self/mounts").read_text().splitlines()]
         for mount in sorted((m for m in mounts if m.startswith(str(self.state_dir))), reverse=True):
             subprocess.run(["umount", "-l", mount], capture_output=True)
-        shutil.rmtree(self.state_dir / "root", ignore_errors=True)
-        shutil.rmtree(self.state_dir / "state", ignore_errors=True)
+        for made in ("root", "state", "runc", "fifo"):
+            shutil.rmtree(self.state_dir / made, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
 def containerd(built: dict[str, images.Built], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Containerd]:
+    if reason := missing(("containerd", "ctr", "runc"), "running the local node's images",
+                         "Debian's containerd and runc (`hack/bootstrap.sh --with-node` installs them)"):
+        pytest.skip(reason)
     daemon = Containerd(tmp_path_factory.mktemp("containerd"))
     daemon.start()
     try:
@@ -120,7 +122,8 @@ class Pod:
     def __post_init__(self) -> None:
         self.netns = ""
         self.start("pause", "pause", [])
-        pid = self.containerd.ctr("tasks", "ls").stdout.split(f"{self.name}-pause", 1)[1].split()[0]
+        rows = (row.split() for row in self.containerd.ctr("tasks", "ls").stdout.splitlines()[1:])
+        pid = next(row[1] for row in rows if row[0] == f"{self.name}-pause")
         self.netns = f"/proc/{pid}/ns/net"
 
     def start(self, container: str, image: str, args: list[str], env: dict[str, str] | None = None,
@@ -143,11 +146,21 @@ class Pod:
         return self.containerd.ctr("tasks", "exec", "--exec-id", f"exec{next(_ids)}", f"{self.name}-{container}",
                                    *args, check=False)
 
+    def status(self, container: str) -> str | None:
+        """RUNNING, STOPPED, ... as containerd reports the container's task."""
+        for row in self.containerd.ctr("tasks", "ls").stdout.splitlines()[1:]:
+            task, _, status = row.split()
+            if task == f"{self.name}-{container}":
+                return status
+        return None
+
     def logs(self) -> str:
         return "\n".join(f"--- {p.name} ---\n{p.read_text(errors='replace')[-3000:]}" for p in sorted(self.work.glob("*.log")))
 
     def _options(self, env: dict[str, str] | None, mounts: dict[str, str] | None) -> list[str]:
-        options = ["--read-only", "--seccomp"]
+        # runc's state and the I/O fifos stay in the daemon's directory, not under /run/containerd.
+        state = self.containerd.state_dir
+        options = ["--read-only", "--seccomp", f"--runc-root={state / 'runc'}", f"--fifo-dir={state / 'fifo'}"]
         if self.netns:
             options += ["--with-ns", f"network:{self.netns}"]
         for name, value in (env or {}).items():
