@@ -68,8 +68,8 @@ lint: bootstrap ## helm lint (strict, every overlay), chart-testing lint, checko
 PYTEST := python -m pytest
 
 .PHONY: bootstrap-all
-bootstrap-all: ## Also build the local control plane, the OCI registry of the release tests and the Dynamo runtime venv
-	@bash hack/bootstrap.sh --with-control-plane --with-registry --with-dynamo
+bootstrap-all: ## Also build the local control plane, its real node and images, the OCI registry of the release tests and the Dynamo runtime venv
+	@bash hack/bootstrap.sh --with-control-plane --with-node --with-images --with-registry --with-dynamo
 
 .PHONY: test-template
 test-template: bootstrap ## Template tests only (helm, no cluster), with Helm 4 and then Helm 3
@@ -89,6 +89,14 @@ test: lint bootstrap-all ## Everything CI runs: lint, then every test layer that
 	@# One process: the install layer shares one local cluster across its tests.
 	$(PYTEST) $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory test-template-helm3
+
+.PHONY: images
+images: bootstrap ## Build the local node's container images into .cache/images (root; skipped when up to date)
+	@bash hack/bootstrap.sh --with-images
+
+.PHONY: test-images
+test-images: images ## Run the local node's images under containerd + runc the way the chart runs them
+	$(PYTEST) -m images $(PYTEST_ARGS)
 
 .PHONY: test-dataplane
 test-dataplane: bootstrap-all ## Probe tests against the embedded data plane (etcd, NATS, Dynamo frontend + mocker)

@@ -5,8 +5,8 @@ binaries from a module pinned by go.sum under hack/tools/, Debian packages at pi
 wheels from a lock file) plus the image config. buildah turns the directory into one layer and
 writes a docker archive under `.cache/images/`; `import_into` loads archives into containerd.
 
-An archive's name carries a hash of everything that goes into it (the recipe's code and config,
-the files it reads, the toolchain versions), so a rebuild with nothing changed is skipped.
+An archive's name carries a hash of everything that goes into it (this module's recipes and build
+code, the files a recipe reads, the toolchain versions), so a rebuild with nothing changed is skipped.
 
     python -m dynamo_harness.images build [NAME ...]
     python -m dynamo_harness.images import --address /run/containerd/containerd.sock [NAME ...]
@@ -16,8 +16,8 @@ the files it reads, the toolchain versions), so a rebuild with nothing changed i
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
-import inspect
 import json
 import os
 import shutil
@@ -37,7 +37,10 @@ REGISTRY = "localhost/dynamo-local"
 CACHE = ROOT / ".cache" / "images"
 GO_TOOLS = ROOT / "hack" / "tools"
 DEBIAN_SUITE = "bookworm"
-DEBIAN_MIRROR = "http://deb.debian.org/debian"
+# The release with its point and security updates: a pinned version may live in either.
+DEBIAN_SOURCES = (f"deb http://deb.debian.org/debian {DEBIAN_SUITE} main",
+                  f"deb http://deb.debian.org/debian {DEBIAN_SUITE}-updates main",
+                  f"deb http://deb.debian.org/debian-security {DEBIAN_SUITE}-security main")
 # Debian ships files a container never reads; dropping them keeps the images small.
 DEBIAN_UNUSED = ("usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/locale",
                  "usr/share/lintian", "usr/share/zsh", "usr/share/bash-completion", "var/cache/apt",
@@ -47,6 +50,10 @@ NATS_UID = 1000  # the UID the chart's NATS pods run as
 ETCD_MODULE = "go.etcd.io/etcd/server/v3"
 NATS_MODULE = "github.com/nats-io/nats-server/v2"
 # The `helm test` probe image: POSIX sh, curl and grep (what templates/tests/probes.yaml runs).
+FRONTEND_PYTHON = "3.11"
+FRONTEND_PACKAGES = {"python3": "3.11.2-1+b1", "python3.11": "3.11.2-6+deb12u9",
+                     "python-is-python3": "3.11.2-1+deb12u1", "libstdc++6": "12.2.0-14+deb12u1"}
+TINY_MODEL = "/opt/dynamo/models/tiny"
 PROBE_PACKAGES = {"dash": "0.5.12-2", "grep": "3.8-5", "curl": "7.88.1-10+deb12u15"}
 
 
@@ -75,7 +82,8 @@ class Recipe:
         digest = hashlib.sha256()
         config = [self.name, self.tag, self.entrypoint, self.user, self.cmd, self.env, self.sources]
         digest.update(json.dumps(config, sort_keys=True).encode())
-        digest.update(inspect.getsource(self.fill).encode())
+        # The recipes and the code that builds them: this module up to _END_OF_BUILD_CODE.
+        digest.update(Path(__file__).read_text().split(_END_OF_BUILD_CODE)[0].encode())
         digest.update(_toolchain().encode())
         for path in sorted(_input_files(self.inputs)):
             digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
@@ -112,6 +120,24 @@ def fill_probe(recipe: Recipe, root: Path) -> None:
     make_dirs(root, {"tmp": (0, 0o1777)})
 
 
+def fill_frontend(recipe: Recipe, root: Path) -> None:
+    """Debian's Python, the pinned Dynamo wheels (--no-deps, as hack/bootstrap.sh installs them)
+    and the tiny model at /opt/dynamo/models/tiny."""
+    debian_install(root, FRONTEND_PACKAGES)
+    python = f"python{FRONTEND_PYTHON}"
+    if f"{sys.version_info.major}.{sys.version_info.minor}" != FRONTEND_PYTHON:
+        raise ImageError(f"the frontend image's wheels are installed by this interpreter, which must be {python}")
+    site = root / f"usr/local/lib/{python}/dist-packages"
+    _run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",
+          "--target", str(site), "-r", str(ROOT / "requirements-dynamo.lock")])
+    # The model is written by the image's own interpreter and wheels, so it matches them.
+    shutil.copy(ROOT / "dynamo_harness/tiny_model.py", root / "tmp/tiny_model.py")
+    _run(["chroot", str(root), f"/usr/bin/{python}", "/tmp/tiny_model.py", TINY_MODEL])
+    (root / "tmp/tiny_model.py").unlink()
+    write_users(root)
+    make_dirs(root, {"tmp": (0, 0o1777)})
+
+
 def go_build(out: Path, module: str, package: str) -> None:
     """A static binary from the Go module pinned under hack/tools/<module> (go.mod + go.sum)."""
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -134,14 +160,32 @@ def debian_install(root: Path, packages: dict[str, str]) -> None:
     Dependencies come at the archive's current versions; the list of every package that went in,
     with its version, is written to /usr/share/dynamo-local/packages.txt in the image."""
     pins = ",".join(f"{name}={version}" for name, version in packages.items())
-    _run(["mmdebstrap", "--quiet", "--mode=root", "--variant=extract", f"--include={pins}",
-          "--skip=download/empty", DEBIAN_SUITE, str(root), DEBIAN_MIRROR])
-    debs = sorted((root / "var/cache/apt/archives").glob("*.deb"))
+    try:
+        _run(["mmdebstrap", "--quiet", "--mode=root", "--variant=extract", f"--include={pins}",
+              "--skip=cleanup/apt", DEBIAN_SUITE, str(root), *DEBIAN_SOURCES])
+    except ImageError as err:
+        # Debian drops superseded versions from the archive: a pin that worked can stop working.
+        raise ImageError(f"{err}\nIf a pinned version is gone from Debian {DEBIAN_SUITE}, update it in "
+                         f"dynamo_harness/images.py (`apt-cache policy {' '.join(packages)}` shows the current ones).") from None
+    debs = sorted((root / "var/cache/apt/archives").glob("*.deb"))  # kept by --skip=cleanup/apt
+    if not debs:
+        raise ImageError("mmdebstrap left no .deb files to list the image's packages from")
     manifest = root / "usr/share/dynamo-local/packages.txt"
     manifest.parent.mkdir(parents=True, exist_ok=True)
     manifest.write_text("".join(" ".join(unquote(deb.stem).split("_")[:2]) + "\n" for deb in debs))
     for unused in DEBIAN_UNUSED:
         shutil.rmtree(root / unused, ignore_errors=True)
+    # The device nodes mmdebstrap made: the runtime mounts /dev in every container.
+    shutil.rmtree(root / "dev")
+    (root / "dev").mkdir()
+
+
+def _lock_version(package: str) -> str:
+    """The version requirements-dynamo.lock pins for `package`."""
+    for line in (ROOT / "requirements-dynamo.lock").read_text().splitlines():
+        if line.startswith(f"{package}=="):
+            return line.split("==", 1)[1].strip()
+    raise ImageError(f"requirements-dynamo.lock does not pin {package}")
 
 
 def write_users(root: Path) -> None:
@@ -181,43 +225,17 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
     Recipe("probe", "curl-" + PROBE_PACKAGES["curl"].split("-")[0], fill_probe, entrypoint=["/bin/sh"],
            cmd=["-c", "curl --version"], user=f"{NONROOT}:{NONROOT}", env={"PATH": "/usr/bin:/bin"},
            sources=f"Debian {DEBIAN_SUITE}: " + " ".join(f"{n}={v}" for n, v in PROBE_PACKAGES.items())),
+    # `python -m dynamo.frontend ...` and `python -m dynamo.mocker --model-path /opt/dynamo/models/tiny ...`.
+    Recipe("dynamo", _lock_version("ai-dynamo"), fill_frontend, entrypoint=["python"], cmd=["-m", "dynamo.frontend"],
+           user=f"{NONROOT}:{NONROOT}", inputs=("requirements-dynamo.lock", "dynamo_harness/tiny_model.py"),
+           env={"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "HF_HOME": "/tmp/huggingface",
+                "HF_HUB_OFFLINE": "1", "PYTHONDONTWRITEBYTECODE": "1"},
+           sources=f"requirements-dynamo.lock; Debian {DEBIAN_SUITE}: "
+                   + " ".join(f"{n}={v}" for n, v in FRONTEND_PACKAGES.items())),
 )}
 
 
-# --- building -------------------------------------------------------------------------------
-
-@dataclass
-class Built:
-    recipe: Recipe
-    archive: Path
-    seconds: float  # 0 when the archive was already there
-    bytes: int
-
-
-def build(names: Iterable[str] | None = None, log: Callable[[str], None] = lambda _: None) -> dict[str, Built]:
-    """Build the named images (all by default) into .cache/images; skip those already built."""
-    recipes = _select(names)
-    missing = [tool for tool in ("buildah", "go") if shutil.which(tool) is None]
-    if missing:
-        raise ImageError(f"{', '.join(missing)} not found: run `hack/bootstrap.sh --with-images` (installs buildah)")
-    CACHE.mkdir(parents=True, exist_ok=True)
-    built = {}
-    for recipe in recipes:
-        archive = recipe.archive()
-        seconds = 0.0
-        if not archive.exists():
-            log(f"building {recipe.ref}")
-            start = time.monotonic()
-            _build_archive(recipe, archive)
-            seconds = time.monotonic() - start
-            for stale in CACHE.glob(f"{recipe.name}-{recipe.tag}-*.tar"):
-                if stale != archive:
-                    stale.unlink()
-        built[recipe.name] = Built(recipe, archive, seconds, archive.stat().st_size)
-        log(f"{recipe.ref}: {archive.name} {built[recipe.name].bytes / 2**20:.1f} MiB"
-            + (f", built in {seconds:.0f} s" if seconds else ", up to date"))
-    return built
-
+# --- image archives -------------------------------------------------------------------------
 
 def _build_archive(recipe: Recipe, archive: Path) -> None:
     with tempfile.TemporaryDirectory(dir=CACHE, prefix=f".{recipe.name}-") as work:
@@ -274,6 +292,53 @@ def _buildah_storage() -> list[str]:
     return ["--root", str(store / "root"), "--runroot", str(store / "run"), "--storage-driver", "vfs"]
 
 
+# Recipe.key() hashes this module up to here: the code that decides what goes into an image.
+_END_OF_BUILD_CODE = "# --- containerd"
+
+
+# --- building ---------------------------------------------------------------------------------
+
+@dataclass
+class Built:
+    recipe: Recipe
+    archive: Path
+    seconds: float  # 0 when the archive was already there
+    bytes: int
+
+
+def build(names: Iterable[str] | None = None, log: Callable[[str], None] = lambda _: None) -> dict[str, Built]:
+    """Build the named images (all by default) into .cache/images; skip those already built."""
+    recipes = _select(names)
+    missing = [tool for tool in ("buildah", "go") if shutil.which(tool) is None]
+    if missing:
+        raise ImageError(f"{', '.join(missing)} not found: run `hack/bootstrap.sh --with-images` (installs buildah)")
+    CACHE.mkdir(parents=True, exist_ok=True)
+    built = {}
+    with (CACHE / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one build at a time (make up and a test run may race)
+        for recipe in recipes:
+            built[recipe.name] = _build_one(recipe, log)
+    return built
+
+
+def _build_one(recipe: Recipe, log: Callable[[str], None]) -> Built:
+    archive = recipe.archive()
+    seconds = 0.0
+    if not archive.exists():
+        log(f"building {recipe.ref}")
+        start = time.monotonic()
+        _build_archive(recipe, archive)
+        seconds = time.monotonic() - start
+        for stale in CACHE.glob(f"{recipe.name}-*.tar"):
+            if stale != archive:
+                stale.unlink()
+    item = Built(recipe, archive, seconds, archive.stat().st_size)
+    log(f"{recipe.ref}: {archive.name} {item.bytes / 2**20:.1f} MiB"
+        + (f", built in {seconds:.0f} s" if seconds else ", up to date"))
+    return item
+
+
+
 # --- containerd -------------------------------------------------------------------------------
 
 def import_into(address: str, namespace: str = "k8s.io", names: Iterable[str] | None = None,
@@ -311,9 +376,22 @@ def _archive_config_digest(archive: Path) -> str:
 
 # --- chart values ----------------------------------------------------------------------------
 
+# Chart image values (umbrella paths) that the local images stand in for.
+CHART_IMAGES = {("etcd", "image"): "etcd", ("nats", "image"): "nats", ("tests", "image"): "probe"}
+
+
 def chart_values() -> dict:
-    """Values that point the chart at the local images (the chart's defaults stay upstream's)."""
-    return {}
+    """Values that point the chart's etcd, NATS and `helm test` images at the local ones.
+
+    Per image rather than global.imageRegistry, so images nothing here builds (the operator's,
+    whose pods stay on kwok) keep their upstream names. pullPolicy Never: nothing is pulled."""
+    values: dict = {}
+    for (component, key), name in CHART_IMAGES.items():
+        recipe = RECIPES[name]
+        registry, repository = recipe.ref.rsplit(":", 1)[0].rsplit("/", 1)
+        values.setdefault(component, {})[key] = {"registry": registry, "repository": repository,
+                                                 "tag": recipe.tag, "pullPolicy": "Never"}
+    return values
 
 
 # --- helpers ----------------------------------------------------------------------------------

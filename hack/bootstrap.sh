@@ -2,9 +2,10 @@
 # Installs every tool the Makefile needs into the repo (.venv, .cache/tools), pinned by
 # hack/versions.env, requirements.lock and hack/tools/*/go.sum. Idempotent: a tool already at its
 # pinned version is kept. --with-control-plane also builds the local Kubernetes control plane;
-# --with-kind builds the kind CLI; --with-dynamo makes the Dynamo runtime venv; --with-bench the
-# benchmark venv (aiperf); --with-lint the policy linters of `make lint` (checkov, actionlint);
-# --with-images the local node's container images (buildah, as root).
+# --with-node the local cluster's real node (Debian containerd, runc, CNI plugins and iptables when
+# root, kubelet, kube-proxy, CoreDNS); --with-kind builds the kind CLI; --with-dynamo makes the
+# Dynamo runtime venv; --with-bench the benchmark venv (aiperf); --with-lint the policy linters of
+# `make lint` (checkov, actionlint); --with-images the local node's container images (buildah, as root).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 # shellcheck source=versions.env
@@ -115,15 +116,19 @@ install_helm3() {
 install_control_plane() {
   build_go_tools etcd etcd=go.etcd.io/etcd/server/v3
   build_go_tools kwok kwok=sigs.k8s.io/kwok/cmd/kwok
-  # Without the version stamp the API server reports v0.0.0 and Chart.yaml's kubeVersion fails.
-  local version pkg=k8s.io/component-base/version minor
-  version="$(cd "$ROOT/hack/tools/kube" && go list -m -f '{{.Version}}' k8s.io/kubernetes)"
-  minor="${version#v1.}"; minor="${minor%%.*}"
-  GO_LDFLAGS="-X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean" \
-  build_go_tools kube \
+  GO_LDFLAGS="$(kube_version_ldflags)" build_go_tools kube \
     kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver \
     kube-controller-manager=k8s.io/kubernetes/cmd/kube-controller-manager \
     kube-scheduler=k8s.io/kubernetes/cmd/kube-scheduler
+}
+
+# Without the version stamp a Kubernetes binary reports v0.0.0 (Chart.yaml's kubeVersion fails,
+# and a kubelet registers as v0.0.0-master).
+kube_version_ldflags() {
+  local version pkg=k8s.io/component-base/version minor
+  version="$(cd "$ROOT/hack/tools/kube" && go list -m -f '{{.Version}}' k8s.io/kubernetes)"
+  minor="${version#v1.}"; minor="${minor%%.*}"
+  echo "-X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
 }
 
 # Debian packages at pinned versions, installed when missing (needs root). Usage: install_apt <pkg=ver>...
@@ -140,6 +145,16 @@ install_apt() {
   log "apt packages: ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends "${missing[@]}"
+}
+
+# The real node of the local cluster (dynamo_harness/clusters/node.py). Its Debian packages need
+# root; without them the local cluster says why and runs kwok-only.
+install_node() {
+  # shellcheck disable=SC2086
+  install_apt $NODE_APT_PACKAGES || log "the local cluster will run kwok-only (no containerd, runc, CNI plugins)"
+  GO_LDFLAGS="$(kube_version_ldflags)" build_go_tools kube \
+    kubelet=k8s.io/kubernetes/cmd/kubelet kube-proxy=k8s.io/kubernetes/cmd/kube-proxy
+  build_go_tools coredns coredns=.
 }
 
 # The local node's images (dynamo_harness/images.py): buildah and mmdebstrap from Debian, then the
@@ -204,6 +219,7 @@ copy_module_files gitops-crds \
 for extra in "$@"; do
   case "$extra" in
     --with-control-plane) install_control_plane ;;
+    --with-node) install_node ;;
     --with-kind) build_go_tools kind kind=sigs.k8s.io/kind ;;
     --with-registry) build_go_tools registry registry=github.com/distribution/distribution/v3/cmd/registry ;;
     --with-dynamo) install_locked_venv dynamo-venv requirements-dynamo.lock ;;

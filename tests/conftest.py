@@ -59,7 +59,7 @@ def render_error(helm: Helm) -> Callable[..., str]:
     return _render_error
 
 
-LAYERS = ("template", "install", "dataplane", "conformance", "deploy")
+LAYERS = ("template", "install", "dataplane", "conformance", "deploy", "images")
 TESTS = Path(__file__).parent
 # Tests per layer marker, counted before -m/-k deselect any: set only when the whole tests/ tree
 # was collected, for the test that keeps docs/testing.md's counts true.

@@ -452,6 +452,8 @@ def helm_tests() -> Schema:
             "enabled": boolean(),
             "image": image(),
             "resources": resources(),
+            "nodeSelector": label_map(),
+            "tolerations": tolerations(),
             "inference": closed({"endpoint": string(pattern=r"^(https?://\S+)?$"), "model": string()}),
         }
     )

@@ -2,8 +2,10 @@
 
 etcd, kube-apiserver, kube-controller-manager and kube-scheduler are the real binaries (built by
 `hack/bootstrap.sh --with-control-plane`); kwok simulates the nodes of nodes.py and the pods on
-them (scheduled pods become Running and Ready; no container runs). Everything listens on
-127.0.0.1 only, and each component logs to <state>/logs/<component>.log.
+them (scheduled pods become Running and Ready; no container runs). Where the machine can run
+containers, one real node (node.py: containerd, kubelet, kube-proxy, CoreDNS) joins them;
+`node_mode` says which mode ran. The control plane listens on 127.0.0.1 only, and each
+component logs to <state>/logs/<component>.log.
 
 `up()` is idempotent: a healthy cluster from an earlier run is reused as is.
 """
@@ -12,23 +14,28 @@ from __future__ import annotations
 
 import fcntl
 import ssl
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from .. import http_client
+from ..conformance.result import Outcome, ProbeResult, passed, skipped, timed
 from ..kube import Kubectl, KubectlError, condition
 from ..paths import ROOT, TOOLS_BIN
 from ..processes import ProcessError, Supervisor
+from . import node as real_node
 from . import nodes, storage
 from .pki import Pki
 
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
-# Loopback ranges for ClusterIPs and pod IPs: whatever dials them (the API server calling a
-# webhook Service) stays on this machine and is refused at once, since nothing listens there.
-SERVICE_CIDR = "127.96.0.0/16"
+# kwok-only: loopback ranges for ClusterIPs and pod IPs, so whatever dials them (the API server
+# calling a webhook Service) stays on this machine and is refused at once. With the real node,
+# Services take the range routed onto its bridge (node.SERVICE_CIDR), so pods can reach them.
+KWOK_SERVICE_CIDR = "127.96.0.0/16"
 POD_CIDR = "127.100.0.1/16"
+REAL_NODE = "real"
 
 
 class ClusterError(RuntimeError):
@@ -63,6 +70,37 @@ class LocalCluster:
             return f"{missing} not built: run `hack/bootstrap.sh --with-control-plane` (make test does)"
         return None
 
+    @property
+    def node(self) -> real_node.RealNode:
+        return real_node.RealNode(self.state_dir / "node", self.bin_dir)
+
+    @property
+    def node_mode(self) -> str:
+        """REAL_NODE, or the one-line reason this cluster runs kwok-only (set by up())."""
+        try:
+            return (self.state_dir / "node-mode").read_text().strip()
+        except OSError:
+            return "not started"
+
+    @property
+    def real_node(self) -> bool:
+        return self.node_mode == REAL_NODE
+
+    def node_report(self) -> list[ProbeResult]:
+        """The report's line on which mode ran: the real node and its runtime, or why kwok-only."""
+        if not self.real_node:
+            return [timed("cluster/real-node", lambda: skipped(f"kwok-only: {self.node_mode}"))]
+
+        def running() -> Outcome:
+            info = self.kubectl.get("node", real_node.NODE_NAME)["status"]["nodeInfo"]
+            return passed(f"{real_node.NODE_NAME}: kubelet {info['kubeletVersion']}, {info['containerRuntimeVersion']}")
+
+        return [timed("cluster/real-node", running)]
+
+    @property
+    def service_cidr(self) -> str:
+        return real_node.SERVICE_CIDR if self.real_node else KWOK_SERVICE_CIDR
+
     def prepare_install(self) -> None:
         self.ensure_volumes()
 
@@ -85,6 +123,11 @@ class LocalCluster:
         self.down()
         self.state_dir.mkdir(parents=True)
         self.pki.create()
+        self.pki.create_node(real_node.NODE_NAME, real_node.NODE_IP)
+        reason = self.node.unavailable()
+        (self.state_dir / "node-mode").write_text(reason or REAL_NODE)
+        if reason:
+            real_node.say_fallback(reason)
         self.ports = self.processes.save_ports(["etcd-client", "etcd-peer", "apiserver", "kwok"])
         self._write_kubeconfig()
         self._start("etcd", self._etcd_args())
@@ -98,18 +141,34 @@ class LocalCluster:
         self.ensure_volumes()
         self._wait(self._nodes_ready, "kwok nodes Ready", timeout)
         self._wait(lambda: self._has_default_service_account("default"), "service account controller", timeout)
+        if self.real_node:
+            self.start_node(timeout)
+
+    def start_node(self, timeout: float = 120) -> None:
+        """Start the real node and wait until it is Ready (up() does; so can a test after
+        `node.down()`)."""
+        node = self.node
+        self.kubectl.apply(real_node.rbac() + storage.storage_classes((real_node.STORAGE_CLASS,)))
+        node.start(self.pki, f"https://127.0.0.1:{self.ports['apiserver']}")
+        self._wait(lambda: node.socket.exists(), "containerd", timeout)
+        node.import_images(log=lambda line: print(f"local node: {line}", file=sys.stderr))
+        self._wait(self._real_node_ready, f"node {real_node.NODE_NAME} Ready", timeout)
+        self.ensure_volumes()
 
     def down(self) -> None:
-        """Stop every component this state dir started and delete the state."""
+        """Stop every component this state dir started, undo the real node's host changes and
+        delete the state."""
+        self.node.down()
         self.processes.remove(list(COMPONENTS))
 
     def healthy(self) -> bool:
         self.ports = self.processes.saved_ports() or {}
-        return bool(self.ports) and self.processes.all_alive(list(COMPONENTS)) and self._api_ready()
+        node_ok = not self.real_node or self.node.alive()
+        return bool(self.ports) and self.processes.all_alive(list(COMPONENTS)) and node_ok and self._api_ready()
 
     def log_tails(self) -> str:
         """The end of every component's log, for a failing test's report."""
-        return self.processes.tails(list(COMPONENTS))
+        return self.processes.tails(list(COMPONENTS)) + ("\n" + self.node.log_tails() if self.real_node else "")
 
     # -- helpers used by the provider and the tests ----------------------------------------
 
@@ -122,6 +181,8 @@ class LocalCluster:
         phases = [(pv["spec"]["storageClassName"], pv["status"].get("phase")) for pv in self.kubectl.items("pv")]
         available = [cls for cls, phase in phases if phase == "Available"]
         missing = [pv for c in storage.CLASSES for pv in storage.volumes(c, per_class - available.count(c))]
+        if self.real_node:
+            missing += self.node.volumes(per_class - available.count(real_node.STORAGE_CLASS))
         if missing:
             self.kubectl.apply(missing)
 
@@ -133,6 +194,8 @@ class LocalCluster:
     def _wait(self, ready, what: str, timeout: float) -> None:
         try:
             self.processes.wait(ready, what, timeout, list(COMPONENTS))
+            if self.real_node:
+                self.node.processes.wait(ready, what, timeout, list(real_node.COMPONENTS))
         except ProcessError as err:
             raise ClusterError(str(err)) from None
 
@@ -156,10 +219,14 @@ class LocalCluster:
             f"--service-account-key-file={pki.dir / 'service-account.pub'}",
             f"--service-account-signing-key-file={pki.key('service-account')}",
             "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-            f"--service-cluster-ip-range={SERVICE_CIDR}",
+            f"--service-cluster-ip-range={self.service_cidr}",
             "--authorization-mode=Node,RBAC",
             "--allow-privileged=true",  # the snapshot agent is privileged by design
             "--endpoint-reconciler-type=none",  # no "kubernetes" endpoint on loopback
+            # logs, exec and port-forward: dial the real node by its bridge IP, as a client it trusts.
+            "--kubelet-preferred-address-types=InternalIP",
+            f"--kubelet-client-certificate={pki.cert('apiserver-kubelet-client')}",
+            f"--kubelet-client-key={pki.key('apiserver-kubelet-client')}",
         ]
 
     def _controller_manager_args(self) -> list[str]:
@@ -167,7 +234,7 @@ class LocalCluster:
             f"--kubeconfig={self.kubeconfig}", "--secure-port=0", "--leader-elect=false",
             f"--service-account-private-key-file={self.pki.key('service-account')}",
             f"--root-ca-file={self.pki.ca}", "--use-service-account-credentials=false",
-            f"--service-cluster-ip-range={SERVICE_CIDR}",
+            f"--service-cluster-ip-range={self.service_cidr}",
         ]
 
     def _scheduler_args(self) -> list[str]:
@@ -188,14 +255,7 @@ class LocalCluster:
         ]
 
     def _write_kubeconfig(self) -> None:
-        pki = self.pki
-        server = f"https://127.0.0.1:{self.ports['apiserver']}"
-        self.kubeconfig.write_text(yaml.safe_dump({
-            "apiVersion": "v1", "kind": "Config", "current-context": "local",
-            "clusters": [{"name": "local", "cluster": {"server": server, "certificate-authority": str(pki.ca)}}],
-            "users": [{"name": "admin", "user": {"client-certificate": str(pki.cert("admin")), "client-key": str(pki.key("admin"))}}],
-            "contexts": [{"name": "local", "context": {"cluster": "local", "user": "admin"}}],
-        }))
+        self.kubeconfig.write_text(yaml.safe_dump(self.pki.kubeconfig(f"https://127.0.0.1:{self.ports['apiserver']}", "admin")))
 
     def _api_ready(self) -> bool:
         context = ssl.create_default_context(cafile=str(self.pki.ca))
@@ -205,6 +265,12 @@ class LocalCluster:
     def _nodes_ready(self) -> bool:
         ready = [condition(node, "Ready").get("status") for node in self.kubectl.items("nodes")]
         return len(ready) == len(nodes.all_nodes()) and set(ready) == {"True"}
+
+    def _real_node_ready(self) -> bool:
+        try:
+            return condition(self.kubectl.get("node", real_node.NODE_NAME), "Ready").get("status") == "True"
+        except KubectlError:
+            return False
 
     def _has_default_service_account(self, namespace: str) -> bool:
         try:

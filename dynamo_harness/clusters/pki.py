@@ -32,6 +32,26 @@ class Pki:
         _openssl("genrsa", "-out", self.key("service-account"), "2048")
         _openssl("rsa", "-in", self.key("service-account"), "-pubout", "-out", self.dir / "service-account.pub")
 
+    def create_node(self, node_name: str, node_ip: str) -> None:
+        """Certificates of the real node: the kubelet's serving cert (its node IP) and its client
+        cert (Node authorizer), the API server's client cert for the kubelet, and the client certs
+        of kube-proxy and CoreDNS (bound to their RBAC roles by user name)."""
+        self._issue("kubelet", f"/CN={node_name}", f"subjectAltName=IP:{node_ip},DNS:{node_name}")
+        self._issue("kubelet-client", f"/O=system:nodes/CN=system:node:{node_name}", "extendedKeyUsage=clientAuth")
+        self._issue("apiserver-kubelet-client", "/O=system:masters/CN=kube-apiserver-kubelet-client",
+                    "extendedKeyUsage=clientAuth")
+        self._issue("kube-proxy", "/CN=system:kube-proxy", "extendedKeyUsage=clientAuth")
+        self._issue("coredns", "/CN=system:coredns", "extendedKeyUsage=clientAuth")
+
+    def kubeconfig(self, server: str, user: str) -> dict:
+        """A kubeconfig for `server` that authenticates with the client cert named `user`."""
+        return {
+            "apiVersion": "v1", "kind": "Config", "current-context": "local",
+            "clusters": [{"name": "local", "cluster": {"server": server, "certificate-authority": str(self.ca)}}],
+            "users": [{"name": user, "user": {"client-certificate": str(self.cert(user)), "client-key": str(self.key(user))}}],
+            "contexts": [{"name": "local", "context": {"cluster": "local", "user": user}}],
+        }
+
     def _issue(self, name: str, subject: str, extension: str) -> None:
         csr = self.dir / f"{name}.csr"
         ext = self.dir / f"{name}.ext"

@@ -15,7 +15,7 @@ DEFAULT_CLASS = "standard"
 VOLUME_SIZE = "2Ti"  # large enough for any claim the chart makes
 
 
-def storage_classes() -> list[dict[str, Any]]:
+def storage_classes(names: tuple[str, ...] = CLASSES) -> list[dict[str, Any]]:
     return [
         {
             "apiVersion": "storage.k8s.io/v1",
@@ -28,7 +28,7 @@ def storage_classes() -> list[dict[str, Any]]:
             "volumeBindingMode": "Immediate",
             "reclaimPolicy": "Retain",
         }
-        for name in CLASSES
+        for name in names
     ]
 
 

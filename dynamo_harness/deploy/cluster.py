@@ -73,8 +73,13 @@ def undeploy(kubectl: Kubectl, namespace: str, name: str, wait: bool = True) -> 
 
 
 def simulated_nodes(kubectl: Kubectl) -> bool:
-    """True when every node is simulated (kwok): objects are real, but no container ever runs."""
-    nodes = kubectl.items("nodes")
+    """True when every node a DGD's pods can land on is simulated (kwok): objects are real, but no
+    container ever runs. The local cluster's real node takes only pods that tolerate its taint
+    (the platform's etcd and NATS), never a DGD's, so it does not count."""
+    from ..clusters.node import TAINT
+
+    nodes = [n for n in kubectl.items("nodes")
+             if TAINT["key"] not in {t["key"] for t in n.get("spec", {}).get("taints", [])}]
     return bool(nodes) and all(simulated(n) for n in nodes)
 
 

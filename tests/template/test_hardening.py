@@ -86,7 +86,9 @@ def test_tls_turns_every_etcd_and_nats_url_to_tls_and_mounts_the_secret(render):
     for key in ("ETCD_LISTEN_CLIENT_URLS", "ETCD_ADVERTISE_CLIENT_URLS", "ETCD_LISTEN_PEER_URLS", "ETCD_INITIAL_ADVERTISE_PEER_URLS"):
         assert env[key].startswith("https://"), (key, env[key])
     assert env["ETCD_INITIAL_CLUSTER"].count("=https://") == 3
-    assert env["ETCD_PEER_CLIENT_CERT_AUTH"] == "true" and env["ETCD_TRUSTED_CA_FILE"] == "/etc/etcd/tls/ca.crt"
+    assert env["ETCD_PEER_CLIENT_CERT_AUTH"] == "true" and env["ETCD_PEER_TRUSTED_CA_FILE"] == "/etc/etcd/tls/ca.crt"
+    # etcd requires a client certificate whenever a client CA file is set (checked on the real node).
+    assert "ETCD_TRUSTED_CA_FILE" not in env and env["ETCD_CLIENT_CERT_AUTH"] == "false"
     assert {"name": "tls", "secret": {"secretName": f"{RELEASE}-etcd-tls"}} in etcd["volumes"]
     config = operator_config(manifests)
     assert config["etcd"]["endpoints"][0].startswith("https://") and config["nats"]["url"].startswith("tls://")
@@ -173,3 +175,10 @@ def test_production_overlays_keep_a_quorum_through_disruptions(render, overlay):
     assert budgets[f"{RELEASE}-etcd"]["minAvailable"] == 2 and budgets[f"{RELEASE}-nats"]["minAvailable"] == 2
     for name in (f"{RELEASE}-etcd", f"{RELEASE}-nats"):
         assert named(manifests, "StatefulSet", name)["spec"]["template"]["spec"]["topologySpreadConstraints"]
+
+
+def test_etcd_asks_clients_for_certificates_only_with_client_cert_auth(render):
+    values = {**TLS_ON, "global.etcd.tls.clientCertAuth": True}
+    etcd = named(render(values=values), "StatefulSet", f"{RELEASE}-etcd")["spec"]["template"]["spec"]
+    env = {e["name"]: e.get("value") for e in etcd["containers"][0]["env"]}
+    assert env["ETCD_CLIENT_CERT_AUTH"] == "true" and env["ETCD_TRUSTED_CA_FILE"] == "/etc/etcd/tls/ca.crt"

@@ -1,10 +1,13 @@
 //go:build tools
 
-// Package tools pins the Kubernetes control-plane commands built by hack/build-kube.sh.
+// Package tools pins the Kubernetes commands hack/bootstrap.sh builds: the control plane, and the
+// kubelet and kube-proxy of the local cluster's real node (--with-node).
 package tools
 
 import (
 	_ "k8s.io/kubernetes/cmd/kube-apiserver"
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-proxy"
 	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+	_ "k8s.io/kubernetes/cmd/kubelet"
 )

@@ -1,0 +1,294 @@
+"""The platform's etcd and NATS running for real on the local cluster's real node
+(values/local/real-node.yaml): data written to them survives an upgrade from the previous
+release, an uninstall + reinstall and a pod kill, and `helm test` runs the chart's real probe pods.
+
+The operator stays on the kwok pools in every test here (no operator image can be built on this
+machine), so `helm test` leaves out the operator probe. Skips, with the reason, when the local
+cluster runs kwok-only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import ssl
+import subprocess
+import tempfile
+import uuid
+from dataclasses import dataclass
+
+import pytest
+import yaml
+
+from dynamo_harness.clusters.local import LocalCluster
+from dynamo_harness.helm import HelmError, values_args
+from dynamo_harness.kube import Kubectl, KubectlError, condition, pod_placement
+from dynamo_harness.paths import CHART, OVERLAYS, ROOT, TOOLS_BIN
+
+OVERLAY = "local/real-node"
+PREVIOUS_CHART = ROOT / "tests" / "data" / "dynamo-platform-0.1.0.tgz"
+# The operator runs on kwok (simulated): its probe cannot reach it, so helm test leaves it out.
+WITHOUT_OPERATOR_PROBE = ("--filter", "!name=dynamo-platform-test-operator")
+AUTH_AND_TLS = {"global.etcd.auth.enabled": True, "global.etcd.tls.enabled": True,
+                "global.nats.auth.enabled": True, "global.nats.tls.enabled": True}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def real_node(cluster) -> LocalCluster:
+    if not isinstance(cluster, LocalCluster):
+        pytest.skip(f"the real node belongs to the local provider, not {cluster.name}")
+    if not cluster.real_node:
+        pytest.skip(f"local cluster is kwok-only: {cluster.node_mode}")
+    return cluster
+
+
+@dataclass
+class DataPlane:
+    """Reads and writes the release's etcd (etcdctl in the etcd pod, through kubectl exec) and
+    NATS JetStream (nats-py from this host to the NATS Service's ClusterIP, over the node's bridge)."""
+
+    kubectl: Kubectl
+    namespace: str
+    tls: bool = False
+    auth: bool = False
+
+    def _secret(self, name: str, key: str) -> str:
+        data = self.kubectl.get("secret", name, "-n", self.namespace)["data"]
+        return base64.b64decode(data[key]).decode()
+
+    def etcdctl(self, *args: str) -> str:
+        host = f"dynamo-platform-etcd.{self.namespace}.svc.cluster.local"
+        flags = [f"--endpoints={'https' if self.tls else 'http'}://{host}:2379", "--command-timeout=10s"]
+        if self.tls:
+            flags.append("--cacert=/etc/etcd/tls/ca.crt")
+        if self.auth:
+            flags.append(f"--user=root:{self._secret('dynamo-platform-etcd-auth', 'root-password')}")
+        return self.kubectl.run("exec", "-n", self.namespace, "dynamo-platform-etcd-0", "-c", "etcd", "--",
+                                "etcdctl", *flags, *args)
+
+    def etcdctl_until_it_answers(self, *args: str, timeout: float = 90) -> str:
+        """etcdctl, retried: right after a (re)start etcd can still be electing itself, and on a
+        busy 2-core machine a first TLS handshake can outlast one command timeout."""
+        def attempt():
+            try:
+                return self.etcdctl(*args) or "(empty)"
+            except KubectlError:
+                return None
+        return self.kubectl.wait_for(attempt, f"etcdctl {args[0]} answering", timeout, interval=2)
+
+    def put(self, key: str, value: str) -> None:
+        assert "OK" in self.etcdctl_until_it_answers("put", key, value)
+
+    def get(self, key: str) -> str:
+        return self.etcdctl_until_it_answers("get", key, "--print-value-only").strip()
+
+    def nats_url(self) -> str:
+        service = self.kubectl.get("service", "dynamo-platform-nats", "-n", self.namespace)
+        return f"{'tls' if self.tls else 'nats'}://{service['spec']['clusterIP']}:4222"
+
+    def jetstream(self, action):
+        return asyncio.run(self._jetstream(action))
+
+    async def _jetstream(self, action):
+        import nats
+
+        options = {"connect_timeout": 5, "allow_reconnect": False, "max_reconnect_attempts": 0}
+        if self.auth:
+            options |= {"user": "dynamo", "password": self._secret("dynamo-platform-nats-auth", "password")}
+        if self.tls:
+            with tempfile.NamedTemporaryFile("w", suffix=".crt", delete=False) as ca:
+                ca.write(self._secret("dynamo-platform-nats-tls", "ca.crt"))
+            options |= {"tls": ssl.create_default_context(cafile=ca.name),
+                        "tls_hostname": f"dynamo-platform-nats.{self.namespace}.svc.cluster.local"}
+        conn = await asyncio.wait_for(nats.connect(self.nats_url(), **options), 15)
+        try:
+            return await action(conn.jetstream(timeout=10))
+        finally:
+            await conn.close()
+
+    def publish(self, stream: str, payload: bytes) -> None:
+        async def action(js):
+            await js.add_stream(name=stream, subjects=[f"{stream}.>"], storage="file")
+            await js.publish(f"{stream}.kept", payload)
+        self.jetstream(action)
+
+    def read_first(self, stream: str) -> bytes:
+        async def action(js):
+            return (await js.get_msg(stream, seq=1)).data
+        return self.jetstream(action)
+
+
+def write_both(data: DataPlane) -> tuple[str, str, str, bytes]:
+    key, value = f"/dynamo-test/{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
+    stream, payload = f"KEPT_{uuid.uuid4().hex[:8].upper()}", uuid.uuid4().bytes
+    data.put(key, value)
+    data.publish(stream, payload)
+    return key, value, stream, payload
+
+
+def assert_both_read_back(data: DataPlane, written: tuple[str, str, str, bytes]) -> None:
+    key, value, stream, payload = written
+    assert data.get(key) == value
+    assert data.read_first(stream) == payload
+
+
+def assert_on_real_node(kubectl: Kubectl, namespace: str) -> None:
+    nodes = {n["metadata"]["name"]: n for n in kubectl.items("nodes")}
+    pods = {p["metadata"]["name"]: p for p in kubectl.items("pods", "-n", namespace)}
+    for name in ("dynamo-platform-etcd-0", "dynamo-platform-nats-0"):
+        assert pod_placement([pods[name]], list(nodes.values())) == "running on local-node", name
+    operator = [p for n, p in pods.items() if n.startswith("dynamo-platform-dynamo-operator")]
+    assert operator and all(pod_placement([p], list(nodes.values())) == "simulated (kwok): no container runs" for p in operator)
+
+
+def wait_statefulsets_ready(kubectl: Kubectl, namespace: str, timeout: float = 120) -> None:
+    def ready():
+        sets = kubectl.items("statefulsets", "-n", namespace)
+        return sets and all(s["status"].get("readyReplicas", 0) == s["spec"]["replicas"] for s in sets)
+    kubectl.wait_for(ready, f"StatefulSets in {namespace} ready", timeout)
+
+
+def previous_release_values() -> dict:
+    """The local overlay as the previous chart accepts it: its schema has no tests.* placement."""
+    overlay = yaml.safe_load((OVERLAYS / f"{OVERLAY}.yaml").read_text())
+    return {key: overlay[key] for key in ("etcd", "nats")}
+
+
+def test_data_survives_upgrade_from_the_previous_release_and_a_reinstall__operator_on_kwok(install, kubectl):
+    release = install(chart=PREVIOUS_CHART, values=previous_release_values())
+    data = DataPlane(kubectl, release.namespace)
+    assert_on_real_node(kubectl, release.namespace)
+    written = write_both(data)
+
+    release.upgrade(overlay=OVERLAY)
+    wait_statefulsets_ready(kubectl, release.namespace)
+    assert_both_read_back(data, written)
+
+    release.uninstall()
+    release.helm.run("install", release.name, str(CHART), "--namespace", release.namespace, "--wait",
+                     "--timeout", "120s", *values_args(OVERLAY, release.base_values))
+    assert_on_real_node(kubectl, release.namespace)
+    assert_both_read_back(data, written)
+
+
+def test_killed_etcd_and_nats_pods_come_back_with_their_data__operator_on_kwok(install, kubectl):
+    release = install(OVERLAY)
+    data = DataPlane(kubectl, release.namespace)
+    written = write_both(data)
+    before = {p["metadata"]["name"]: p["metadata"]["uid"] for p in release.pods()}
+    kubectl.run("delete", "pod", "-n", release.namespace, "dynamo-platform-etcd-0", "dynamo-platform-nats-0",
+                "--grace-period=0", "--force", "--wait=false")
+
+    def replaced():
+        pods = {p["metadata"]["name"]: p for p in kubectl.items("pods", "-n", release.namespace)}
+        return all(name in pods and pods[name]["metadata"]["uid"] != before[name]
+                   and condition(pods[name], "Ready").get("status") == "True"
+                   for name in ("dynamo-platform-etcd-0", "dynamo-platform-nats-0"))
+
+    kubectl.wait_for(replaced, "etcd and NATS pods replaced and Ready", 120)
+    assert_on_real_node(kubectl, release.namespace)
+    assert_both_read_back(data, written)
+
+
+def helm_test(release) -> str:
+    return release.helm.run("test", release.name, "--namespace", release.namespace, "--timeout", "90s", "--logs",
+                            *WITHOUT_OPERATOR_PROBE)
+
+
+def test_helm_test_runs_the_real_probe_pods_and_fails_naming_nats_when_it_is_down__operator_on_kwok(install, kubectl):
+    release = install(OVERLAY)
+    out = helm_test(release)
+    for probe in ("etcd", "nats"):
+        assert f"dynamo-platform-test-{probe}" in out
+        assert f"{probe} ok" in out  # the probe container's own log line: it ran
+    assert "Phase:          Failed" not in out
+
+    kubectl.run("scale", "statefulset", "dynamo-platform-nats", "-n", release.namespace, "--replicas=0")
+    kubectl.wait_for(lambda: not [p for p in release.pods() if p["metadata"]["name"] == "dynamo-platform-nats-0"],
+                     "NATS pod gone", 60)
+    with pytest.raises(HelmError) as failure:
+        helm_test(release)
+    assert "dynamo-platform-test-nats" in str(failure.value)
+
+
+def test_install_with_etcd_and_nats_auth_and_tls__operator_on_kwok(install, kubectl):
+    release = install(OVERLAY, AUTH_AND_TLS)
+    assert_on_real_node(kubectl, release.namespace)
+    data = DataPlane(kubectl, release.namespace, tls=True, auth=True)
+    assert_both_read_back(data, write_both(data))
+    unauthenticated = DataPlane(kubectl, release.namespace, tls=True, auth=False)
+    with pytest.raises(Exception, match="(?i)auth|permission|user"):
+        unauthenticated.etcdctl("get", "/anything")
+    helm_test(release)
+
+
+def test_ct_install_installs_the_chart_and_passes_helm_test__operator_on_kwok(cluster, platform, kubectl):
+    """chart-testing's own install + `helm test` against the local cluster. The operator's probe is
+    not rendered (metricsService off): the operator is simulated by kwok, so nothing answers it."""
+    cluster.prepare_install()
+    extra = (f"--values {OVERLAYS / f'{OVERLAY}.yaml'} --set dynamo-operator.crds.enabled=false"
+             " --set dynamo-operator.metricsService.enabled=false")
+    command = [str(TOOLS_BIN / "ct"), "install", "--config", str(ROOT / ".ct.yaml"), "--charts", str(CHART.relative_to(ROOT)),
+               "--helm-extra-set-args", extra]
+    env = {**os.environ, "KUBECONFIG": str(kubectl.kubeconfig), "PATH": f"{TOOLS_BIN}:{os.environ['PATH']}"}
+    try:
+        result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    finally:
+        for packed in (CHART / "charts").glob("*.tgz"):  # ct's `helm dependency build` packs the vendored subcharts
+            packed.unlink()
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    assert "test-etcd" in result.stdout + result.stderr  # helm test ran the chart's probes
+
+
+def test_frontend_and_mocker_pods_serve_through_the_charts_etcd_and_nats__operator_on_kwok(install, kubectl, tmp_path):
+    from dynamo_harness.cluster_dataplane import ClusterDataPlane
+    from dynamo_harness.conformance import inference
+
+    release = install(OVERLAY)
+    plane = ClusterDataPlane(kubectl, namespace=release.namespace, state_dir=tmp_path / "dataplane")
+    try:
+        plane.up()
+        assert [r.reason for r in plane.placement()] == ["running on local-node"] * 2
+        results = inference.functional(plane.frontend_url, "tiny")
+        assert results and all(r.ok for r in results), [(r.name, r.reason) for r in results if not r.ok]
+        # The worker found the frontend through the chart's etcd: its instance is registered there.
+        assert DataPlane(kubectl, release.namespace).etcdctl("get", "--prefix", "--keys-only", "")
+    finally:
+        plane.down()
+
+
+@pytest.mark.parametrize("component", ["etcd", "nats"])
+def test_probes_account_for_every_request_while_the_pod_is_killed__operator_on_kwok(install, kubectl, tmp_path, component):
+    from dynamo_harness.cluster_dataplane import ClusterDataPlane
+    from dynamo_harness.conformance import faults
+
+    release = install(OVERLAY)
+    plane = ClusterDataPlane(kubectl, namespace=release.namespace, state_dir=tmp_path / "dataplane")
+    pod = f"dynamo-platform-{component}-0"
+
+    def kill_and_wait_for_the_replacement():
+        uid = kubectl.get("pod", pod, "-n", release.namespace)["metadata"]["uid"]
+        kubectl.run("delete", "pod", pod, "-n", release.namespace, "--grace-period=0", "--force", "--wait=false")
+
+        def replaced():
+            new = kubectl.get("pod", pod, "-n", release.namespace)
+            return new["metadata"]["uid"] != uid and condition(new, "Ready").get("status") == "True"
+        kubectl.wait_for(lambda: _quietly(replaced), f"{pod} replaced and Ready", 120)
+
+    try:
+        plane.up()
+        result, run = faults.restart_while_serving(component, plane.frontend_url, "tiny", kill_and_wait_for_the_replacement,
+                                                   concurrency=2, max_requests=400, max_seconds=90)
+        assert run is not None and run.figures()["unaccounted"] == 0, result.reason
+        assert result.ok, result.reason
+    finally:
+        plane.down()
+
+
+def _quietly(check):
+    """A poll that treats "the pod is not there yet" as not ready."""
+    try:
+        return check()
+    except Exception:  # noqa: BLE001 - kubectl get fails while the StatefulSet recreates the pod
+        return False

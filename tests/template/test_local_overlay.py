@@ -1,0 +1,29 @@
+"""values/local/real-node.yaml: the local cluster's overlay for its real node."""
+
+import yaml
+
+from dynamo_harness import images
+from dynamo_harness.paths import CHART, OVERLAYS
+
+OVERLAY = OVERLAYS / "local" / "real-node.yaml"
+
+
+def test_local_overlay_points_every_image_at_a_locally_built_one():
+    overlay = yaml.safe_load(OVERLAY.read_text())
+    built = {r.ref for r in images.RECIPES.values()}
+    for component in ("etcd", "nats", "tests"):
+        image = overlay[component]["image"]
+        assert f"{image['registry']}/{image['repository']}:{image['tag']}" in built, component
+        assert image["pullPolicy"] == "Never"
+    assert (CHART / "values.yaml").read_text().count("localhost") == 0  # the defaults stay upstream's
+
+
+def test_local_overlay_puts_etcd_nats_and_their_probes_on_the_real_node_and_the_operator_on_kwok(render):
+    on_real_node = {}
+    for obj in render(overlay="local/real-node"):
+        if obj["kind"] in ("StatefulSet", "Deployment", "Pod"):
+            spec = obj["spec"] if obj["kind"] == "Pod" else obj["spec"]["template"]["spec"]
+            name = obj["metadata"]["name"].removeprefix("dynamo-platform-")
+            on_real_node[name] = spec.get("nodeSelector", {}).get("dynamo-platform.test/pool") == "real-node"
+    assert {n for n, real in on_real_node.items() if real} == {"etcd", "nats", "test-etcd", "test-nats", "test-operator"}
+    assert on_real_node["dynamo-operator"] is False
