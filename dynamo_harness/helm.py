@@ -114,11 +114,12 @@ class Helm:
         return self.run("lint", str(chart), "--strict", *values_args(overlay, None))
 
 
-def values_args(overlay: str | None, values: dict | None) -> list[str]:
-    """CLI arguments for an overlay from values/ and inline values (as a JSON --set-json each)."""
+def values_args(overlay: str | Sequence[str] | None, values: dict | None) -> list[str]:
+    """CLI arguments for overlays from values/ ("kind", or ["kind", "local/real-node"], later ones
+    win) and inline values (as a JSON --set-json each)."""
     args: list[str] = []
-    if overlay:
-        args += ["--values", str(OVERLAYS / f"{overlay}.yaml")]
+    for name in [overlay] if isinstance(overlay, str) else overlay or []:
+        args += ["--values", str(OVERLAYS / f"{name}.yaml")]
     for key, value in (values or {}).items():
         args += ["--set-json", f"{key}={json.dumps(value)}"]
     return args

@@ -4,6 +4,7 @@ install tests and the bench all install through it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .helm import Helm, values_args
@@ -46,10 +47,12 @@ class Release:
         return self.helm.run("uninstall", self.name, "--namespace", self.namespace,
                              *(["--wait", "--timeout", f"{timeout:.0f}s"] if wait else []))
 
-    def test(self, timeout: float = 300) -> str:
-        """`helm test`: run the chart's test hook pods; HelmError names the one that failed."""
-        return self.helm.run("test", self.name, "--namespace", self.namespace, "--timeout", f"{timeout:.0f}s",
-                             timeout=timeout + 30)
+    def test(self, timeout: float = 300, leave_out: Sequence[str] = ()) -> str:
+        """`helm test` with the probe logs: run the chart's test hook pods (but the named ones);
+        HelmError names the one that failed."""
+        filters = [arg for name in leave_out for arg in ("--filter", f"!name={name}")]
+        return self.helm.run("test", self.name, "--namespace", self.namespace, "--timeout", f"{timeout:.0f}s", "--logs",
+                             *filters, timeout=timeout + 30)
 
     def objects(self, *kinds: str) -> list[dict]:
         return self.kubectl.items(",".join(kinds), "-n", self.namespace, "-l", f"app.kubernetes.io/instance={self.name}")

@@ -1,31 +1,41 @@
 """`make up`: the product's main job on this machine, as a short script of named steps.
 
-Every overlay renders; the local cluster (a real control plane with kwok nodes) comes up; the
-chart is installed on it with the default overlay and each workload must roll out; the
-documented DGD examples validate against the installed CRDs; the embedded data plane (real etcd,
-NATS/JetStream, Dynamo frontend and mocker) starts; the conformance probes run against it. Each
-step returns ProbeResults, so the console, `reports/up.*` and the conformance reports are views
-of one list. `down` stops what `up` started and keeps the reports.
+Every overlay renders; the local cluster comes up: a real control plane with kwok GPU pools and,
+where this machine can run containers, one real node (containerd + kubelet), else kwok-only with
+the reason. The chart is installed with the default overlay (on the real node also
+values/local/real-node.yaml, so etcd and NATS run there from images built here) and each workload
+must roll out, saying where its pods run; on the real node `helm test` runs the chart's probe pods.
+The documented DGD examples validate against the installed CRDs. The data plane starts: the
+Dynamo frontend and mocker as pods on the real node, reaching the chart's etcd and NATS by DNS
+(else the embedded processes on 127.0.0.1); the conformance probes run against it. Each step
+returns ProbeResults, so the console, `reports/up.*` and the conformance reports are views of one
+list. `down` stops what `up` started and keeps the reports.
 """
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .cluster_dataplane import ClusterDataPlane
+from .clusters import node as real_node
 from .clusters.local import LocalCluster
 from .conformance import health, node, report, suite
-from .conformance.result import ProbeResult, failed, passed, timed
+from .conformance.result import ProbeResult, failed, passed, skipped, timed
 from .dataplane import EmbeddedDataPlane
 from .deploy.config import parse
 from .helm import Helm, HelmError
 from .kube import KubectlError
 from .paths import EXAMPLES, ROOT, overlay_names
+from .processes import ProcessError, Supervisor
 from .release import SCHEMA_ONLY_LABELS, SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES, Release
 
 REPORTS = ROOT / "reports"
 DEFAULT_OVERLAY = "kind"
+# On the real node, etcd, NATS and the helm test pods run from the images built here.
+REAL_NODE_OVERLAY = "local/real-node"
 # The examples validate, and the deploy stage applies its DGD, in a namespace the webhooks skip:
 # no operator process runs locally to answer them.
 SCHEMA_NAMESPACE = "dynamo-examples"
@@ -37,11 +47,21 @@ class Session:
 
     overlay: str
     cluster: LocalCluster = field(default_factory=LocalCluster)
-    plane: EmbeddedDataPlane = field(default_factory=EmbeddedDataPlane)
+    plane: ClusterDataPlane | EmbeddedDataPlane | None = None  # set by start_data_plane
 
     @property
     def release(self) -> Release:
         return Release(self.cluster.kubectl, base_values=SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES)
+
+    @property
+    def overlays(self) -> list[str]:
+        return [self.overlay, REAL_NODE_OVERLAY] if self.cluster.real_node else [self.overlay]
+
+    def data_plane(self) -> ClusterDataPlane | EmbeddedDataPlane:
+        """Pods on the real node where there is one, else the embedded processes."""
+        if self.cluster.real_node:
+            return ClusterDataPlane(self.cluster.kubectl, self.release.namespace, self.release.name)
+        return EmbeddedDataPlane()
 
 
 def _helm_message(err: HelmError) -> str:
@@ -63,23 +83,64 @@ def start_cluster(s: Session) -> list[ProbeResult]:
         created = s.cluster.up()
         return passed(f"{'started' if created else 'reused'}; KUBECONFIG={s.cluster.kubeconfig}")
 
-    return [timed("up/local-cluster", start)]
+    return [timed("up/local-cluster", start), *s.cluster.node_report()]
 
 
 def install_platform(s: Session) -> list[ProbeResult]:
     def install():
         s.cluster.prepare_install()
         try:
-            s.release.install(s.overlay)
+            s.release.install(s.overlays)
         except HelmError as err:
             return failed(_helm_message(err))
-        return passed(f"helm upgrade --install --wait, {s.overlay} overlay")
+        return passed(f"helm upgrade --install --wait, overlays {' + '.join(s.overlays)}")
 
     return [timed("up/helm-install", install)]
 
 
 def workloads_rolled_out(s: Session) -> list[ProbeResult]:
     return health.workloads_rolled_out(s.cluster.kubectl, s.release.namespace)
+
+
+CONVERSION = Supervisor(ROOT / ".cache" / "conversion-standin")
+
+
+def conversion_standin(s: Session) -> list[ProbeResult]:
+    """The CRDs convert v1alpha1 <-> v1beta1 through the operator's webhook, and no operator runs
+    here: a stand-in serves the webhook Service with the chart's certificate, so the API users
+    apply works. It maps no fields; it says so in the report."""
+    def start():
+        CONVERSION.stop(["conversion-standin"])
+        CONVERSION.state_dir.mkdir(parents=True, exist_ok=True)
+        args = ["--kubeconfig", str(s.cluster.kubeconfig), "--secret", f"{s.release.name}-webhook-server-cert"]
+        if s.cluster.real_node:
+            args += ["--node-ip", real_node.NODE_IP]
+        CONVERSION.start("conversion-standin", [sys.executable, "-m", "dynamo_harness.clusters.conversion_standin", *args])
+        try:
+            CONVERSION.wait(lambda: "conversion stand-in for" in CONVERSION.tails(["conversion-standin"]),
+                            "the conversion stand-in to listen", 30, ["conversion-standin"])
+        except ProcessError as err:
+            return failed(str(err).splitlines()[-1])
+        return passed("serves /convert on the operator's webhook Service with the chart's CA: a stand-in, since no "
+                      "operator image can be built here; it sets apiVersion and maps no fields")
+
+    return [timed("up/conversion-webhook", start)]
+
+
+def helm_test(s: Session) -> list[ProbeResult]:
+    """`helm test`: the chart's probe pods, for real on the real node (kwok would only pretend)."""
+    def run():
+        if not s.cluster.real_node:
+            return skipped(f"kwok-only ({s.cluster.node_mode}): the probe pods would be simulated, not run")
+        operator_probe = f"{s.release.name}-test-operator"
+        try:
+            s.release.test(leave_out=[operator_probe])
+        except HelmError as err:
+            return failed(err.stderr.strip()[-300:])
+        return passed(f"the etcd and NATS probe pods ran on the real node and exited 0; {operator_probe} left out: "
+                      "the operator is simulated (kwok), no operator image can be built here")
+
+    return [timed("up/helm-test", run)]
 
 
 def validate_examples(s: Session) -> list[ProbeResult]:
@@ -99,12 +160,18 @@ def validate_examples(s: Session) -> list[ProbeResult]:
 
 
 def start_data_plane(s: Session) -> list[ProbeResult]:
-    def start():
-        created = s.plane.up()
-        return passed(f"{'started' if created else 'reused'}: frontend {s.plane.frontend_url}, etcd {s.plane.etcd_url}, "
-                      f"NATS {s.plane.nats_url} (processes on 127.0.0.1)")
+    plane = s.plane = s.data_plane()
+    where = "pods on the real node, forwarded to 127.0.0.1" if s.cluster.real_node else "processes on 127.0.0.1"
 
-    return [timed("up/embedded-data-plane", start)]
+    def start():
+        created = plane.up()
+        return passed(f"{'started' if created else 'reused'}: frontend {plane.frontend_url}, etcd {plane.etcd_url}, "
+                      f"NATS {plane.nats_url} ({where})")
+
+    results = [timed("up/data-plane", start)]
+    if results[0].ok and s.cluster.real_node:
+        results += plane.placement()
+    return results
 
 
 def conformance(s: Session) -> list[ProbeResult]:
@@ -124,7 +191,9 @@ STEPS: list[tuple[Step, bool]] = [
     (render_overlays, False),
     (start_cluster, True),
     (install_platform, True),
+    (conversion_standin, False),
     (workloads_rolled_out, False),
+    (helm_test, False),
     (validate_examples, False),
     (start_data_plane, True),
     (conformance, False),
@@ -155,6 +224,8 @@ def up(overlay: str = DEFAULT_OVERLAY) -> int:
 def down() -> None:
     """Uninstall the release, stop the local cluster and the data plane. Reports stay (make clean removes them)."""
     cluster = LocalCluster()
+    ClusterDataPlane(cluster.kubectl).down()  # its port-forwards, whichever mode ran
+    CONVERSION.remove(["conversion-standin"])
     if cluster.healthy():
         Release(cluster.kubectl).uninstall(wait=False)
     cluster.down()

@@ -13,12 +13,12 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from dynamo_harness.clusters import Cluster, provider
+from dynamo_harness.clusters import node as real_node
+from dynamo_harness.clusters.conversion_standin import ConversionStandin, crd_webhook_service
 from dynamo_harness.helm import Helm
 from dynamo_harness.kube import Kubectl, KubectlError
 from dynamo_harness.paths import CHART, ROOT
 from dynamo_harness.release import SCHEMA_ONLY_LABELS, SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES, Release
-
-from conversion_standin import ConversionStandin  # tests/install is on sys.path (pytest prepend import mode)
 
 PLATFORM_NAMESPACE = "dynamo-system"
 
@@ -88,11 +88,10 @@ def conversion_standin(cluster: Cluster, kubectl: Kubectl, platform: Release) ->
     if cluster.name != "local":
         yield None
         return
-    crd = kubectl.get("crd", "dynamographdeployments.nvidia.com")
-    service = crd["spec"]["conversion"]["webhook"]["clientConfig"]["service"]
+    namespace, service = crd_webhook_service(kubectl)
     try:
-        standin = ConversionStandin.for_release(kubectl, service["namespace"], service["name"],
-                                                f"{platform.name}-webhook-server-cert")
+        standin = ConversionStandin.for_release(kubectl, namespace, service, f"{platform.name}-webhook-server-cert",
+                                                real_node.NODE_IP if cluster.real_node else None)
     except OSError as err:
         pytest.skip(f"the conversion stand-in cannot listen on the webhook Service address: {err}")
     with standin:

@@ -29,7 +29,7 @@ from dynamo_harness.paths import CHART, OVERLAYS, ROOT, TOOLS_BIN
 OVERLAY = "local/real-node"
 PREVIOUS_CHART = ROOT / "tests" / "data" / "dynamo-platform-0.1.0.tgz"
 # The operator runs on kwok (simulated): its probe cannot reach it, so helm test leaves it out.
-WITHOUT_OPERATOR_PROBE = ("--filter", "!name=dynamo-platform-test-operator")
+OPERATOR_PROBE = "dynamo-platform-test-operator"
 AUTH_AND_TLS = {"global.etcd.auth.enabled": True, "global.etcd.tls.enabled": True,
                 "global.nats.auth.enabled": True, "global.nats.tls.enabled": True}
 
@@ -192,8 +192,7 @@ def test_killed_etcd_and_nats_pods_come_back_with_their_data__operator_on_kwok(i
 
 
 def helm_test(release) -> str:
-    return release.helm.run("test", release.name, "--namespace", release.namespace, "--timeout", "90s", "--logs",
-                            *WITHOUT_OPERATOR_PROBE)
+    return release.test(timeout=90, leave_out=[OPERATOR_PROBE])
 
 
 def test_helm_test_runs_the_real_probe_pods_and_fails_naming_nats_when_it_is_down__operator_on_kwok(install, kubectl):

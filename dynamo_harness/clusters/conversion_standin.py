@@ -1,5 +1,8 @@
 """A stand-in for the Dynamo operator's CRD conversion webhook, for the local cluster.
 
+`make up` runs it as a process (`python -m dynamo_harness.clusters.conversion_standin`) and the
+install tests in-process, where they also read which calls it got.
+
 No operator process runs there (kwok simulates its pod), yet every read of a DGD in its preferred
 version (v1beta1) and every write of a DGDR (stored as v1beta1) goes through the conversion
 webhook. The stand-in serves the call where the API server makes it: the platform's webhook
@@ -12,10 +15,12 @@ written in one version reads back unchanged in it.
 
 from __future__ import annotations
 
+import argparse
 import base64
 import copy
 import json
 import ssl
+import sys
 import tempfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 STASH = "conversion-standin.dynamo-platform.test/{version}"
+STANDIN_PORT = 9443  # with the real node: the endpoint port kube-proxy forwards the Service's 443 to
 
 
 def convert(obj: dict[str, Any], desired: str) -> dict[str, Any]:
@@ -81,11 +87,33 @@ class ConversionStandin:
         self._thread = threading.Thread(target=self.server.serve_forever, name="conversion-standin", daemon=True)
 
     @classmethod
-    def for_release(cls, kubectl, namespace: str, service: str, secret: str) -> ConversionStandin:
-        """Serve on the webhook Service's ClusterIP with the certificate of the release's webhook Secret."""
-        host = kubectl.get("service", service, "-n", namespace)["spec"]["clusterIP"]
+    def for_release(cls, kubectl, namespace: str, service: str, secret: str, node_ip: str | None = None) -> ConversionStandin:
+        """Serve the webhook Service with the certificate of the release's webhook Secret.
+
+        kwok-only, Service IPs are loopback addresses: listen on the ClusterIP itself, port 443.
+        With the real node, kube-proxy routes the ClusterIP to the Service's endpoints: listen on
+        the node's address (the host end of its bridge) and add it as an endpoint of the Service
+        (an EndpointSlice of our own beside the controller's, which finds no pod with a real IP).
+        """
         data = kubectl.get("secret", secret, "-n", namespace)["data"]
-        return cls(host, base64.b64decode(data["tls.crt"]), base64.b64decode(data["tls.key"]))
+        cert, key = base64.b64decode(data["tls.crt"]), base64.b64decode(data["tls.key"])
+        if node_ip is None:
+            return cls(kubectl.get("service", service, "-n", namespace)["spec"]["clusterIP"], cert, key)
+        standin = cls(node_ip, cert, key, port=STANDIN_PORT)
+        kubectl.apply([{
+            "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+            "metadata": {"name": f"{service}-conversion-standin", "namespace": namespace,
+                         "labels": {"kubernetes.io/service-name": service,
+                                    "endpointslice.kubernetes.io/managed-by": "conversion-standin.dynamo-platform.test"}},
+            "addressType": "IPv4",
+            "ports": [{"name": "webhook", "port": STANDIN_PORT, "protocol": "TCP"}],
+            "endpoints": [{"addresses": [node_ip], "conditions": {"ready": True}}],
+        }])
+        return standin
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return self.server.server_address[:2]
 
     def __enter__(self) -> ConversionStandin:
         self._thread.start()
@@ -95,3 +123,33 @@ class ConversionStandin:
         self.server.shutdown()
         self.server.server_close()
         self._dir.cleanup()
+
+
+def crd_webhook_service(kubectl) -> tuple[str, str]:
+    """(namespace, name) of the Service the Dynamo CRDs send conversion reviews to."""
+    crd = kubectl.get("crd", "dynamographdeployments.nvidia.com")
+    service = crd["spec"]["conversion"]["webhook"]["clientConfig"]["service"]
+    return service["namespace"], service["name"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    from ..kube import Kubectl
+
+    parser = argparse.ArgumentParser(prog="python -m dynamo_harness.clusters.conversion_standin", description=__doc__)
+    parser.add_argument("--kubeconfig", type=Path, required=True)
+    parser.add_argument("--secret", required=True, help="the release's webhook serving-certificate Secret")
+    parser.add_argument("--node-ip", help="with the real node: listen here and add it as the Service's endpoint")
+    args = parser.parse_args(argv)
+    kubectl = Kubectl(args.kubeconfig)
+    namespace, service = crd_webhook_service(kubectl)
+    standin = ConversionStandin.for_release(kubectl, namespace, service, args.secret, args.node_ip)
+    print(f"conversion stand-in for {namespace}/{service} on {standin.address[0]}:{standin.address[1]}", flush=True)
+    try:
+        standin.server.serve_forever()
+    finally:
+        standin.server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
