@@ -24,6 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .. import http_client
+from .. import images
+from ..clusters import node as real_node
 from ..clusters.local import LocalCluster
 from ..conformance import inference
 from ..dataplane import MODEL, EmbeddedDataPlane
@@ -108,6 +110,56 @@ def cluster_section(runs: int, build: bool) -> dict:
     if build:
         log("first build of the control plane (warm Go cache)")
         result["first_build_s"] = spread([first_build_s()])
+    return result
+
+
+def node_section(runs: int) -> dict:
+    """The real node alone: kubelet start to node Ready, and a pod's create to Ready on it."""
+    cluster = LocalCluster(state_dir=ROOT / ".cache" / "bench-cluster")
+    try:
+        cluster.up()
+        if not cluster.real_node:
+            return {"mode": f"kwok-only: {cluster.node_mode}"}
+        ready, pod_start = [], []
+        for i in range(runs):
+            log(f"real node start to Ready {i + 1}/{runs}")
+            cluster.node.down()
+            ready.append(timed(cluster.start_node))
+            pod_start.append(timed(lambda: start_pod(cluster)))
+        return {"mode": "real node", "node_ready_s": spread(ready), "pod_start_s": spread(pod_start)}
+    finally:
+        cluster.down()
+
+
+def start_pod(cluster: LocalCluster) -> None:
+    """Create a pod from a locally built image on the real node, wait for Ready, delete it."""
+    name = f"bench-{time.monotonic_ns()}"
+    cluster.kubectl.apply([{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"}, "spec": {
+        "nodeSelector": real_node.LABEL, "tolerations": [{**real_node.TAINT, "operator": "Equal"}],
+        "containers": [{"name": "pause", "image": images.RECIPES["pause"].ref, "imagePullPolicy": "Never"}]}}])
+    try:
+        cluster.kubectl.run("wait", "pod", name, "-n", "default", "--for=condition=Ready", "--timeout=120s", timeout=130)
+    finally:
+        cluster.kubectl.run("delete", "pod", name, "-n", "default", "--grace-period=0", "--force", "--wait=false")
+
+
+def make_up_section() -> dict:
+    """`make up` from `make down` (tools and images built): everything started, installed and probed.
+    BENCH_COLD=1 also times it in a fresh clone with nothing built (Go, pip and apt caches as they are)."""
+    result = {}
+    run = lambda *cmd, cwd=ROOT: subprocess.run(cmd, cwd=cwd, check=True, capture_output=True)  # noqa: E731
+    log("make up from make down (warm)")
+    run("make", "down")
+    result["warm_s"] = spread([timed(lambda: run("make", "up"))])
+    run("make", "down")
+    if os.environ.get("BENCH_COLD") == "1":
+        with tempfile.TemporaryDirectory(prefix="bench-clone-") as clone:
+            log(f"make up in a fresh clone ({clone}): nothing built")
+            run("git", "clone", "--quiet", str(ROOT), clone)
+            try:
+                result["cold_s"] = spread([timed(lambda: run("make", "up", cwd=clone))])
+            finally:
+                run("make", "down", cwd=clone)
     return result
 
 
@@ -268,6 +320,17 @@ def markdown(results: dict) -> str:
                   f"| warm start: a running cluster found healthy and reused | {fmt(cluster['warm_start_s'])} |",
                   f"| helm install --wait (kind overlay) to all objects ready | {fmt(cluster['install_to_ready_s'])} |",
                   f"| first build of kube-apiserver/controller-manager/scheduler (warm Go cache; BENCH_BUILD=1) | {fmt(cluster['first_build_s'])} |", ""]
+    if node := results.get("node"):
+        lines += ["## Real node", "", f"Mode: {node['mode']}. kind's own figures are not measured here (no Docker "
+                  "engine); `make test-kind` on a machine with Docker gives them.", ""]
+        if "node_ready_s" in node:
+            lines += ["| figure | min / median / max |", "| --- | --- |",
+                      f"| kubelet, kube-proxy, CoreDNS and containerd start to node Ready | {fmt(node['node_ready_s'])} |",
+                      f"| pod (locally built image, no pull) create to Ready | {fmt(node['pod_start_s'])} |", ""]
+    if up := results.get("up"):
+        lines += ["## make up", "", "| figure | seconds |", "| --- | --- |",
+                  f"| warm: from make down, tools and images built (budget 90 s) | {fmt(up['warm_s'])} |",
+                  f"| cold: a fresh clone, nothing built (BENCH_COLD=1; budget 15 min) | {fmt(up.get('cold_s'))} |", ""]
     if section := results.get("inference"):
         lines += ["## Probe vs aiperf (embedded mocker, same prompt, 32 output tokens, same concurrency and count)", "",
                   f"CPU placement: {section['cpu_placement']}. Medians of the runs; ratio = probe / aiperf (1.0 = identical).", "",
@@ -297,18 +360,23 @@ def markdown(results: dict) -> str:
     return "\n".join(lines)
 
 
+SECTIONS = ("chart", "cluster", "node", "up", "inference")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dynamo_harness.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (default 3)")
-    parser.add_argument("--only", action="append", choices=["chart", "cluster", "inference"], help="sections to run (default all)")
+    parser.add_argument("--only", action="append", choices=SECTIONS, help="sections to run (default all)")
     parser.add_argument("--requests-per-worker", type=int, default=16, help="load requests per concurrent client (default 16)")
     args = parser.parse_args(argv)
-    sections = args.only or ["chart", "cluster", "inference"]
+    sections = args.only or list(SECTIONS)
     results: dict = {"machine": f"{platform.node()}: {os.cpu_count()} CPUs, {platform.platform()}, Python {platform.python_version()}",
                      "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "runs": args.runs}
     measures = {"chart": lambda: chart_section(args.runs),
                 "cluster": lambda: cluster_section(args.runs, build=os.environ.get("BENCH_BUILD") == "1"),
+                "node": lambda: node_section(args.runs),
+                "up": make_up_section,
                 "inference": lambda: inference_section(args.runs, args.requests_per_worker)}
     OUT.mkdir(exist_ok=True)
     for name in sections:
