@@ -15,6 +15,7 @@ from __future__ import annotations
 import fcntl
 import ssl
 import sys
+from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -149,10 +150,11 @@ class LocalCluster:
         `node.down()`)."""
         node = self.node
         self.kubectl.apply(real_node.rbac() + storage.storage_classes((real_node.STORAGE_CLASS,)))
+        started = datetime.now(timezone.utc).replace(microsecond=0)
         node.start(self.pki, f"https://127.0.0.1:{self.ports['apiserver']}")
-        self._wait(lambda: node.socket.exists(), "containerd", timeout)
         node.import_images(log=lambda line: print(f"local node: {line}", file=sys.stderr))
-        self._wait(self._real_node_ready, f"node {real_node.NODE_NAME} Ready", timeout)
+        # Ready as reported by this kubelet: a Node object left from before a restart says Ready too.
+        self._wait(lambda: self._real_node_ready(since=started), f"node {real_node.NODE_NAME} Ready", timeout)
         self.ensure_volumes()
 
     def down(self) -> None:
@@ -178,11 +180,12 @@ class LocalCluster:
 
     def ensure_volumes(self, per_class: int = 8) -> None:
         """Keep `per_class` Available PVs in every StorageClass (bound ones stay retained)."""
-        phases = [(pv["spec"]["storageClassName"], pv["status"].get("phase")) for pv in self.kubectl.items("pv")]
+        pvs = self.kubectl.items("pv")
+        phases = [(pv["spec"]["storageClassName"], pv["status"].get("phase")) for pv in pvs]
         available = [cls for cls, phase in phases if phase == "Available"]
         missing = [pv for c in storage.CLASSES for pv in storage.volumes(c, per_class - available.count(c))]
         if self.real_node:
-            missing += self.node.volumes(per_class - available.count(real_node.STORAGE_CLASS))
+            missing += self.node.volumes(per_class - available.count(real_node.STORAGE_CLASS), pvs)
         if missing:
             self.kubectl.apply(missing)
 
@@ -266,11 +269,13 @@ class LocalCluster:
         ready = [condition(node, "Ready").get("status") for node in self.kubectl.items("nodes")]
         return len(ready) == len(nodes.all_nodes()) and set(ready) == {"True"}
 
-    def _real_node_ready(self) -> bool:
+    def _real_node_ready(self, since: datetime) -> bool:
         try:
-            return condition(self.kubectl.get("node", real_node.NODE_NAME), "Ready").get("status") == "True"
+            ready = condition(self.kubectl.get("node", real_node.NODE_NAME), "Ready")
         except KubectlError:
             return False
+        heartbeat = datetime.fromisoformat(ready.get("lastHeartbeatTime", "1970-01-01T00:00:00Z").replace("Z", "+00:00"))
+        return ready.get("status") == "True" and heartbeat >= since
 
     def _has_default_service_account(self, namespace: str) -> bool:
         try:

@@ -125,9 +125,16 @@ class RealNode:
         host.write_sysctls({"net/ipv4/ip_forward": "1"})
         self._write_containerd_config()
         self.processes.start("containerd", [shutil.which("containerd"), "--config", str(self.state_dir / "containerd.toml")])
+        # The kubelet exits at once if the CRI does not answer yet: wait for containerd first.
+        self.processes.wait(self._containerd_answers, "containerd", 60, ["containerd"])
         self.processes.start("kubelet", [str(self.bin_dir / "kubelet"), *self._kubelet_args(pki)])
         self.processes.start("kube-proxy", [str(self.bin_dir / "kube-proxy"), *self._kube_proxy_args()])
         self.processes.start("coredns", [str(self.bin_dir / "coredns"), "-conf", str(self._write_corefile())])
+
+    def _containerd_answers(self) -> bool:
+        if not self.socket.exists():
+            return False
+        return host.run("ctr", "--address", str(self.socket), "version", check=False).returncode == 0
 
     def alive(self) -> bool:
         return self.processes.all_alive(list(COMPONENTS))
@@ -183,14 +190,16 @@ class RealNode:
     def log_tails(self) -> str:
         return self.processes.tails(list(COMPONENTS))
 
-    def volumes(self, count: int) -> list[dict]:
-        """`count` new PersistentVolumes of STORAGE_CLASS, each a fresh directory on this node."""
+    def volumes(self, count: int, existing: list[dict]) -> list[dict]:
+        """`count` new PersistentVolumes of STORAGE_CLASS, each a fresh directory on this node. The
+        directories of `existing` ones are made again if missing (a node down removes them)."""
+        for pv in existing:
+            if pv["spec"].get("storageClassName") == STORAGE_CLASS:
+                self._volume_dir(Path(pv["spec"]["hostPath"]["path"]))
         made = []
         for _ in range(max(count, 0)):
             name = f"pv-{STORAGE_CLASS}-{uuid.uuid4().hex[:8]}"
-            path = self.state_dir / "volumes" / name
-            path.mkdir(parents=True)
-            path.chmod(0o777)  # the chart's pods run as non-root UIDs of their own; hostPath has no fsGroup
+            path = self._volume_dir(self.state_dir / "volumes" / name)
             made.append({
                 "apiVersion": "v1", "kind": "PersistentVolume",
                 "metadata": {"name": name, "labels": {"dynamo-platform.test/pool": STORAGE_CLASS}},
@@ -203,6 +212,12 @@ class RealNode:
                 },
             })
         return made
+
+    @staticmethod
+    def _volume_dir(path: Path) -> Path:
+        path.mkdir(parents=True, exist_ok=True)
+        path.chmod(0o777)  # the chart's pods run as non-root UIDs of their own; hostPath has no fsGroup
+        return path
 
     def import_images(self, log) -> None:
         """Build (when missing) and import every local image into the CRI's containerd namespace:
