@@ -14,7 +14,7 @@ from ..kube import Kubectl, KubectlError
 from . import health, inference
 from .result import Outcome, ProbeResult, failed, passed, skipped, timed
 
-SIMULATED = "all nodes are simulated (kwok): no operator or container runs, so the DGD cannot become Ready"
+SIMULATED = "every node a DGD can use is simulated (kwok): no operator or worker container runs, so the DGD cannot become Ready"
 
 
 def run(kubectl: Kubectl, config: DeploymentConfig, *, timeout: float, keep: bool = False) -> list[ProbeResult]:
