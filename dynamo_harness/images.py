@@ -45,7 +45,8 @@ DEBIAN_SOURCES = (f"deb http://deb.debian.org/debian {DEBIAN_SUITE} main",
 DEBIAN_UNUSED = ("usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/locale",
                  "usr/share/lintian", "usr/share/zsh", "usr/share/bash-completion", "var/cache/apt",
                  "var/lib/apt/lists")
-NONROOT = 65532  # the UID every platform pod of the chart runs as (etcd, NATS, probes, the data plane)
+NONROOT = 65532  # the UID the chart's etcd, probe and frontend pods run as
+NATS_UID = 1000  # the UID the chart's NATS pods run as (its JetStream data belongs to it)
 ETCD_MODULE = "go.etcd.io/etcd/server/v3"
 NATS_MODULE = "github.com/nats-io/nats-server/v2"
 # The `helm test` probe image: POSIX sh, curl and grep (what templates/tests/probes.yaml runs).
@@ -110,7 +111,7 @@ def fill_etcd(recipe: Recipe, root: Path) -> None:
 def fill_nats(recipe: Recipe, root: Path) -> None:
     go_build(root / "usr/local/bin/nats-server", "nats-image", NATS_MODULE)
     write_users(root)
-    make_dirs(root, {"data": (NONROOT, 0o700), "etc/nats": (0, 0o755), "tmp": (0, 0o1777)})
+    make_dirs(root, {"data": (NATS_UID, 0o700), "etc/nats": (0, 0o755), "tmp": (0, 0o1777)})
 
 
 def fill_probe(recipe: Recipe, root: Path) -> None:
@@ -191,7 +192,7 @@ def write_users(root: Path) -> None:
     """/etc/passwd and /etc/group naming root and the non-root UIDs the chart runs as."""
     etc = root / "etc"
     etc.mkdir(parents=True, exist_ok=True)
-    users = [("root", 0, "/root"), ("nonroot", NONROOT, "/tmp"),
+    users = [("root", 0, "/root"), ("nats", NATS_UID, "/tmp"), ("nonroot", NONROOT, "/tmp"),
              ("nobody", 65534, "/nonexistent")]
     (etc / "passwd").write_text("".join(f"{n}:x:{i}:{i}:{n}:{h}:/sbin/nologin\n" for n, i, h in users))
     (etc / "group").write_text("".join(f"{n}:x:{i}:\n" for n, i, _ in users))
@@ -217,7 +218,7 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
     # The chart's NATS StatefulSet passes only args (--config ...); its preStop hook runs
     # `nats-server` from PATH.
     Recipe("nats", go_module_version("nats-image", NATS_MODULE).removeprefix("v"), fill_nats,
-           entrypoint=["/usr/local/bin/nats-server"], user=f"{NONROOT}:{NONROOT}",
+           entrypoint=["/usr/local/bin/nats-server"], user=f"{NATS_UID}:{NATS_UID}",
            env={"PATH": "/usr/local/bin"}, inputs=("hack/tools/nats-image",),
            sources=f"{NATS_MODULE}@{go_module_version('nats-image', NATS_MODULE)} (hack/tools/nats-image)"),
     # The probe pods run `sh -ec <script>` as their command; no entrypoint of the image's own.

@@ -189,7 +189,7 @@ def start_nats(pod, render, writable) -> dict:
     container = named(manifests, "StatefulSet", "dynamo-platform-nats")["spec"]["template"]["spec"]["containers"][0]
     config = Path(writable("nats-config", 0))
     (config / "nats.conf").write_text(named(manifests, "ConfigMap", "dynamo-platform-nats-config")["data"]["nats.conf"])
-    mounts = {"/etc/nats": str(config), "/data": writable("nats-data", images.NONROOT), "/tmp": writable("nats-tmp", images.NONROOT)}
+    mounts = {"/etc/nats": str(config), "/data": writable("nats-data", images.NATS_UID), "/tmp": writable("nats-tmp", images.NATS_UID)}
     # The pod gives args only, so the image's entrypoint runs them (ctr replaces both, Kubernetes only CMD).
     argv = images.RECIPES["nats"].entrypoint + container["args"]
     pod.start("nats", "nats", argv, env=container_env(container, {"SERVER_NAME": NATS_POD}), mounts=mounts)
