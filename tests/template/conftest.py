@@ -1,14 +1,27 @@
 import pytest
 
-from dynamo_harness.helm import OPTIONAL_APIS
+from dynamo_harness.helm import OPTIONAL_APIS, values_args
 from dynamo_harness.helm import everything_on as everything_on_values
-from dynamo_harness.paths import overlay_names
+from dynamo_harness.paths import CHART, overlay_names
 
 
 @pytest.fixture(params=overlay_names())
 def overlay(request) -> str:
     """Each overlay under values/, the test id being the overlay's name."""
     return request.param
+
+
+@pytest.fixture(scope="session")
+def dry_run_install(helm):
+    """dry_run_install(overlay=None) -> the output of `helm install --dry-run=client` (NOTES included)."""
+    if helm.major_version() == 3:
+        pytest.skip("Helm 3's install --dry-run=client still checks that a cluster is reachable; helm template covers its render")
+
+    def _install(overlay: str | None = None) -> str:
+        return helm.run("install", "dynamo-platform", str(CHART), "--namespace", "dynamo-system", "--dry-run=client",
+                        *values_args(overlay, None))
+
+    return _install
 
 
 @pytest.fixture(scope="session")

@@ -69,9 +69,8 @@ def test_package_documents_itself_with_readme_changelog_and_values_reference(hel
     assert f"## {version}\n" in changelog, f"CHANGELOG.md has no entry for chart version {version}"
 
 
-def test_notes_name_helm_test_and_nothing_outside_the_package(helm):
-    out = helm.run("install", "dynamo-platform", str(CHART), "--namespace", "dynamo-system", "--dry-run=client")
-    notes = out.split("NOTES:", 1)[1]
+def test_notes_name_helm_test_and_nothing_outside_the_package(dry_run_install):
+    notes = dry_run_install().split("NOTES:", 1)[1]
     assert "helm test dynamo-platform -n dynamo-system" in notes
     assert "(etcd, NATS JetStream, operator health and metrics)" in notes
     assert "docs/" not in notes and "values/" not in notes

@@ -2,11 +2,8 @@
 
 import re
 
-import pytest
-
-from dynamo_harness.helm import values_args
 from dynamo_harness.manifests import by_kind, ident, images, pod_specs
-from dynamo_harness.paths import CHART, overlay_names
+from dynamo_harness.paths import overlay_names
 
 LABELS = (
     "app.kubernetes.io/name",
@@ -28,12 +25,8 @@ def test_overlay_renders_and_lints_strict(helm, render, overlay):
     helm.lint(overlay=overlay)
 
 
-def test_overlay_dry_run_install_succeeds(helm, overlay):
-    if helm.major_version() == 3:
-        pytest.skip("Helm 3's install --dry-run=client still checks that a cluster is reachable; helm template covers its render")
-    out = helm.run("install", "dynamo-platform", str(CHART), "--namespace", "dynamo-system",
-                   "--dry-run=client", *values_args(overlay, None))
-    assert "Dry run complete" in out
+def test_overlay_dry_run_install_succeeds(dry_run_install, overlay):
+    assert "Dry run complete" in dry_run_install(overlay)
 
 
 def test_every_object_carries_the_standard_labels(render, overlay):
