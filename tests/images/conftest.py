@@ -79,8 +79,9 @@ class Containerd:
             self.ctr("images", "rm", "--sync", ref, check=False)
         subprocess.run(["ctr", "--address", self.address, "namespaces", "rm", NAMESPACE], capture_output=True)
         Supervisor(self.state_dir).stop(["containerd"])
-        # ctr's default cgroup parent is /<namespace> in every cgroup v1 controller (and cgroup2).
-        for parent in Path("/sys/fs/cgroup").glob(f"*/{NAMESPACE}"):
+        # ctr's default cgroup parent is /<namespace> in every cgroup v1 controller (and cgroup2);
+        # the runc shim makes /run/containerd/runc/<namespace> even with --runc-root.
+        for parent in [*Path("/sys/fs/cgroup").glob(f"*/{NAMESPACE}"), Path("/run/containerd/runc") / NAMESPACE]:
             try:
                 parent.rmdir()
             except OSError:
