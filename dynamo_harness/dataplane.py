@@ -138,12 +138,5 @@ class EmbeddedDataPlane:
         raise ValueError(f"unknown component {name!r}; one of {COMPONENTS}")
 
     def _serves_model(self) -> bool:
-        """Ten completions in a row succeed end to end. After a worker restart, the dead
-        instance stays registered until its etcd lease expires and the frontend still routes
-        some requests to it; /v1/models alone would report ready too early."""
-        body = {"model": MODEL, "prompt": "w1", "max_tokens": 1}
-        try:
-            return all(http_client.post_json(f"{self.frontend_url}/v1/completions", body, timeout=5).status == 200 for _ in range(10))
-        except OSError:
-            return False
+        return http_client.serves_model(self.frontend_url, MODEL)
 

@@ -44,3 +44,14 @@ def ok(url: str, timeout: float = 2, context: ssl.SSLContext | None = None) -> b
             return resp.status == 200
     except OSError:
         return False
+
+
+def serves_model(frontend_url: str, model: str, in_a_row: int = 10) -> bool:
+    """`in_a_row` completions succeed end to end. After a worker restart, the dead instance stays
+    registered until its etcd lease expires and the frontend still routes some requests to it;
+    /v1/models alone would report ready too early."""
+    body = {"model": model, "prompt": "w1", "max_tokens": 1}
+    try:
+        return all(post_json(f"{frontend_url}/v1/completions", body, timeout=5).status == 200 for _ in range(in_a_row))
+    except OSError:
+        return False
