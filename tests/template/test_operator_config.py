@@ -108,6 +108,25 @@ def test_config_is_an_operator_configuration_of_known_fields_only(rendered):
     assert unknown_fields(config) == []
 
 
+def test_fields_upstreams_validation_requires_are_rendered(rendered):
+    config = operator_config(rendered)
+    paths = set(field_paths(config))
+    required = UPSTREAM["config"]["required"]
+    expected = set(required["always"])
+    if "restricted" not in config.get("namespace", {}):
+        expected |= set(required["cluster_wide"])
+    if config["leaderElection"]["enabled"]:
+        expected |= set(required["leader_election"])
+    assert sorted(expected - paths) == []
+    assert all(config_value(config, path) not in ("", None) for path in expected)
+
+
+def config_value(config, path):
+    for key in path.split("."):
+        config = config[key]
+    return config
+
+
 def test_a_made_up_field_is_caught():
     """The field check itself: a key upstream does not define (or one at the wrong depth) is reported."""
     config = {"apiVersion": "x", "kind": "y", "server": {"metrics": {"port": 1, "tls": True}}, "hfTokenSecret": "s",
@@ -151,6 +170,7 @@ def test_the_chart_owns_the_webhook_certificate_in_every_mode(render):
 def test_namespace_restriction_and_leader_election_use_upstreams_fields(render):
     restricted = operator_config(render(values=VALUE_SETS["namespace-restricted"]))
     assert restricted["namespace"] == {"restricted": "team-a"}
+    assert "rbac" not in restricted  # upstream validates the ClusterRole names in cluster-wide mode only
     assert restricted["leaderElection"] == {"enabled": True, "id": f"{RELEASE}-dynamo-operator.nvidia.com",
                                             "namespace": "dynamo-system"}
     cluster_wide = operator_config(render(values=VALUE_SETS["single-manager-with-everything"]))

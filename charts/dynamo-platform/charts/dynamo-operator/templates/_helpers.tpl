@@ -146,6 +146,16 @@ Rendered as a ClusterRole, or as a Role in the target namespace under namespaceR
 - apiGroups: ["coordination.k8s.io"]
   resources: ["leases"]
   verbs: ["get", "list", "watch"]
+{{- if not .Values.namespaceRestriction.enabled }}
+# /metrics is served to authorized tokens only (server.metrics.secure): the manager reviews each
+# scraper's token and access, as upstream's cmd/main.go declares. Cluster-scoped, so not in a Role.
+- apiGroups: ["authentication.k8s.io"]
+  resources: ["tokenreviews"]
+  verbs: ["create"]
+- apiGroups: ["authorization.k8s.io"]
+  resources: ["subjectaccessreviews"]
+  verbs: ["create"]
+{{- end }}
 {{- if include "dynamo-operator.groveEnabled" . }}
 - apiGroups: ["grove.io"]
   resources: ["podcliquesets", "podcliques", "podcliquescalinggroups"]
