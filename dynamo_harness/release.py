@@ -19,7 +19,7 @@ SCHEMA_ONLY_LABELS = {WEBHOOK_SKIP_LABEL: "off"}
 _UNLABELLED = {"matchExpressions": [{"key": WEBHOOK_SKIP_LABEL, "operator": "NotIn", "values": ["off"]}]}
 SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES = {
     "dynamo-operator.webhook.namespaceSelector": _UNLABELLED,
-    "grove.webhooks.namespaceSelector": _UNLABELLED,  # nor a Grove process for Grove's
+    "grove.webhooks.namespaceSelector": _UNLABELLED,  # no Grove process runs there either
 }
 
 
