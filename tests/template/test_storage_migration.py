@@ -59,7 +59,7 @@ def test_rbac_runs_at_weight_3_and_the_job_at_4_after_install_and_upgrade(render
         assert annotations["helm.sh/hook-delete-policy"] == policy, kind
     spec = job(manifests)["spec"]
     assert spec["backoffLimit"] == 5 and spec["ttlSecondsAfterFinished"] == 86400
-    assert spec["template"]["spec"]["restartPolicy"] == "OnFailure"
+    assert spec["template"]["spec"]["restartPolicy"] == "Never"  # a failed attempt keeps its pod and logs
 
 
 def test_rbac_is_exactly_the_migrations_needs(render):
