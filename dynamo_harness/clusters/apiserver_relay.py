@@ -50,6 +50,10 @@ class ApiServerRelay:
         except KubectlError:
             pass  # the cluster went first
         self._stop.set()
+        try:
+            self.server.shutdown(socket.SHUT_RDWR)  # wakes the accept loop
+        except OSError:
+            pass
         self.server.close()
 
     def _accept(self) -> None:
