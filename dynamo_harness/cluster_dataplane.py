@@ -29,8 +29,8 @@ from .conformance.result import ProbeResult, failed, passed, timed
 from .kube import Kubectl, KubectlError, pod_placement
 from .paths import CHART, ROOT
 from .processes import Supervisor
+from .tiny_model import MODEL
 
-MODEL = "tiny"
 FRONTEND_PORT = 8000
 COMPONENTS = ("frontend", "worker")
 # The chart's default client ports (values.yaml): the pods dial them through the Services.

@@ -15,15 +15,16 @@ from pathlib import Path
 from . import http_client
 from .paths import ROOT, TOOLS_BIN, venv_tool
 from .processes import ProcessError, Supervisor
+from .tiny_model import MODEL, snapshot_dir
 
 DYNAMO_PYTHON = ROOT / ".cache" / "dynamo-venv" / "bin" / "python"
 COMPONENTS = ("etcd", "nats", "frontend", "worker")
-MODEL = "tiny"
 # The runtime binds its TCP request/response planes, event plane and system server to the host's
-# address unless told otherwise; every one of them stays on loopback here.
+# address unless told otherwise; every one of them stays on loopback here. Dynamo 1.3 reads the
+# response-stream host as a network interface name ("Interface not found: 127.0.0.1" otherwise).
 LOOPBACK_ENV = {
     "DYN_TCP_RPC_HOST": "127.0.0.1",
-    "DYN_TCP_RESPONSE_STREAM_HOST": "127.0.0.1",
+    "DYN_TCP_RESPONSE_STREAM_HOST": "lo",
     "DYN_EVENT_PLANE_HOST": "127.0.0.1",
     "DYN_SYSTEM_HOST": "127.0.0.1",
     "HF_HUB_OFFLINE": "1",
@@ -74,7 +75,7 @@ class EmbeddedDataPlane:
         self.down()
         self.state_dir.mkdir(parents=True)
         self.ports = self.processes.save_ports(["etcd", "etcd-peer", "nats", "nats-monitor", "frontend"])
-        subprocess.run([str(DYNAMO_PYTHON), str(Path(__file__).with_name("tiny_model.py")), str(self.model_dir)],
+        subprocess.run([str(DYNAMO_PYTHON), str(Path(__file__).with_name("tiny_model.py")), str(self.hub_dir)],
                        check=True, capture_output=True, timeout=300)
         for name in COMPONENTS:
             self.start(name, timeout)
@@ -108,11 +109,17 @@ class EmbeddedDataPlane:
     # -- components ------------------------------------------------------------------------
 
     @property
+    def hub_dir(self) -> Path:
+        """The Hugging Face hub cache the frontend and the worker read the model from."""
+        return self.state_dir / "hub"
+
+    @property
     def model_dir(self) -> Path:
-        return self.state_dir / "model"
+        return snapshot_dir(self.hub_dir)
 
     def _runtime_env(self) -> dict[str, str]:
-        return {**LOOPBACK_ENV, "ETCD_ENDPOINTS": self.etcd_url, "NATS_SERVER": self.nats_url}
+        return {**LOOPBACK_ENV, "HF_HUB_CACHE": str(self.hub_dir), "ETCD_ENDPOINTS": self.etcd_url,
+                "NATS_SERVER": self.nats_url}
 
     def _spec(self, name: str):
         dynamo = ["--discovery-backend", "etcd", "--event-plane", "nats"]

@@ -32,6 +32,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from .paths import ROOT, TOOLS_BIN
+from .tiny_model import snapshot_dir
 
 REGISTRY = "localhost/dynamo-local"
 CACHE = ROOT / ".cache" / "images"
@@ -49,11 +50,12 @@ NONROOT = 65532  # the UID the chart's etcd, probe and frontend pods run as
 NATS_UID = 1000  # the UID the chart's NATS pods run as (its JetStream data belongs to it)
 ETCD_MODULE = "go.etcd.io/etcd/server/v3"
 NATS_MODULE = "github.com/nats-io/nats-server/v2"
-# The `helm test` probe image: POSIX sh, curl and grep (what templates/tests/probes.yaml runs).
 FRONTEND_PYTHON = "3.11"
 FRONTEND_PACKAGES = {"python3": "3.11.2-1+b1", "python3.11": "3.11.2-6+deb12u9",
                      "python-is-python3": "3.11.2-1+deb12u1", "libstdc++6": "12.2.0-14+deb12u1"}
-TINY_MODEL = "/opt/dynamo/models/tiny"
+HF_HUB = "/opt/dynamo/hub"  # the image's Hugging Face hub cache (HF_HUB_CACHE), holding the tiny model
+TINY_MODEL = str(snapshot_dir(Path(HF_HUB)))
+# The `helm test` probe image: POSIX sh, curl and grep (what templates/tests/probes.yaml runs).
 PROBE_PACKAGES = {"dash": "0.5.12-2", "grep": "3.8-5", "curl": "7.88.1-10+deb12u15"}
 # The storage-migration hook image: bash (the Job's script) and the kubectl hack/bootstrap.sh pins.
 KUBECTL_PACKAGES = {"bash": "5.2.15-2+b13"}
@@ -135,7 +137,7 @@ def fill_kubectl(recipe: Recipe, root: Path) -> None:
 
 def fill_frontend(recipe: Recipe, root: Path) -> None:
     """Debian's Python, the pinned Dynamo wheels (--no-deps, as hack/bootstrap.sh installs them)
-    and the tiny model at /opt/dynamo/models/tiny."""
+    and the tiny model in the hub cache HF_HUB."""
     debian_install(root, FRONTEND_PACKAGES)
     python = f"python{FRONTEND_PYTHON}"
     if f"{sys.version_info.major}.{sys.version_info.minor}" != FRONTEND_PYTHON:
@@ -145,7 +147,7 @@ def fill_frontend(recipe: Recipe, root: Path) -> None:
           "--target", str(site), "-r", str(ROOT / "requirements-dynamo.lock")])
     # The model is written by the image's own interpreter and wheels, so it matches them.
     shutil.copy(ROOT / "dynamo_harness/tiny_model.py", root / "tmp/tiny_model.py")
-    _run(["chroot", str(root), f"/usr/bin/{python}", "/tmp/tiny_model.py", TINY_MODEL])
+    _run(["chroot", str(root), f"/usr/bin/{python}", "/tmp/tiny_model.py", HF_HUB])
     (root / "tmp/tiny_model.py").unlink()
     write_users(root)
     make_dirs(root, {"tmp": (0, 0o1777)})
@@ -253,11 +255,11 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
            inputs=("hack/versions.env",),  # pins the kubectl wheel by hash
            sources=f"kubectl {pinned_version('KUBECTL_VERSION')} (hack/versions.env, installed by hack/bootstrap.sh); "
                    f"Debian {DEBIAN_SUITE}: " + " ".join(f"{n}={v}" for n, v in KUBECTL_PACKAGES.items())),
-    # `python -m dynamo.frontend ...` and `python -m dynamo.mocker --model-path /opt/dynamo/models/tiny ...`.
+    # `python -m dynamo.frontend ...` and `python -m dynamo.mocker --model-path <TINY_MODEL> ...`.
     Recipe("dynamo", _lock_version("ai-dynamo"), fill_frontend, entrypoint=["python"], cmd=["-m", "dynamo.frontend"],
            user=f"{NONROOT}:{NONROOT}", inputs=("requirements-dynamo.lock", "dynamo_harness/tiny_model.py"),
            env={"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "HF_HOME": "/tmp/huggingface",
-                "HF_HUB_OFFLINE": "1", "PYTHONDONTWRITEBYTECODE": "1"},
+                "HF_HUB_CACHE": HF_HUB, "HF_HUB_OFFLINE": "1", "PYTHONDONTWRITEBYTECODE": "1"},
            sources=f"requirements-dynamo.lock; Debian {DEBIAN_SUITE}: "
                    + " ".join(f"{n}={v}" for n, v in FRONTEND_PACKAGES.items())),
 )}

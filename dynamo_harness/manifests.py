@@ -68,6 +68,16 @@ def walk(value: Any) -> Iterator[Any]:
             yield from walk(item)
 
 
-def operator_config(manifests: list[Manifest]) -> dict[str, Any]:
+def _operator_config_map(manifests: list[Manifest]) -> Manifest:
     (config_map,) = [m for m in by_kind(manifests, "ConfigMap") if m["metadata"]["name"].endswith("-dynamo-operator-config")]
-    return yaml.safe_load(config_map["data"]["config.yaml"])
+    return config_map
+
+
+def operator_config(manifests: list[Manifest]) -> dict[str, Any]:
+    """The operator's OperatorConfiguration (config.yaml, what --config reads)."""
+    return yaml.safe_load(_operator_config_map(manifests)["data"]["config.yaml"])
+
+
+def workload_settings(manifests: list[Manifest]) -> dict[str, Any]:
+    """The chart's workload settings upstream's OperatorConfiguration has no field for ({} when none is set)."""
+    return yaml.safe_load(_operator_config_map(manifests)["data"].get("workload-settings.yaml", "{}"))

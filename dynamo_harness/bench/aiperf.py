@@ -11,18 +11,17 @@ from __future__ import annotations
 import json
 import os
 import resource
-import shutil
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import tiny_model
 from ..conformance.inference import PROMPT
 from ..paths import ROOT
 
 AIPERF = ROOT / ".cache" / "bench-venv" / "bin" / "aiperf"
 TOKENIZER_REPO = "dynamo-bench/tiny"
-SNAPSHOT = "0" * 40
 
 
 @dataclass
@@ -38,13 +37,7 @@ def unavailable() -> str | None:
 
 def hf_cache(model_dir: Path, cache: Path) -> Path:
     """A Hugging Face cache holding model_dir's tokenizer as TOKENIZER_REPO; returns HF_HOME."""
-    repo = cache / "hub" / f"models--{TOKENIZER_REPO.replace('/', '--')}"
-    snapshot = repo / "snapshots" / SNAPSHOT
-    snapshot.mkdir(parents=True, exist_ok=True)
-    (repo / "refs").mkdir(exist_ok=True)
-    (repo / "refs" / "main").write_text(SNAPSHOT)
-    for file in model_dir.iterdir():
-        shutil.copy(file, snapshot / file.name)
+    tiny_model.publish(model_dir, cache / "hub", TOKENIZER_REPO)
     return cache
 
 

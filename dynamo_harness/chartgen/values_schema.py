@@ -198,6 +198,7 @@ def operator() -> Schema:
                     "etcd": closed({"endpoints": string(pattern=r"^(https?://[^,\s]+)?(,https?://[^,\s]+)*$")}),
                     "nats": closed({"url": string(pattern=r"^((nats|tls)://\S+)?$")}),
                     "hfTokenSecret": secret_name(),
+                    "mpiRun": closed({"secretName": string(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", maxLength=253)}),
                     "metrics": closed({"prometheusEndpoint": string(pattern=r"^(https?://\S+)?$")}),
                     "workerDefaults": closed(
                         {

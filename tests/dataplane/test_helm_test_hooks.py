@@ -38,7 +38,9 @@ def run(command):
 
 def test_every_component_has_a_helm_test_pod(scripts):
     assert set(scripts) == {"test-etcd", "test-nats", "test-operator", "test-inference"}
-    assert "/readyz" in scripts["test-operator"][-1] and "dynamo_operator_" in scripts["test-operator"][-1]
+    # The health port only: the operator serves /metrics over HTTPS to authorized tokens (server.metrics.secure).
+    assert "/healthz" in scripts["test-operator"][-1] and "/readyz" in scripts["test-operator"][-1]
+    assert "/metrics" not in scripts["test-operator"][-1]
 
 
 @pytest.mark.parametrize("probe", ["test-etcd", "test-nats", "test-inference"])

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from dynamo_harness import images
+from dynamo_harness.dataplane import LOOPBACK_ENV
 from dynamo_harness.manifests import by_kind, named, pod_specs
 
 ETCD_POD = "dynamo-platform-etcd-0"
@@ -244,9 +245,7 @@ def test_dynamo_frontend_and_mocker_serve_the_tiny_model_through_etcd_and_nats(p
     wait_for(lambda: curl(pod, "http://127.0.0.1:2381/health"), "etcd /health", pod)
     wait_for(lambda: curl(pod, "http://127.0.0.1:8222/healthz?js-enabled-only=true"), "nats /healthz", pod)
     # The embedded data plane's wiring (dataplane.py): etcd discovery, NATS events, loopback planes.
-    env = {"ETCD_ENDPOINTS": "http://127.0.0.1:2379", "NATS_SERVER": "nats://127.0.0.1:4222",
-           "DYN_TCP_RPC_HOST": "127.0.0.1", "DYN_TCP_RESPONSE_STREAM_HOST": "127.0.0.1",
-           "DYN_EVENT_PLANE_HOST": "127.0.0.1", "DYN_SYSTEM_HOST": "127.0.0.1"}
+    env = {**LOOPBACK_ENV, "ETCD_ENDPOINTS": "http://127.0.0.1:2379", "NATS_SERVER": "nats://127.0.0.1:4222"}
     dynamo = ["--discovery-backend", "etcd", "--event-plane", "nats"]
     writable = {"/tmp": writable("dynamo-tmp", images.NONROOT)}
     pod.start("frontend", "dynamo", ["python", "-m", "dynamo.frontend", "--http-host", "127.0.0.1",

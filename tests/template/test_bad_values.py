@@ -53,6 +53,9 @@ CASES = [
     ("many-operators-without-leader-election", None, {"dynamo-operator.controllerManager.replicas": 2,
                                                       "dynamo-operator.controllerManager.leaderElection.enabled": False},
      ["leaderElection.enabled=true"]),
+    # Upstream's operator refuses a config without an MPI SSH Secret name.
+    ("empty-mpi-secret-name", None, {"dynamo-operator.dynamo.mpiRun.secretName": ""},
+     ["/dynamo-operator/dynamo/mpiRun/secretName", "does not match pattern"]),
     ("helm-test-inference-without-model", None, {"tests.inference.endpoint": "http://frontend:8000"},
      ["tests.inference.model is empty"]),
     ("toleration-typo", "aks-spot", {"global.tolerations": [{"key": "k", "efect": "NoSchedule"}]},

@@ -48,6 +48,10 @@ def test_compatibility_table_matches_the_pinned_files():
     assert documented_versions() == actual
 
 
+def test_the_page_names_the_chart_version_it_describes():
+    assert f"(`charts/dynamo-platform` {chart_yaml()['version']})" in DOC.read_text()
+
+
 def test_grove_crds_come_from_the_grove_version_the_subchart_runs():
     assert go_requirement("grove-crds", "github.com/ai-dynamo/grove/operator/api") == chart_yaml("grove")["appVersion"]
 
@@ -61,7 +65,10 @@ def test_one_dynamo_version_across_chart_operator_image_and_deploy_templates(ren
     assert operator["spec"]["template"]["spec"]["containers"][0]["image"].endswith(f"kubernetes-operator:{version}")
 
 
-def test_the_data_plane_difference_is_the_one_the_page_explains():
-    """The embedded data plane runs another Dynamo release than the chart; the page must say why."""
-    if lock_pin("ai-dynamo") != chart_yaml()["appVersion"]:
-        assert f"Dynamo runtime of the embedded data plane is {lock_pin('ai-dynamo')}" in DOC.read_text()
+def test_the_data_plane_runs_the_chart_dynamo_release():
+    """PyPI may carry a release as a post-release (1.3.0.post1: packaging only); it is the same
+    Dynamo release as the chart's appVersion, and the runtime wheel matches it."""
+    version = chart_yaml()["appVersion"]
+    assert re.fullmatch(rf"{re.escape(version)}(\.post\d+)?", lock_pin("ai-dynamo")), (
+        f"requirements-dynamo.lock pins ai-dynamo {lock_pin('ai-dynamo')}, the chart runs Dynamo {version}")
+    assert lock_pin("ai-dynamo-runtime") == lock_pin("ai-dynamo")

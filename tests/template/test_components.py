@@ -2,7 +2,7 @@
 
 import pytest
 
-from dynamo_harness.manifests import by_kind, ident, images, named, operator_config, pod_specs, walk
+from dynamo_harness.manifests import by_kind, ident, images, named, operator_config, pod_specs, walk, workload_settings
 
 RELEASE = "dynamo-platform"
 
@@ -25,8 +25,8 @@ def test_disabled_subchart_renders_nothing(render, switch, component):
 @pytest.mark.parametrize("service", ["etcd", "nats"])
 def test_turning_a_data_plane_service_off_leaves_no_stale_address_for_workloads(render, service):
     on, off = render(), render(values={f"global.{service}.install": False})
-    assert service in operator_config(on)
-    assert service not in operator_config(off)
+    assert f"{service}Address" in operator_config(on)["infrastructure"]
+    assert f"{service}Address" not in operator_config(off).get("infrastructure", {})
     assert not any(isinstance(v, str) and f"{RELEASE}-{service}" in v for v in walk(off))
 
 
@@ -36,8 +36,9 @@ def test_external_nats_and_etcd_replace_the_bundled_ones(render):
         "dynamo-operator.dynamo.etcd.endpoints": "http://etcd-a:2379,http://etcd-b:2379",
         "dynamo-operator.dynamo.nats.url": "nats://nats.shared:4222",
     }))
-    assert config["etcd"]["endpoints"] == ["http://etcd-a:2379", "http://etcd-b:2379"]
-    assert config["nats"]["url"] == "nats://nats.shared:4222"
+    # One string, as upstream's infrastructure.etcdAddress takes it (ETCD_ENDPOINTS is comma-separated).
+    assert config["infrastructure"]["etcdAddress"] == "http://etcd-a:2379,http://etcd-b:2379"
+    assert config["infrastructure"]["natsAddress"] == "nats://nats.shared:4222"
 
 
 def test_bundled_addresses_point_at_the_bundled_services(render):
@@ -45,8 +46,8 @@ def test_bundled_addresses_point_at_the_bundled_services(render):
     config = operator_config(manifests)
     named(manifests, "Service", f"{RELEASE}-etcd")
     named(manifests, "Service", f"{RELEASE}-nats")
-    assert config["etcd"]["endpoints"] == [f"http://{RELEASE}-etcd.dynamo-system.svc.cluster.local:2379"]
-    assert config["nats"]["url"] == f"nats://{RELEASE}-nats.dynamo-system.svc.cluster.local:4222"
+    assert config["infrastructure"]["etcdAddress"] == f"http://{RELEASE}-etcd.dynamo-system.svc.cluster.local:2379"
+    assert config["infrastructure"]["natsAddress"] == f"nats://{RELEASE}-nats.dynamo-system.svc.cluster.local:4222"
 
 
 def env_of(statefulset):
@@ -126,13 +127,13 @@ def test_grove_install_deploys_its_operator_and_crds_and_tells_the_dynamo_operat
     named(manifests, "Deployment", f"{RELEASE}-grove-operator")
     crds = {m["metadata"]["name"] for m in by_kind(manifests, "CustomResourceDefinition")}
     assert {"podcliquesets.grove.io", "podcliques.grove.io", "podgangs.scheduler.grove.io"} <= crds
-    assert operator_config(manifests)["grove"] == {"enabled": True}
+    assert operator_config(manifests)["orchestrators"]["grove"] == {"enabled": True}
 
 
 def test_grove_enabled_uses_an_existing_grove_without_deploying_one(render):
     manifests = render(values={"global.grove.enabled": True}, include_crds=True)
     assert not [m for m in manifests if "grove" in m["metadata"]["name"] and m["kind"] != "ClusterRole"]
-    assert operator_config(manifests)["grove"] == {"enabled": True}
+    assert operator_config(manifests)["orchestrators"]["grove"] == {"enabled": True}
     rules = named(manifests, "ClusterRole", f"dynamo-system-{RELEASE}-dynamo-operator-manager")["rules"]
     assert any("grove.io" in r["apiGroups"] for r in rules)
 
@@ -143,7 +144,7 @@ def test_kai_install_deploys_scheduler_binder_podgrouper_and_default_queues(rend
     assert {f"{RELEASE}-kai-scheduler", f"{RELEASE}-kai-binder", f"{RELEASE}-kai-podgrouper"} <= deployments
     queues = {q["metadata"]["name"]: q["spec"] for q in by_kind(manifests, "Queue")}
     assert queues["dynamo"]["parentQueue"] == "dynamo-parent"
-    assert operator_config(manifests)["kaiScheduler"] == {"enabled": True}
+    assert operator_config(manifests)["orchestrators"]["kaiScheduler"] == {"enabled": True}
 
 
 def test_snapshot_agent_is_the_only_privileged_pod_and_runs_on_gpu_nodes_only(render):
@@ -158,7 +159,9 @@ def test_snapshot_agent_is_the_only_privileged_pod_and_runs_on_gpu_nodes_only(re
     assert {"name": "checkpoints", "persistentVolumeClaim": {"claimName": "snapshot-pvc"}} in agent["volumes"]
     pvc = named(manifests, "PersistentVolumeClaim", "snapshot-pvc")
     assert pvc["spec"]["accessModes"] == ["ReadWriteMany"]
-    assert operator_config(manifests)["checkpoint"]["enabled"] is True
+    checkpoint = operator_config(manifests)["checkpoint"]
+    assert checkpoint["enabled"] is True
+    assert checkpoint["storage"] == {"type": "pvc", "pvc": {"pvcName": "snapshot-pvc", "basePath": "/checkpoints", "create": False}}
 
 
 def test_snapshot_on_crio_uses_the_crio_socket_and_pod_mount_mode_mounts_no_pvc(render):
@@ -208,7 +211,7 @@ def test_pull_secrets_reach_every_pod(render):
     manifests = render(values={"global.imagePullSecrets": [{"name": "mirror-creds"}], "global.etcd.auth.enabled": True})
     for pod in pod_specs(manifests):
         assert {"name": "mirror-creds"} in pod.spec.get("imagePullSecrets", []), pod.name
-    assert operator_config(manifests)["imagePullSecrets"] == [{"name": "mirror-creds"}]
+    assert workload_settings(manifests)["imagePullSecrets"] == [{"name": "mirror-creds"}]
 
 
 def test_component_node_selector_wins_over_global(render):
@@ -221,7 +224,7 @@ def test_component_node_selector_wins_over_global(render):
 
 def test_prometheus_endpoint_reaches_the_operator_config_and_rbac(render):
     manifests = render(values={"dynamo-operator.dynamo.metrics.prometheusEndpoint": "http://prom.monitoring:9090"})
-    assert operator_config(manifests)["metrics"] == {"prometheusEndpoint": "http://prom.monitoring:9090"}
+    assert operator_config(manifests)["infrastructure"]["prometheusEndpoint"] == "http://prom.monitoring:9090"
     rules = named(manifests, "ClusterRole", f"dynamo-system-{RELEASE}-dynamo-operator-manager")["rules"]
     assert any(r["apiGroups"] == ["monitoring.coreos.com"] for r in rules)
 
@@ -232,7 +235,7 @@ def test_operator_exposes_health_probes_and_metrics(render):
     container = deployment["spec"]["template"]["spec"]["containers"][0]
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
-    assert "--leader-elect" in container["args"]
+    assert operator_config(manifests)["leaderElection"]["enabled"] is True
     service = named(manifests, "Service", f"{RELEASE}-dynamo-operator-metrics")
     assert service["spec"]["ports"][0]["port"] == 8443
     monitor = named(manifests, "ServiceMonitor", f"{RELEASE}-dynamo-operator")

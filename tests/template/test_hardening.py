@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dynamo_harness.manifests import by_kind, named, operator_config, walk
+from dynamo_harness.manifests import by_kind, named, operator_config, walk, workload_settings
 
 RELEASE = "dynamo-platform"
 GOLDEN_RBAC = Path(__file__).parent / "golden" / "operator-rbac.yaml"
@@ -90,10 +90,10 @@ def test_tls_turns_every_etcd_and_nats_url_to_tls_and_mounts_the_secret(render):
     # etcd requires a client certificate whenever a client CA file is set (checked on the real node).
     assert "ETCD_TRUSTED_CA_FILE" not in env and env["ETCD_CLIENT_CERT_AUTH"] == "false"
     assert {"name": "tls", "secret": {"secretName": f"{RELEASE}-etcd-tls"}} in etcd["volumes"]
-    config = operator_config(manifests)
-    assert config["etcd"]["endpoints"][0].startswith("https://") and config["nats"]["url"].startswith("tls://")
-    assert config["etcd"]["tls"] == {"secretName": f"{RELEASE}-etcd-tls", "caKey": "ca.crt"}
-    assert config["nats"]["tls"] == {"secretName": f"{RELEASE}-nats-tls", "caKey": "ca.crt"}
+    infrastructure, settings = operator_config(manifests)["infrastructure"], workload_settings(manifests)
+    assert infrastructure["etcdAddress"].startswith("https://") and infrastructure["natsAddress"].startswith("tls://")
+    assert settings["etcd"]["tls"] == {"secretName": f"{RELEASE}-etcd-tls", "caKey": "ca.crt"}
+    assert settings["nats"]["tls"] == {"secretName": f"{RELEASE}-nats-tls", "caKey": "ca.crt"}
 
 
 def test_generated_certificates_cover_every_member_and_service_name(render, tmp_path):
@@ -118,9 +118,9 @@ def test_existing_tls_and_auth_secrets_are_referenced_not_generated(render):
               "global.nats.auth.enabled": True, "global.nats.auth.existingSecret": "corp-nats"}
     manifests = render(values=values)
     assert {s["metadata"]["name"] for s in by_kind(manifests, "Secret")} == {f"{RELEASE}-webhook-server-cert"}
-    config = operator_config(manifests)
-    assert config["etcd"]["tls"]["secretName"] == "corp-etcd-tls"
-    assert config["nats"]["auth"] == {"secretName": "corp-nats", "user": "dynamo", "passwordKey": "password"}
+    settings = workload_settings(manifests)
+    assert settings["etcd"]["tls"]["secretName"] == "corp-etcd-tls"
+    assert settings["nats"]["auth"] == {"secretName": "corp-nats", "user": "dynamo", "passwordKey": "password"}
 
 
 def test_external_services_with_tls_must_name_their_secret(render_error):
@@ -138,7 +138,7 @@ def test_no_certificate_or_password_reaches_a_configmap_or_an_arg(render, everyt
         assert "BEGIN CERTIFICATE" not in text and "PRIVATE KEY" not in text, m["metadata"]["name"]
         leaked = [v for v in secret_values if len(v) >= 16 and any(v in str(leaf) for leaf in walk(m))]
         assert not leaked, m["metadata"]["name"]
-    assert operator_config(manifests)["hfTokenSecret"] == "hf-token-secret"
+    assert workload_settings(manifests)["hfTokenSecret"] == "hf-token-secret"
 
 
 @pytest.mark.parametrize("service", ["etcd", "nats"])

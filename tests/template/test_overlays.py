@@ -3,7 +3,7 @@
 import pytest
 import yaml
 
-from dynamo_harness.manifests import by_kind, ident, operator_config, pod_specs, walk
+from dynamo_harness.manifests import by_kind, ident, pod_specs, walk, workload_settings
 from dynamo_harness.paths import OVERLAYS, overlay_names
 
 SPOT = {"key": "kubernetes.azure.com/scalesetpriority", "operator": "Equal", "value": "spot", "effect": "NoSchedule"}
@@ -18,7 +18,7 @@ def test_aks_spot_every_pod_tolerates_spot_taint(render, everything_on):
 
 
 def test_aks_spot_workers_tolerate_spot_and_gpu_taints(render):
-    tolerations = operator_config(render("aks-spot"))["workerDefaults"]["tolerations"]
+    tolerations = workload_settings(render("aks-spot"))["workerDefaults"]["tolerations"]
     assert SPOT in tolerations
     assert any(t["key"] == "nvidia.com/gpu" for t in tolerations)
 
@@ -32,7 +32,7 @@ def test_efa_resources_only_in_eks_efa(render, overlay):
 
 
 def test_eks_efa_workers_get_efa_devices_and_the_required_env(render):
-    defaults = operator_config(render("eks-efa"))["workerDefaults"]
+    defaults = workload_settings(render("eks-efa"))["workerDefaults"]
     assert defaults["resources"]["limits"][EFA] == defaults["resources"]["requests"][EFA] == "4"
     env = {e["name"]: e["value"] for e in defaults["env"]}
     assert env["FI_PROVIDER"] == "efa"
@@ -66,7 +66,7 @@ def test_kind_has_the_smallest_footprint(render):
 
 
 def test_gke_workers_select_gpu_node_pools(render):
-    defaults = operator_config(render("gke"))["workerDefaults"]
+    defaults = workload_settings(render("gke"))["workerDefaults"]
     assert "cloud.google.com/gke-accelerator" in defaults["nodeSelector"]
     assert {"key": "nvidia.com/gpu", "operator": "Equal", "value": "present", "effect": "NoSchedule"} in defaults["tolerations"]
 

@@ -8,7 +8,7 @@ import tarfile
 import yaml
 
 from dynamo_harness.helm import EVERYTHING_ON, values_args
-from dynamo_harness.paths import CHART, chart_metadata
+from dynamo_harness.paths import CHART, ROOT, chart_metadata
 
 
 def test_package_is_self_contained(helm, tmp_path):
@@ -58,15 +58,20 @@ def test_release_secret_with_every_subchart_on_stays_below_helms_1mb_limit(helm)
     assert size < 512 * 1024, f"estimated release secret {size} bytes"
 
 
-def test_package_documents_itself_with_readme_changelog_and_values_reference(helm, tmp_path):
+def test_package_documents_itself_with_readme_changelog_license_and_values_reference(helm, tmp_path):
     helm.run("package", str(CHART), "--destination", str(tmp_path))
     (archive,) = tmp_path.glob("dynamo-platform-*.tgz")
     with tarfile.open(archive) as tar:
         readme = tar.extractfile("dynamo-platform/README.md").read().decode()
         changelog = tar.extractfile("dynamo-platform/CHANGELOG.md").read().decode()
+        license_text = tar.extractfile("dynamo-platform/LICENSE").read().decode()
     assert "| `global.etcd.clientPort` | integer | `2379` |" in readme
-    version = yaml.safe_load(helm.run("show", "chart", str(archive)))["version"]
-    assert f"## {version}\n" in changelog, f"CHANGELOG.md has no entry for chart version {version}"
+    metadata = yaml.safe_load(helm.run("show", "chart", str(archive)))
+    assert f"## {metadata['version']}\n" in changelog, f"CHANGELOG.md has no entry for chart version {metadata['version']}"
+    # The license Artifact Hub shows is the one the package and the repository carry.
+    assert metadata["annotations"]["artifacthub.io/license"] == "Apache-2.0"
+    assert "Apache License\n" in license_text and "Version 2.0, January 2004" in license_text
+    assert (ROOT / "LICENSE").read_text() == license_text
 
 
 def test_notes_name_helm_test_and_nothing_outside_the_package(dry_run_install):

@@ -1,5 +1,6 @@
 """Every port is a value, and every consumer of a port follows it: Services, containers, the
-operator's workload config, NetworkPolicies and the `helm test` probes."""
+operator's configuration (its listeners and the workload addresses), NetworkPolicies and the
+`helm test` probes."""
 
 import pytest
 import yaml
@@ -46,9 +47,18 @@ def probe_script(manifests, probe):
 
 
 def test_operator_workload_config_follows_the_client_ports(moved):
-    config = operator_config(moved)
-    assert config["etcd"]["endpoints"] == [f"http://{RELEASE}-etcd.dynamo-system.svc.cluster.local:12379"]
-    assert config["nats"]["url"] == f"nats://{RELEASE}-nats.dynamo-system.svc.cluster.local:14222"
+    infrastructure = operator_config(moved)["infrastructure"]
+    assert infrastructure["etcdAddress"] == f"http://{RELEASE}-etcd.dynamo-system.svc.cluster.local:12379"
+    assert infrastructure["natsAddress"] == f"nats://{RELEASE}-nats.dynamo-system.svc.cluster.local:14222"
+
+
+def test_operator_listens_where_its_container_ports_and_probes_point(moved):
+    server = operator_config(moved)["server"]
+    assert (server["healthProbe"]["port"], server["metrics"]["port"], server["webhook"]["port"]) == (18081, 18443, 19443)
+    (container,) = named(moved, "Deployment", f"{RELEASE}-dynamo-operator")["spec"]["template"]["spec"]["containers"]
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert ports == {"health": 18081, "metrics": 18443, "webhook": 19443}
+    assert container["livenessProbe"]["httpGet"]["port"] == container["readinessProbe"]["httpGet"]["port"] == "health"
 
 
 def test_services_follow_the_port_values(moved):
@@ -70,7 +80,7 @@ def test_network_policies_open_the_port_values(moved):
     assert policy_ports(moved, "dynamo-operator") == {19443, 18443, 18081}
 
 
-@pytest.mark.parametrize(("probe", "ports"), [("etcd", {12381}), ("nats", {18222}), ("operator", {18081, 18443})])
+@pytest.mark.parametrize(("probe", "ports"), [("etcd", {12381}), ("nats", {18222}), ("operator", {18081})])
 def test_helm_test_probes_dial_the_port_values(moved, probe, ports):
     script = probe_script(moved, probe)
     assert all(f":{port}/" in script for port in ports), script

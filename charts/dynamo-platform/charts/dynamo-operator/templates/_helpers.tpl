@@ -1,5 +1,14 @@
 {{- define "dynamo-operator.fullname" -}}{{ include "dynamo-common.fullname" (dict "ctx" . "name" "dynamo-operator") }}{{- end -}}
 {{- define "dynamo-operator.webhookService" -}}{{ include "dynamo-operator.fullname" . }}-webhook{{- end -}}
+{{/*
+--operator-version: semver, as the operator requires (it exits otherwise). The image tag when it is
+one (a pinned patch release), else the chart's appVersion.
+*/}}
+{{- define "dynamo-operator.version" -}}
+{{- $tag := .Values.controllerManager.manager.image.tag | toString | trimPrefix "v" -}}
+{{- if regexMatch "^[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?(\\+[0-9A-Za-z.-]+)?$" $tag }}{{ $tag }}{{ else }}{{ .Chart.AppVersion }}{{ end -}}
+{{- end -}}
+{{- define "dynamo-operator.webhookCertDir" -}}/tmp/k8s-webhook-server/serving-certs{{- end -}}
 {{/* An external Secret is used by its exact name; a chart-managed one is prefixed with the release. */}}
 {{- define "dynamo-operator.webhookSecret" -}}
 {{- $name := .Values.webhook.certificateSecret.name -}}
@@ -137,6 +146,16 @@ Rendered as a ClusterRole, or as a Role in the target namespace under namespaceR
 - apiGroups: ["coordination.k8s.io"]
   resources: ["leases"]
   verbs: ["get", "list", "watch"]
+{{- if not .Values.namespaceRestriction.enabled }}
+# /metrics is served to authorized tokens only (server.metrics.secure): the manager reviews each
+# scraper's token and access, as upstream's cmd/main.go declares. Cluster-scoped, so not in a Role.
+- apiGroups: ["authentication.k8s.io"]
+  resources: ["tokenreviews"]
+  verbs: ["create"]
+- apiGroups: ["authorization.k8s.io"]
+  resources: ["subjectaccessreviews"]
+  verbs: ["create"]
+{{- end }}
 {{- if include "dynamo-operator.groveEnabled" . }}
 - apiGroups: ["grove.io"]
   resources: ["podcliquesets", "podcliques", "podcliquescalinggroups"]
@@ -206,7 +225,7 @@ Call with (dict "ctx" . "api" "grove.io/v1alpha1" "key" "global.grove.enabled" "
 {{- end -}}
 
 {{/*
-Operator config block for the auth and TLS of etcd or NATS: Secret names and keys only, never
+The auth and TLS of etcd or NATS for workload-settings.yaml: Secret names and keys only, never
 their values. An external service (install=false) must name its Secrets: the chart cannot
 generate credentials for a server it does not run. Call with (dict "ctx" . "service" "nats").
 */}}
@@ -253,4 +272,32 @@ storage-version migration hook re-writes their objects and grants itself rights 
 {{- end -}}
 {{- end -}}
 {{- toYaml $moved -}}
+{{- end -}}
+
+{{/*
+workload-settings.yaml: what this chart's values say about workloads that upstream's
+OperatorConfiguration has no field for (the HF token Secret, the etcd/NATS credentials' Secrets,
+pull secrets, worker defaults). Empty when none is set.
+*/}}
+{{- define "dynamo-operator.workloadSettings" -}}
+{{- with .Values.dynamo.hfTokenSecret }}
+hfTokenSecret: {{ . }}
+{{- end }}
+{{- range $service := list "etcd" "nats" }}
+{{- if include (printf "dynamo-operator.%s" (ternary "etcdEndpoints" "natsURL" (eq $service "etcd"))) $ }}
+{{- with include "dynamo-operator.dataPlaneSecrets" (dict "ctx" $ "service" $service) | trim }}
+{{ $service }}:
+  {{- . | nindent 2 }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- with concat (.Values.global.imagePullSecrets | default list) .Values.imagePullSecrets | uniq }}
+imagePullSecrets: {{ toJson . }}
+{{- end }}
+{{- with .Values.dynamo.workerDefaults }}
+{{- if or .env .resources .nodeSelector .tolerations }}
+workerDefaults:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
 {{- end -}}
