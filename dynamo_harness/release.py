@@ -22,6 +22,12 @@ SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES = {
     "grove.webhooks.namespaceSelector": _UNLABELLED,  # no Grove process runs there either
 }
 
+# The storage-migration hook Job counts only where it really runs. On the local cluster its pod
+# would be simulated by kwok, and pods have no route to the API server (it listens on loopback),
+# so the local harness turns the hook off instead of reporting a simulated migration;
+# tests/install/test_storage_migration_on_real_node.py runs it for real on the real node.
+NO_STORAGE_MIGRATION = {"dynamo-operator.storageMigration.enabled": False}
+
 
 @dataclass
 class Release:

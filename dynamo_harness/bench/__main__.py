@@ -31,7 +31,7 @@ from ..conformance import inference
 from ..dataplane import MODEL, EmbeddedDataPlane
 from ..helm import Helm
 from ..paths import ROOT, overlay_names
-from ..release import Release
+from ..release import NO_STORAGE_MIGRATION, Release
 from ..processes import Supervisor, free_port
 from . import aiperf
 
@@ -96,7 +96,7 @@ def cluster_section(runs: int, build: bool) -> dict:
             warm.append(timed(cluster.up))  # a healthy cluster is found and reused
         # Same release and namespace each run: the kept CRDs belong to it. The data PVCs are deleted
         # between runs, so every run is a first install.
-        release = Release(cluster.kubectl, namespace="bench")
+        release = Release(cluster.kubectl, namespace="bench", base_values=NO_STORAGE_MIGRATION)
         for i in range(runs):
             log(f"helm install --wait {i + 1}/{runs}")
             cluster.prepare_install()

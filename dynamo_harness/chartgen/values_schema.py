@@ -161,6 +161,16 @@ def operator() -> Schema:
         {
             "enabled": boolean(),
             "crds": closed({"enabled": boolean(), "keep": boolean()}),
+            "storageMigration": closed(
+                {
+                    "enabled": boolean(),
+                    "image": image(),
+                    "backoffLimit": integer(minimum=0, maximum=20),
+                    "resources": resources(),
+                    "nodeSelector": label_map(),
+                    "tolerations": tolerations(),
+                }
+            ),
             "namespaceRestriction": closed(
                 {"enabled": boolean(), "targetNamespace": string(pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$", maxLength=63)}
             ),

@@ -52,6 +52,9 @@ class ConversionStandin:
     def __init__(self, host: str, cert_pem: bytes, key_pem: bytes, port: int = 443):
         self.calls: list[dict[str, Any]] = []  # path, desiredAPIVersion and kinds of each review
         self.refused: list[str] = []  # paths of other calls (admission reviews), answered 404
+        # Names of objects to refuse converting, as an operator refuses one it cannot convert (a
+        # test's failure case); set and cleared by the test.
+        self.refuse: set[str] = set()
         standin = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -64,9 +67,14 @@ class ConversionStandin:
                 request = review["request"]
                 standin.calls.append({"path": self.path.split("?")[0], "desiredAPIVersion": request["desiredAPIVersion"],
                                       "kinds": sorted({o["kind"] for o in request["objects"]})})
-                body = json.dumps({"apiVersion": review["apiVersion"], "kind": "ConversionReview", "response": {
-                    "uid": request["uid"], "result": {"status": "Success"},
-                    "convertedObjects": [convert(o, request["desiredAPIVersion"]) for o in request["objects"]]}}).encode()
+                refused = sorted({o["metadata"]["name"] for o in request["objects"]} & standin.refuse)
+                if refused:
+                    response = {"uid": request["uid"], "result": {
+                        "status": "Failure", "message": f"the conversion stand-in was told to refuse {', '.join(refused)}"}}
+                else:
+                    response = {"uid": request["uid"], "result": {"status": "Success"},
+                                "convertedObjects": [convert(o, request["desiredAPIVersion"]) for o in request["objects"]]}
+                body = json.dumps({"apiVersion": review["apiVersion"], "kind": "ConversionReview", "response": response}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))

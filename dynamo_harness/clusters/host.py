@@ -150,8 +150,14 @@ def pod_cgroup_pids() -> set[int]:
 
 def remove_pod_cgroups() -> None:
     for root in pod_cgroups():
-        for directory in sorted((d for d in root.rglob("*") if d.is_dir()), key=lambda d: len(d.parts), reverse=True):
-            _rmdir(directory)
+        for _ in range(5):  # a cgroup can vanish while it is walked (its last task exiting): walk again
+            try:
+                directories = sorted((d for d in root.rglob("*") if d.is_dir()), key=lambda d: len(d.parts), reverse=True)
+            except FileNotFoundError:
+                continue
+            for directory in directories:
+                _rmdir(directory)
+            break
         _rmdir(root)
 
 

@@ -123,7 +123,8 @@ class LocalCluster:
     def _start_all(self, timeout: float) -> None:
         self.down()
         self.state_dir.mkdir(parents=True)
-        self.pki.create()
+        # Pods on the real node reach the API server at the `kubernetes` Service's first IP.
+        self.pki.create(service_ips=(real_node.KUBERNETES_SERVICE_IP,))
         self.pki.create_node(real_node.NODE_NAME, real_node.NODE_IP)
         reason = self.node.unavailable()
         (self.state_dir / "node-mode").write_text(reason or REAL_NODE)

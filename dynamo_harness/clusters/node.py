@@ -33,6 +33,7 @@ BRIDGE = "dynlocal0"
 POD_CIDR = "10.222.0.0/24"
 NODE_IP = "10.222.0.1"
 SERVICE_CIDR = "10.222.128.0/20"
+KUBERNETES_SERVICE_IP = "10.222.128.1"  # the `kubernetes` Service takes the range's first address
 GUARD_CHAIN = "DYNAMO-NODE-FORWARD"
 # Pods opt in to the real node with this toleration and node selector; nothing else lands there.
 LABEL = {"dynamo-platform.test/pool": "real-node"}

@@ -21,13 +21,15 @@ class Pki:
     def key(self, name: str) -> Path:
         return self.dir / f"{name}.key"
 
-    def create(self) -> None:
-        """CA, API server serving cert (loopback only), admin client cert, service-account keys."""
+    def create(self, service_ips: tuple[str, ...] = ()) -> None:
+        """CA, API server serving cert (loopback, and the `kubernetes` Service IPs pods dial), admin
+        client cert, service-account keys."""
         self.dir.mkdir(parents=True, exist_ok=True)
         _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", "/CN=dynamo-local-ca",
                  "-keyout", self.key("ca"), "-out", self.ca)
         self._issue("apiserver", "/CN=kube-apiserver",
-                    "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default.svc")
+                    "subjectAltName=IP:127.0.0.1," + "".join(f"IP:{ip}," for ip in service_ips)
+                    + "DNS:localhost,DNS:kubernetes,DNS:kubernetes.default.svc")
         self._issue("admin", "/O=system:masters/CN=dynamo-local-admin", "extendedKeyUsage=clientAuth")
         _openssl("genrsa", "-out", self.key("service-account"), "2048")
         _openssl("rsa", "-in", self.key("service-account"), "-pubout", "-out", self.dir / "service-account.pub")

@@ -129,7 +129,8 @@ def test_chart_values_point_etcd_nats_and_probes_at_the_local_images(built, rend
     assert set(refs) == local and set(refs.values()) == {"Never"}, refs
 
 
-@pytest.mark.parametrize(("name", "pins"), [("probe", images.PROBE_PACKAGES), ("dynamo", images.FRONTEND_PACKAGES)])
+@pytest.mark.parametrize(("name", "pins"), [("probe", images.PROBE_PACKAGES), ("dynamo", images.FRONTEND_PACKAGES),
+                                           ("kubectl", images.KUBECTL_PACKAGES)])
 def test_debian_images_list_every_package_with_the_pinned_versions(built, name, pins):
     listed = dict(line.split(" ", 1) for line in image_file(built[name], "usr/share/dynamo-local/packages.txt").splitlines())
     assert {package: listed.get(package) for package in pins} == pins
@@ -148,6 +149,24 @@ def test_probe_image_has_posix_sh_curl_and_grep(pod):
     result = pod.run("probe", "probe", ["sh", "-ec", "curl --version; echo 'ok x' | grep -qF 'ok'; echo done"])
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("curl ") and result.stdout.rstrip().endswith("done")
+
+
+def test_migration_job_runs_its_script_and_fails_without_patching_when_it_cannot_list(pod, render, writable):
+    """The chart's storage-migration container (command, script, env) as the chart's user: bash and
+    kubectl run from the image; with no API server in the sandbox the list fails, and the script
+    says so and exits non-zero without reaching the storedVersions patch."""
+    job = named(render(), "Job", "dynamo-platform-dynamo-operator-storage-migration-1")["spec"]["template"]["spec"]
+    container = job["containers"][0]
+    uid = job["securityContext"]["runAsUser"]
+    assert image_config(images.build(["kubectl"])["kubectl"])["User"] == f"{uid}:{uid}"
+    version = pod.run("version", "kubectl", ["kubectl", "version", "--client"])
+    assert f"Client Version: {images.pinned_version('KUBECTL_VERSION')}" in version.stdout, version.stdout + version.stderr
+    result = pod.run("migrate", "kubectl", container["command"] + container["args"], env=container_env(container, {}),
+                     mounts={"/tmp": writable("tmp", images.NONROOT)})
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "ERROR: cannot list dynamographdeploymentrequests.v1beta1.nvidia.com" in output
+    assert "storedVersions is" not in output
 
 
 def start_etcd(pod, render, writable, values: dict | None = None) -> dict:

@@ -184,6 +184,9 @@ def test_image_defaults_are_the_projects_own_upstreams(render):
         "gcr.io/etcd-development/etcd:v3.5.21",
         "docker.io/library/nats:2.10.26-alpine",
         "docker.io/curlimages/curl:8.11.1",  # helm test probes
+        # The storage-migration hook: bash + kubectl at the pinned kubectl version. Kubernetes' own
+        # kubectl image has no shell, and upstream's bitnami/kubectl:latest is unpinned (docs/compatibility.md).
+        "docker.io/alpine/k8s:1.35.2",
     }
 
 
@@ -196,7 +199,8 @@ def test_every_image_takes_a_digest(render, everything_on):
     # The chart-wide skip of checkov's digest check (hack/checkov-skips.yaml) rests on this.
     digest = "sha256:" + "b" * 64
     keys = ["dynamo-operator.controllerManager.manager.image", "etcd.image", "nats.image", "grove.image",
-            "snapshot.image", "tests.image", "lws.image", "inference-gateway.epp.image"]
+            "snapshot.image", "tests.image", "lws.image", "inference-gateway.epp.image",
+            "dynamo-operator.storageMigration.image"]
     values = {**everything_on(), **{f"{key}.digest": digest for key in keys},
               **{f"kai-scheduler.components.{c}.digest": digest for c in ("scheduler", "binder", "podgrouper")}}
     pinned = images(render(values=values))

@@ -253,6 +253,26 @@ generate credentials for a server it does not run. Call with (dict "ctx" . "serv
 {{- end }}
 {{- end -}}
 
+{{/*
+The CRDs whose objects may still be stored in an older version: those served in a version listed
+before their storage version (the generator lists versions oldest first). Today only DGDRs, whose
+storage moved from v1alpha1 to v1beta1. Returns a YAML list of {name, plural, group, storage}; the
+storage-version migration hook re-writes their objects and grants itself rights on them alone.
+*/}}
+{{- define "dynamo-operator.migratedCRDs" -}}
+{{- $moved := list -}}
+{{- range $path, $_ := .Files.Glob "files/crds/*.yaml" -}}
+{{- $crd := $.Files.Get $path | fromYaml -}}
+{{- $versions := list -}}
+{{- range $crd.spec.versions }}{{ $versions = append $versions .name }}{{ end -}}
+{{- range $crd.spec.versions -}}
+{{- if and .storage (ne .name (first $versions)) -}}
+{{- $moved = append $moved (dict "name" $crd.metadata.name "plural" $crd.spec.names.plural "group" $crd.spec.group "storage" .name) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $moved -}}
+{{- end -}}
 
 {{/*
 workload-settings.yaml: what this chart's values say about workloads that upstream's
