@@ -1,5 +1,5 @@
 """The API server's own RBAC checks prove the operator can do what upstream's operator does in a
-workload namespace: bind the planner and EPP ClusterRoles to their ServiceAccounts (`bind`, since the
+workload namespace: bind the planner, DGDR-profiling and EPP ClusterRoles to their ServiceAccounts (`bind`, since the
 operator does not hold every rule of those roles itself), and nothing broader. Also, a scraper
 bound to the chart's metrics-reader ClusterRole may `get` /metrics, as the manager's authorization
 asks. Requests are made as the operator's ServiceAccount (impersonation, the same authorizer)."""
@@ -44,6 +44,7 @@ def config_of(kubectl, platform) -> dict:
 
 
 @pytest.mark.parametrize("key,account", [("plannerClusterRoleName", "planner-serviceaccount"),
+                                         ("dgdrProfilingClusterRoleName", "dgdr-profiling-job"),
                                          ("eppClusterRoleName", "epp-serviceaccount")])
 def test_the_operator_binds_each_component_cluster_role_in_a_workload_namespace(kubectl, platform, workload_namespace,
                                                                                 key, account):
@@ -58,15 +59,6 @@ def test_the_operator_cannot_bind_another_cluster_role(kubectl, platform, worklo
     with pytest.raises(KubectlError) as refused:
         bind_as_operator(kubectl, platform, role_binding(workload_namespace, cluster_role, "planner-serviceaccount"))
     assert "forbidden" in str(refused.value).lower(), refused.value
-
-
-def test_the_dgdr_profiling_cluster_role_is_not_bindable_yet(kubectl, platform, workload_namespace):
-    # Named in config.yaml (upstream's validation requires it) but not created: no upstream source
-    # gives its rules (docs/compatibility.md). The API server refuses the binding.
-    cluster_role = config_of(kubectl, platform)["rbac"]["dgdrProfilingClusterRoleName"]
-    with pytest.raises(KubectlError) as refused:
-        bind_as_operator(kubectl, platform, role_binding(workload_namespace, cluster_role, "dgdr-profiling-job"))
-    assert "forbidden" in str(refused.value).lower() or "not found" in str(refused.value).lower(), refused.value
 
 
 def test_a_scraper_bound_to_the_metrics_reader_may_get_metrics(kubectl, platform, workload_namespace):

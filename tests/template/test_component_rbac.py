@@ -1,4 +1,5 @@
-"""The planner and EPP roles the operator hands to the pods it runs, as upstream's chart renders them.
+"""The planner, DGDR-profiling and EPP roles the operator hands to the pods it runs, as upstream's
+chart renders them.
 
 Cluster-wide, the operator binds ClusterRoles named in config.yaml (rbac.*ClusterRoleName) in each
 workload namespace; namespace-restricted, the chart renders the ServiceAccount, Role and
@@ -16,7 +17,6 @@ from dynamo_harness.manifests import by_kind, named, operator_config
 RELEASE = "dynamo-platform"
 UPSTREAM = yaml.safe_load((Path(__file__).parent / "data" / "upstream_component_rbac.yaml").read_text())
 COMPONENTS = UPSTREAM["components"]
-CONFIG_KEY = {"planner": "plannerClusterRoleName", "epp": "eppClusterRoleName"}
 RESTRICTED = {"dynamo-operator.namespaceRestriction.enabled": True,
               "dynamo-operator.namespaceRestriction.targetNamespace": "team-a"}
 
@@ -41,29 +41,18 @@ def manager_rules(manifests):
 @pytest.mark.parametrize("component", COMPONENTS)
 def test_each_cluster_role_the_config_names_is_rendered_with_upstreams_rules(render, component):
     manifests = render()
-    name = operator_config(manifests)["rbac"][CONFIG_KEY[component]]
+    name = operator_config(manifests)["rbac"][COMPONENTS[component]["configKey"]]
     assert name == f"dynamo-system-{RELEASE}-dynamo-operator-{component}"
     assert rule_sets(named(manifests, "ClusterRole", name)["rules"]) == rule_sets(COMPONENTS[component]["rules"])
 
 
-def test_the_operator_may_bind_exactly_the_rendered_component_cluster_roles(render):
+def test_the_operator_may_bind_exactly_the_cluster_roles_the_config_names(render):
     manifests = render()
     rbac = operator_config(manifests)["rbac"]
+    assert set(rbac) == {c["configKey"] for c in COMPONENTS.values()}
     bind_rules = [r for r in manager_rules(manifests) if "bind" in r["verbs"]]
     assert bind_rules == [{"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles"], "verbs": ["bind"],
-                           "resourceNames": [rbac[CONFIG_KEY[c]] for c in COMPONENTS]}]
-    for name in bind_rules[0]["resourceNames"]:
-        named(manifests, "ClusterRole", name)
-
-
-def test_the_dgdr_profiling_cluster_role_is_named_but_neither_rendered_nor_bindable(render):
-    # No upstream source defines its rules (see the data file); rendering rules of our own would be
-    # a guess. The name stays, as upstream's config validation requires it.
-    manifests = render()
-    name = operator_config(manifests)["rbac"]["dgdrProfilingClusterRoleName"]
-    assert UPSTREAM["unsourced"] == ["dgdr-profiling"]
-    assert name not in {r["metadata"]["name"] for r in by_kind(manifests, "ClusterRole")}
-    assert all(name not in r.get("resourceNames", []) for r in manager_rules(manifests))
+                           "resourceNames": [rbac[c["configKey"]] for c in COMPONENTS.values()]}]
 
 
 @pytest.mark.parametrize("restricted", [False, True], ids=["cluster-wide", "namespace-restricted"])
@@ -79,21 +68,22 @@ def test_the_operator_holds_upstreams_rbac_grants(render, restricted):
 def test_namespace_restricted_renders_upstreams_service_account_role_and_binding(render, component):
     manifests = render(values=RESTRICTED)
     assert "rbac" not in operator_config(manifests)
-    role = named(manifests, "Role", f"{component}-role")
+    names = COMPONENTS[component]["restricted"]
+    role = named(manifests, "Role", names["role"])
     assert role["metadata"]["namespace"] == "team-a"
     assert rule_sets(role["rules"]) == rule_sets(COMPONENTS[component]["rules"])
-    account = named(manifests, "ServiceAccount", f"{component}-serviceaccount")
-    binding = named(manifests, "RoleBinding", f"{component}-binding")
+    account = named(manifests, "ServiceAccount", names["serviceAccount"])
+    binding = named(manifests, "RoleBinding", names["roleBinding"])
     assert account["metadata"]["namespace"] == binding["metadata"]["namespace"] == "team-a"
-    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": f"{component}-role"}
-    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": f"{component}-serviceaccount", "namespace": "team-a"}]
-    assert not [r for r in by_kind(manifests, "ClusterRole") if r["metadata"]["name"].endswith(f"-{component}")]
+    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": names["role"]}
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": names["serviceAccount"], "namespace": "team-a"}]
 
 
 def test_restricted_component_accounts_carry_the_pull_secrets(render):
     manifests = render(values={**RESTRICTED, "global.imagePullSecrets": [{"name": "mirror-creds"}]})
-    for component in COMPONENTS:
-        assert named(manifests, "ServiceAccount", f"{component}-serviceaccount")["imagePullSecrets"] == [{"name": "mirror-creds"}]
+    for component in COMPONENTS.values():
+        account = named(manifests, "ServiceAccount", component["restricted"]["serviceAccount"])
+        assert account["imagePullSecrets"] == [{"name": "mirror-creds"}]
 
 
 def test_a_metrics_reader_cluster_role_is_rendered_for_scrapers_only_cluster_wide(render):

@@ -29,10 +29,11 @@ DGD_LABEL = "nvidia.com/dynamo-graph-deployment-name"
 TLS_ON = {"global.etcd.tls.enabled": True, "global.nats.tls.enabled": True}
 
 
-# The roles the chart renders for the operator ("" = its own) and for the planner and EPP pods it
-# runs: ClusterRoles "<ns>-<release>-dynamo-operator-<suffix>", Roles "<component>-role".
-OPERATOR_ROLE_SUFFIXES = {"dynamo-operator-manager": "", "dynamo-operator-planner": " planner", "dynamo-operator-epp": " epp",
-                          "planner-role": " planner", "epp-role": " epp"}
+# The roles the chart renders for the operator ("" = its own) and for the planner, DGDR-profiling
+# and EPP pods it runs: ClusterRoles "<ns>-<release>-dynamo-operator-<component>", or Roles.
+OPERATOR_ROLE_SUFFIXES = {"dynamo-operator-manager": "", "dynamo-operator-planner": " planner", "planner-role": " planner",
+                          "dynamo-operator-dgdr-profiling": " dgdr-profiling", "dgdr-profiling-job": " dgdr-profiling",
+                          "dynamo-operator-epp": " epp", "epp-role": " epp"}
 
 
 def operator_rbac(manifests) -> dict:

@@ -81,6 +81,31 @@ informer).
   verbs: ["get", "list", "patch"]
 {{- end -}}
 
+{{/*
+What DGDR profiling Jobs may do: upstream's profiling-job-rbac.yaml (ai-dynamo/dynamo 14ffd4c1, in
+the older deploy/cloud/helm chart; no copy is stored in the 1.3 chart's tree): save results in a
+ConfigMap, read the DGDR, create and watch trial DGDs, read their pods and logs. Upstream's nodes
+read is left out: a RoleBinding cannot grant a cluster-scoped resource, and the 1.3 operator
+discovers GPUs itself.
+*/}}
+{{- define "dynamo-operator.dgdrProfilingRules" -}}
+- apiGroups: [""]
+  resources: ["configmaps"]
+  verbs: ["create", "get", "update", "patch", "delete"]
+- apiGroups: ["nvidia.com"]
+  resources: ["dynamographdeploymentrequests"]
+  verbs: ["get"]
+- apiGroups: ["nvidia.com"]
+  resources: ["dynamographdeployments"]
+  verbs: ["get", "create", "delete", "list", "watch"]
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["list", "get", "create", "delete"]
+- apiGroups: [""]
+  resources: ["pods/log"]
+  verbs: ["get"]
+{{- end -}}
+
 {{/* What EPP (endpoint picker) pods may do: upstream's epp.yaml (ai-dynamo/dynamo 8f9507dd), read-only. */}}
 {{- define "dynamo-operator.eppRules" -}}
 - apiGroups: ["inference.networking.k8s.io"]
@@ -203,14 +228,15 @@ Rendered as a ClusterRole, or as a Role in the target namespace under namespaceR
 - apiGroups: ["authorization.k8s.io"]
   resources: ["subjectaccessreviews"]
   verbs: ["create"]
-# RoleBindings in workload namespaces to the planner and EPP ClusterRoles: `bind` on exactly those
-# (the API server refuses a binding to a role whose rules the binder lacks, and the operator lacks
-# e.g. pods patch). Reading ClusterRoles, as upstream's manager role grants.
+# RoleBindings in workload namespaces to the planner, DGDR-profiling and EPP ClusterRoles: `bind`
+# on exactly those (the API server refuses a binding to a role whose rules the binder lacks, and
+# the operator lacks e.g. pods patch). Reading ClusterRoles, as upstream's manager role grants.
 - apiGroups: ["rbac.authorization.k8s.io"]
   resources: ["clusterroles"]
   verbs: ["bind"]
   resourceNames:
     - {{ include "dynamo-operator.plannerClusterRole" . }}
+    - {{ include "dynamo-operator.dgdrProfilingClusterRole" . }}
     - {{ include "dynamo-operator.eppClusterRole" . }}
 - apiGroups: ["rbac.authorization.k8s.io"]
   resources: ["clusterroles"]
