@@ -92,3 +92,21 @@ def test_where_kwok_simulates_the_operator_its_metrics_probe_skips_saying_so(clu
     (result,) = health.operator_simulated(kubectl, platform.namespace)
     assert (result.name, result.status) == ("operator/metrics", Status.SKIP)
     assert "simulated by kwok" in result.reason
+
+
+def test_namespace_restricted_component_accounts_get_their_rules_in_the_watched_namespace_only(install, kubectl, platform):
+    restricted = install("namespace-restricted")
+
+    def can(account: str, *request: str, namespace: str) -> bool:
+        try:
+            who = f"--as=system:serviceaccount:{restricted.namespace}:{account}"
+            return kubectl.run("auth", "can-i", *request, "-n", namespace, who).strip() == "yes"
+        except KubectlError:  # "no" exits 1
+            return False
+
+    for account, request in (("planner-serviceaccount", ("patch", "pods")),
+                             ("dgdr-profiling-job", ("get", "pods/log")),
+                             ("epp-serviceaccount", ("watch", "pods"))):
+        assert can(account, *request, namespace=restricted.namespace), (account, request)
+        assert not can(account, *request, namespace=platform.namespace), (account, request)
+    assert not can("epp-serviceaccount", "patch", "pods", namespace=restricted.namespace)
