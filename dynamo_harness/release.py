@@ -16,9 +16,11 @@ DEFAULT_NAME, DEFAULT_NAMESPACE = "dynamo-platform", "dynamo-system"
 # namespace carrying this label is left alone by them, so the CRD schemas can be checked there.
 WEBHOOK_SKIP_LABEL = "dynamo-platform.test/webhooks"
 SCHEMA_ONLY_LABELS = {WEBHOOK_SKIP_LABEL: "off"}
+_UNLABELLED = {"matchExpressions": [{"key": WEBHOOK_SKIP_LABEL, "operator": "NotIn", "values": ["off"]}]}
 SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES = {
-    "dynamo-operator.webhook.namespaceSelector": {
-        "matchExpressions": [{"key": WEBHOOK_SKIP_LABEL, "operator": "NotIn", "values": ["off"]}]}}
+    "dynamo-operator.webhook.namespaceSelector": _UNLABELLED,
+    "grove.webhooks.namespaceSelector": _UNLABELLED,  # no Grove process runs there either
+}
 
 
 @dataclass

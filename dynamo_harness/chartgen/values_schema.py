@@ -387,6 +387,11 @@ def grove() -> Schema:
         {
             "replicas": integer(minimum=1, maximum=5),
             "image": image(),
+            "initContainerImage": closed({"registry": string(), "repository": string(minLength=1)}, required=["repository"]),
+            # The values Grove's config validation accepts (operator/api config/v1alpha1 AllLogLevels, AllLogFormats).
+            "logLevel": enum(["debug", "info", "error"]),
+            "logFormat": enum(["json", "text"]),
+            "webhooks": closed({"namespaceSelector": kube_object()}),
             "resources": resources(),
             "imagePullSecrets": pull_secrets(),
             **placement(),

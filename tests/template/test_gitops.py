@@ -14,11 +14,11 @@ def test_gitops_two_renders_are_byte_identical(helm: Helm, gitops_values, overla
 
 
 def test_gitops_renders_no_secret_material(render, gitops_values):
-    """Only empty placeholders a controller fills (LWS's webhook certificate): the chart never sets
-    their data, so a GitOps sync neither rotates nor resets it."""
+    """Only empty placeholders a controller fills (LWS's and Grove's webhook certificates): the chart
+    never sets their data, so a GitOps sync neither rotates nor resets it."""
     rendered = render(values=gitops_values())
     secrets = {m["metadata"]["name"]: m for m in rendered if m["kind"] == "Secret"}
-    assert set(secrets) <= {"dynamo-platform-lws-controller-webhook-cert"}
+    assert set(secrets) <= {"dynamo-platform-lws-controller-webhook-cert", "grove-webhook-server-cert"}
     assert not [name for name, s in secrets.items() if s.get("data") or s.get("stringData")]
 
 
