@@ -19,19 +19,21 @@ class Response:
         return json.loads(self.body)
 
 
-def get(url: str, timeout: float = 5) -> Response:
-    return request("GET", url, None, timeout)
+def get(url: str, timeout: float = 5, headers: dict[str, str] | None = None,
+        context: ssl.SSLContext | None = None) -> Response:
+    return request("GET", url, None, timeout, headers, context)
 
 
 def post_json(url: str, payload: Any, timeout: float = 30) -> Response:
     return request("POST", url, payload, timeout)
 
 
-def request(method: str, url: str, payload: Any, timeout: float) -> Response:
+def request(method: str, url: str, payload: Any, timeout: float, headers: dict[str, str] | None = None,
+            context: ssl.SSLContext | None = None) -> Response:
     data = None if payload is None else json.dumps(payload).encode()
-    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})})
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
+        with urllib.request.urlopen(req, timeout=timeout, context=context) as resp:
             return Response(resp.status, resp.read().decode(errors="replace"))
     except urllib.error.HTTPError as err:
         return Response(err.code, err.read().decode(errors="replace"))

@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import base64
 import re
+import ssl
+import urllib.parse
 import uuid
+from pathlib import Path
 
 from ..deploy import cluster
-from ..kube import ROLLOUT_KINDS, Kubectl, condition, pod_placement, rollout_state
+from ..kube import ROLLOUT_KINDS, Kubectl, condition, pod_placement, rollout_state, simulated
 from .. import http_client
-from .result import Outcome, ProbeResult, failed, passed, timed
+from .result import Outcome, ProbeResult, failed, passed, skipped, timed
 
 
 def etcd(client_url: str) -> list[ProbeResult]:
@@ -116,12 +119,53 @@ def _metrics(url: str, prefix: str) -> Outcome:
     return failed(f"{url}: no {prefix}* metrics (HTTP {resp.status})")
 
 
-def operator(health_url: str, metrics_url: str) -> list[ProbeResult]:
+OPERATOR_METRICS_PREFIX = "dynamo_operator_"
+
+
+def _operator_metrics(metrics_url: str, token_file: Path | None) -> Outcome:
+    """What a Prometheus scraper does: HTTPS with a ServiceAccount's bearer token. The manager
+    authenticates the token (TokenReview) and authorizes `get` on the non-resource URL /metrics
+    (SubjectAccessReview). Its serving certificate is self-signed, made in memory at start, so
+    nothing can trust it: verification is skipped, as the ServiceMonitor's insecureSkipVerify."""
+    url = f"{metrics_url.rstrip('/')}/metrics"
+    if urllib.parse.urlsplit(url).scheme != "https":
+        return failed(f"{url}: the operator serves /metrics over HTTPS only (server.metrics.secure); give an https:// URL")
+    headers = {"Authorization": f"Bearer {token_file.read_text().strip()}"} if token_file else {}
+    insecure = ssl.create_default_context()
+    insecure.check_hostname, insecure.verify_mode = False, ssl.CERT_NONE
+    resp = http_client.get(url, headers=headers, context=insecure)
+    if resp.status == 401:
+        return failed(f"{url}: HTTP 401, the manager did not authenticate "
+                      + ("the token" if token_file else "the request: no bearer token given (--operator-metrics-token-file)"))
+    if resp.status == 403:
+        return failed(f"{url}: HTTP 403, the token's ServiceAccount may not `get` the non-resource URL /metrics")
+    families = metric_families(resp.body, OPERATOR_METRICS_PREFIX) if resp.status == 200 else set()
+    if families:
+        return passed(f"{len(families)} {OPERATOR_METRICS_PREFIX}* series", families=len(families))
+    return failed(f"{url}: no {OPERATOR_METRICS_PREFIX}* metrics (HTTP {resp.status})")
+
+
+def operator(health_url: str, metrics_url: str, token_file: Path | None = None) -> list[ProbeResult]:
     return [
         timed("operator/healthz", lambda: _endpoint(f"{health_url}/healthz")),
         timed("operator/readyz", lambda: _endpoint(f"{health_url}/readyz")),
-        timed("operator/metrics", lambda: _metrics(f"{metrics_url}/metrics", "dynamo_operator_")),
+        timed("operator/metrics", lambda: _operator_metrics(metrics_url, token_file)),
     ]
+
+
+OPERATOR_SELECTOR = "app.kubernetes.io/name=dynamo-operator,app.kubernetes.io/component=manager"
+
+
+def operator_simulated(kubectl: Kubectl, namespace: str) -> list[ProbeResult]:
+    """Where kwok simulates the operator's pod (the local cluster), no container serves /healthz or
+    /metrics: one skip that says so. Elsewhere nothing: the endpoint probes speak for it."""
+    pods = kubectl.items("pods", "-n", namespace, "-l", OPERATOR_SELECTOR)
+    nodes = {n["metadata"]["name"]: n for n in kubectl.items("nodes")}
+    placed = [nodes.get(p["spec"].get("nodeName", "")) for p in pods]
+    if placed and all(node is not None and simulated(node) for node in placed):
+        return [timed("operator/metrics", lambda: skipped(
+            "the operator pod is simulated by kwok: no container serves /metrics to scrape"))]
+    return []
 
 
 def frontend(url: str) -> list[ProbeResult]:

@@ -31,7 +31,10 @@ class Targets:
     nats: str | None = _option("NATS client URL (nats://...)")
     nats_monitor: str | None = _option("NATS monitoring URL (http://...:8222)")
     operator_health: str | None = _option("operator health URL (:8081)")
-    operator_metrics: str | None = _option("operator metrics URL (:8443)")
+    operator_metrics: str | None = _option("operator metrics URL, https://...:8443 (the manager serves HTTPS only)")
+    operator_metrics_token_file: Path | None = _option(
+        "file with a bearer token allowed `get` on /metrics, e.g. `kubectl create token` of a ServiceAccount bound "
+        "to the chart's metrics-reader ClusterRole", type=Path)
     kubeconfig: Path | None = _option("cluster to check CRDs and DGDs on", type=Path)
     platform_namespace: str | None = _option("namespace of the platform release: every workload there must have rolled out")
     dgds: list[tuple[str, str]] = field(default_factory=list)  # (namespace, name) that must be Ready
@@ -119,7 +122,12 @@ def nats(t: Targets, plan: LoadPlan) -> list[ProbeResult]:
 
 @probe("operator_health", "operator_metrics")
 def operator(t: Targets, plan: LoadPlan) -> list[ProbeResult]:
-    return health.operator(t.operator_health, t.operator_metrics)
+    return health.operator(t.operator_health, t.operator_metrics, t.operator_metrics_token_file)
+
+
+@probe("kubeconfig", "platform_namespace")
+def operator_simulated(t: Targets, plan: LoadPlan) -> list[ProbeResult]:
+    return health.operator_simulated(Kubectl(t.kubeconfig), t.platform_namespace)
 
 
 @probe("kubeconfig", "platform_namespace")

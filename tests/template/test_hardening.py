@@ -29,9 +29,20 @@ DGD_LABEL = "nvidia.com/dynamo-graph-deployment-name"
 TLS_ON = {"global.etcd.tls.enabled": True, "global.nats.tls.enabled": True}
 
 
+# The roles the chart renders for the operator ("" = its own) and for the planner, DGDR-profiling
+# and EPP pods it runs: ClusterRoles "<ns>-<release>-dynamo-operator-<component>", or Roles.
+OPERATOR_ROLE_SUFFIXES = {"dynamo-operator-manager": "", "dynamo-operator-planner": " planner", "planner-role": " planner",
+                          "dynamo-operator-dgdr-profiling": " dgdr-profiling", "dgdr-profiling-job": " dgdr-profiling",
+                          "dynamo-operator-epp": " epp", "epp-role": " epp"}
+
+
 def operator_rbac(manifests) -> dict:
-    roles = [r for r in by_kind(manifests, "ClusterRole", "Role") if r["metadata"]["name"].endswith("dynamo-operator-manager")]
-    return {role["kind"]: role["rules"] for role in roles}
+    found = {}
+    for role in by_kind(manifests, "ClusterRole", "Role"):
+        for suffix, label in OPERATOR_ROLE_SUFFIXES.items():
+            if role["metadata"]["name"].endswith(suffix):
+                found[role["kind"] + label] = role["rules"]
+    return found
 
 
 def test_operator_rbac_matches_the_reviewed_list(render):

@@ -49,6 +49,79 @@ cert-manager.io/inject-ca-from: {{ .Release.Namespace }}/{{ include "dynamo-oper
 {{/* Cluster-scoped objects carry the namespace so installs in two namespaces never collide. */}}
 {{- define "dynamo-operator.clusterName" -}}{{ printf "%s-%s" .Release.Namespace (include "dynamo-operator.fullname" .) | trunc 63 | trimSuffix "-" }}{{- end -}}
 
+{{/*
+ClusterRoles the operator binds, by RoleBinding, to the planner, DGDR-profiling and EPP
+ServiceAccounts in workload namespaces (cluster-wide mode; config.yaml names them in rbac.*).
+*/}}
+{{- define "dynamo-operator.plannerClusterRole" -}}{{ include "dynamo-operator.clusterName" . }}-planner{{- end -}}
+{{- define "dynamo-operator.dgdrProfilingClusterRole" -}}{{ include "dynamo-operator.clusterName" . }}-dgdr-profiling{{- end -}}
+{{- define "dynamo-operator.eppClusterRole" -}}{{ include "dynamo-operator.clusterName" . }}-epp{{- end -}}
+
+{{/*
+What planner pods may do: upstream's planner.yaml (ai-dynamo/dynamo 9d7427f4), the same rules for
+its ClusterRole and its namespace-restricted Role. Pods: patch for the GPU power-limit
+annotation, get/list to find worker and frontend pods (no watch: the planner lists, it has no
+informer).
+*/}}
+{{- define "dynamo-operator.plannerRules" -}}
+- apiGroups: ["nvidia.com"]
+  resources: ["dynamocomponentdeployments", "dynamographdeployments"]
+  verbs: ["get", "list", "create", "update", "patch"]
+- apiGroups: ["nvidia.com"]
+  resources: ["dynamographdeploymentscalingadapters/scale"]
+  verbs: ["patch"]
+- apiGroups: ["discovery.k8s.io"]
+  resources: ["endpointslices"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: ["nvidia.com"]
+  resources: ["dynamoworkermetadatas"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["get", "list", "patch"]
+{{- end -}}
+
+{{/*
+What DGDR profiling Jobs may do: upstream's profiling-job-rbac.yaml (ai-dynamo/dynamo 14ffd4c1, in
+the older deploy/cloud/helm chart; no copy is stored in the 1.3 chart's tree): save results in a
+ConfigMap, read the DGDR, create and watch trial DGDs, read their pods and logs. Upstream's nodes
+read is left out: a RoleBinding cannot grant a cluster-scoped resource, and the 1.3 operator
+discovers GPUs itself.
+*/}}
+{{- define "dynamo-operator.dgdrProfilingRules" -}}
+- apiGroups: [""]
+  resources: ["configmaps"]
+  verbs: ["create", "get", "update", "patch", "delete"]
+- apiGroups: ["nvidia.com"]
+  resources: ["dynamographdeploymentrequests"]
+  verbs: ["get"]
+- apiGroups: ["nvidia.com"]
+  resources: ["dynamographdeployments"]
+  verbs: ["get", "create", "delete", "list", "watch"]
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["list", "get", "create", "delete"]
+- apiGroups: [""]
+  resources: ["pods/log"]
+  verbs: ["get"]
+{{- end -}}
+
+{{/* What EPP (endpoint picker) pods may do: upstream's epp.yaml (ai-dynamo/dynamo 8f9507dd), read-only. */}}
+{{- define "dynamo-operator.eppRules" -}}
+- apiGroups: ["inference.networking.k8s.io"]
+  resources: ["inferencepools", "inferencepools/status"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: ["discovery.k8s.io"]
+  resources: ["endpointslices"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: ["nvidia.com"]
+  resources: ["dynamoworkermetadatas"]
+  verbs: ["get", "list", "watch"]
+{{- end -}}
+
 {{- define "dynamo-operator.labels" -}}{{ include "dynamo-common.labels" (dict "ctx" . "component" "manager") }}{{- end -}}
 {{- define "dynamo-operator.selectorLabels" -}}{{ include "dynamo-common.selectorLabels" (dict "ctx" . "component" "manager") }}{{- end -}}
 
@@ -155,6 +228,19 @@ Rendered as a ClusterRole, or as a Role in the target namespace under namespaceR
 - apiGroups: ["authorization.k8s.io"]
   resources: ["subjectaccessreviews"]
   verbs: ["create"]
+# RoleBindings in workload namespaces to the planner, DGDR-profiling and EPP ClusterRoles: `bind`
+# on exactly those (the API server refuses a binding to a role whose rules the binder lacks, and
+# the operator lacks e.g. pods patch). Reading ClusterRoles, as upstream's manager role grants.
+- apiGroups: ["rbac.authorization.k8s.io"]
+  resources: ["clusterroles"]
+  verbs: ["bind"]
+  resourceNames:
+    - {{ include "dynamo-operator.plannerClusterRole" . }}
+    - {{ include "dynamo-operator.dgdrProfilingClusterRole" . }}
+    - {{ include "dynamo-operator.eppClusterRole" . }}
+- apiGroups: ["rbac.authorization.k8s.io"]
+  resources: ["clusterroles"]
+  verbs: ["get", "list", "watch"]
 {{- end }}
 {{- if include "dynamo-operator.groveEnabled" . }}
 - apiGroups: ["grove.io"]
