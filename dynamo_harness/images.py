@@ -230,6 +230,7 @@ def make_dirs(root: Path, dirs: dict[str, tuple[int, int]]) -> None:
         directory.chmod(mode)
 
 
+KUBECTL_VERSION = pinned_version("KUBECTL_VERSION")
 RECIPES: dict[str, Recipe] = {r.name: r for r in (
     # The pod sandbox of the local node (containerd's sandbox_image): a static program of ours.
     Recipe("pause", "v1", fill_pause, entrypoint=["/pause"], user="65535:65535",
@@ -249,11 +250,11 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
            cmd=["-c", "curl --version"], user=f"{NONROOT}:{NONROOT}", env={"PATH": "/usr/bin:/bin"},
            sources=f"Debian {DEBIAN_SUITE}: " + " ".join(f"{n}={v}" for n, v in PROBE_PACKAGES.items())),
     # The storage-migration hook runs `/bin/bash -c <script>` calling kubectl from PATH.
-    Recipe("kubectl", pinned_version("KUBECTL_VERSION"), fill_kubectl, entrypoint=["/usr/local/bin/kubectl"],
+    Recipe("kubectl", KUBECTL_VERSION, fill_kubectl, entrypoint=["/usr/local/bin/kubectl"],
            cmd=["version", "--client"], user=f"{NONROOT}:{NONROOT}",
            env={"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp"},
            inputs=("hack/versions.env",),  # pins the kubectl wheel by hash
-           sources=f"kubectl {pinned_version('KUBECTL_VERSION')} (hack/versions.env, installed by hack/bootstrap.sh); "
+           sources=f"kubectl {KUBECTL_VERSION} (hack/versions.env, installed by hack/bootstrap.sh); "
                    f"Debian {DEBIAN_SUITE}: " + " ".join(f"{n}={v}" for n, v in KUBECTL_PACKAGES.items())),
     # `python -m dynamo.frontend ...` and `python -m dynamo.mocker --model-path <TINY_MODEL> ...`.
     Recipe("dynamo", _lock_version("ai-dynamo"), fill_frontend, entrypoint=["python"], cmd=["-m", "dynamo.frontend"],

@@ -44,6 +44,17 @@ registry so a mirror needs one setting. Call with (dict "ctx" . "image" .Values.
 {{- end -}}
 
 {{/*
+Image pull secrets of a pod or of the ServiceAccount it runs as: global.imagePullSecrets and the
+component's own, once each, as `- name:` items (empty when there are none). Call with
+(dict "ctx" . "secrets" .Values.<component>.imagePullSecrets).
+*/}}
+{{- define "dynamo-common.imagePullSecrets" -}}
+{{- range concat (.ctx.Values.global.imagePullSecrets | default list) (.secrets | default list) | uniq }}
+- name: {{ .name }}
+{{- end }}
+{{- end -}}
+
+{{/*
 Pod-level placement and pull settings: the component's own values merged with global ones.
 Tolerations and pull secrets add up; nodeSelector keys of the component win; affinity and
 priorityClassName of the component replace the global ones. Call with
@@ -56,13 +67,10 @@ tolerations, affinity, imagePullSecrets, priorityClassName, topologySpreadConstr
 {{- $nodeSelector := merge (deepCopy ($pod.nodeSelector | default dict)) ($global.nodeSelector | default dict) -}}
 {{- $tolerations := concat ($global.tolerations | default list) ($pod.tolerations | default list) | uniq -}}
 {{- $affinity := $pod.affinity | default $global.affinity -}}
-{{- $pullSecrets := concat ($global.imagePullSecrets | default list) ($pod.imagePullSecrets | default list) | uniq -}}
 {{- $priorityClassName := $pod.priorityClassName | default $global.priorityClassName -}}
-{{- with $pullSecrets }}
+{{- with include "dynamo-common.imagePullSecrets" (dict "ctx" .ctx "secrets" $pod.imagePullSecrets) | trim }}
 imagePullSecrets:
-{{- range . }}
-  - name: {{ .name }}
-{{- end }}
+  {{- . | nindent 2 }}
 {{- end }}
 {{- with $nodeSelector }}
 nodeSelector:

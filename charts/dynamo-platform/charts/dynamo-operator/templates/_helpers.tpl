@@ -377,8 +377,9 @@ hfTokenSecret: {{ . }}
 {{- end }}
 {{- end }}
 {{- end }}
-{{- with concat (.Values.global.imagePullSecrets | default list) .Values.imagePullSecrets | uniq }}
-imagePullSecrets: {{ toJson . }}
+{{- with include "dynamo-common.imagePullSecrets" (dict "ctx" . "secrets" .Values.imagePullSecrets) | trim }}
+imagePullSecrets:
+  {{- . | nindent 2 }}
 {{- end }}
 {{- with .Values.dynamo.workerDefaults }}
 {{- if or .env .resources .nodeSelector .tolerations }}
