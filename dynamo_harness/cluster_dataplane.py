@@ -26,9 +26,9 @@ import yaml
 from . import http_client, images
 from .clusters import node as real_node
 from .conformance.result import ProbeResult, failed, passed, timed
+from .dataplane import LoopbackEndpoints
 from .kube import Kubectl, KubectlError, pod_placement
 from .paths import CHART, ROOT
-from .processes import Supervisor
 from .tiny_model import MODEL
 
 FRONTEND_PORT = 8000
@@ -47,36 +47,15 @@ APP_LABEL = "dynamo-local-dataplane"
 
 
 @dataclass
-class ClusterDataPlane:
+class ClusterDataPlane(LoopbackEndpoints):
     kubectl: Kubectl
     namespace: str = "dynamo-system"
     release: str = "dynamo-platform"  # the platform release whose etcd and NATS it uses
     state_dir: Path = ROOT / ".cache" / "cluster-dataplane"
 
-    @property
-    def processes(self) -> Supervisor:
-        return Supervisor(self.state_dir)
-
-    model = MODEL
-
-    def _local(self, name: str) -> int:
+    def _port(self, name: str) -> int:
+        """The local end of the port-forward that serves `name`."""
         return (self.processes.saved_ports() or {}).get(name, 0)
-
-    @property
-    def frontend_url(self) -> str:
-        return f"http://127.0.0.1:{self._local('frontend')}"
-
-    @property
-    def etcd_url(self) -> str:
-        return f"http://127.0.0.1:{self._local('etcd')}"
-
-    @property
-    def nats_url(self) -> str:
-        return f"nats://127.0.0.1:{self._local('nats')}"
-
-    @property
-    def nats_monitor_url(self) -> str:
-        return f"http://127.0.0.1:{self._local('nats-monitor')}"
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -31,32 +31,44 @@ LOOPBACK_ENV = {
 }
 
 
-@dataclass
-class EmbeddedDataPlane:
-    state_dir: Path = ROOT / ".cache" / "dataplane"
-    ports: dict[str, int] = field(default_factory=dict)
+class LoopbackEndpoints:
+    """What the probes dial on a data plane: its processes' supervisor in `state_dir` and every
+    endpoint on 127.0.0.1, at the port `_port(name)` gives (frontend, etcd, nats, nats-monitor)."""
+
+    state_dir: Path
+    model = MODEL
 
     @property
     def processes(self) -> Supervisor:
         return Supervisor(self.state_dir)
 
-    model = MODEL
-
-    @property
-    def etcd_url(self) -> str:
-        return f"http://127.0.0.1:{self.ports['etcd']}"
-
-    @property
-    def nats_url(self) -> str:
-        return f"nats://127.0.0.1:{self.ports['nats']}"
-
-    @property
-    def nats_monitor_url(self) -> str:
-        return f"http://127.0.0.1:{self.ports['nats-monitor']}"
+    def _port(self, name: str) -> int:
+        raise NotImplementedError
 
     @property
     def frontend_url(self) -> str:
-        return f"http://127.0.0.1:{self.ports['frontend']}"
+        return f"http://127.0.0.1:{self._port('frontend')}"
+
+    @property
+    def etcd_url(self) -> str:
+        return f"http://127.0.0.1:{self._port('etcd')}"
+
+    @property
+    def nats_url(self) -> str:
+        return f"nats://127.0.0.1:{self._port('nats')}"
+
+    @property
+    def nats_monitor_url(self) -> str:
+        return f"http://127.0.0.1:{self._port('nats-monitor')}"
+
+
+@dataclass
+class EmbeddedDataPlane(LoopbackEndpoints):
+    state_dir: Path = ROOT / ".cache" / "dataplane"
+    ports: dict[str, int] = field(default_factory=dict)
+
+    def _port(self, name: str) -> int:
+        return self.ports[name]
 
     def unavailable(self) -> str | None:
         missing = [str(p) for p in (TOOLS_BIN / "etcd", venv_tool("nats-server"), DYNAMO_PYTHON) if not p.exists()]
