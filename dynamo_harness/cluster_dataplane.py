@@ -1,108 +1,216 @@
-"""The in-cluster data plane: the Dynamo frontend and a mocker worker as pods on the local
-cluster's real node, reaching the platform release's etcd and NATS through their Services by DNS,
-the way a DynamoGraphDeployment's pods would (the operator that would make them stays on kwok, so
-the Deployments are written here). `kubectl port-forward`s on 127.0.0.1 give the conformance
-probes the frontend, etcd and NATS (`frontend_url`, `etcd_url`, `nats_url`, `nats_monitor_url`,
-the same names as the embedded data plane's), and `restart` kills a pod for the fault probes.
+"""The in-cluster data plane: the Dynamo frontend and mocker workers as pods on the local cluster's
+real node, wired the way the installed operator wires a DynamoGraphDeployment's pods. The wiring
+is read from the installed release, not from the chart's defaults: the discovery backend and the
+etcd/NATS addresses from its OperatorConfiguration (config.yaml of the operator's ConfigMap), the
+addresses' Services for what the probes dial. The operator itself stays on kwok (no operator image
+can be built here), so the Deployments, Services and discovery RBAC are written here, following
+upstream's operator (docs/compatibility.md names the files).
 
-The embedded data plane (dataplane.py, processes on 127.0.0.1) stays the fallback where the
-cluster has no real node.
+The probes reach the frontend, etcd and NATS at their Services' ClusterIPs: the real node's
+kube-proxy routes them from this host onto the node's bridge, so a replaced pod never leaves a
+stale route and nothing listens beyond the bridge and 127.0.0.1.
 
     plane = ClusterDataPlane(cluster.kubectl)
-    plane.up()            # Deployments Ready, port-forwards up, the model answers
-    plane.frontend_url    # http://127.0.0.1:<port>
-    plane.placement()     # [ProbeResult]: "running on local-node" per component
+    plane.up()            # Deployments rolled out, the model answers through the frontend Service
+    plane.frontend_url    # http://<frontend ClusterIP>:8000
+    plane.faults()        # the faults this wiring has: pods killed, etcd/NATS restarted where used
     plane.down()
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
+import time
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
 from . import http_client, images
 from .clusters import node as real_node
 from .conformance.result import ProbeResult, failed, passed, timed
-from .dataplane import LoopbackEndpoints
-from .kube import Kubectl, KubectlError, pod_placement
-from .paths import CHART, ROOT
+from .kube import Kubectl, KubectlError, condition, pod_placement
 from .tiny_model import MODEL
 
 FRONTEND_PORT = 8000
+# The worker's system server (health, metrics): its readiness is "the generate endpoint is
+# registered", which is what makes it discoverable.
+SYSTEM_PORT = 9090
 COMPONENTS = ("frontend", "worker")
-# The chart's default client ports (values.yaml): the pods dial them through the Services.
-CLIENT_PORTS = {name: yaml.safe_load((CHART / "values.yaml").read_text())["global"][name]["clientPort"]
-                for name in ("etcd", "nats")}
-NATS_MONITOR_PORT = yaml.safe_load((CHART / "charts" / "nats" / "values.yaml").read_text())["monitorPort"]
-# What the conformance probes reach on 127.0.0.1: one port-forward per Service, each local port
-# name -> the Service's port.
-FORWARDS = {"frontend": ("dynamo-local-frontend", {"frontend": FRONTEND_PORT}),
-            "etcd": ("{release}-etcd", {"etcd": CLIENT_PORTS["etcd"]}),
-            "nats": ("{release}-nats", {"nats": CLIENT_PORTS["nats"], "nats-monitor": NATS_MONITOR_PORT})}
-FORWARD_PROCESSES = [f"port-forward-{name}" for name in FORWARDS]
+# The DynamoGraphDeployment these pods stand for; the operator names everything after it.
+GRAPH = "dynamo-local"
+FRONTEND_SERVICE = f"{GRAPH}-frontend"
 APP_LABEL = "dynamo-local-dataplane"
+DISCOVERY_ACCOUNT = f"{GRAPH}-k8s-service-discovery"
+DISCOVERY_LABELS = {"nvidia.com/dynamo-discovery-backend": "kubernetes", "nvidia.com/dynamo-discovery-enabled": "true"}
+
+
+class WiringError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """How the installed operator wires workloads: its OperatorConfiguration's discovery backend and
+    infrastructure addresses (an address is absent where that service is off)."""
+
+    discovery: str
+    etcd: str | None
+    nats: str | None
+    source: str  # where it was read, for the report
+
+    @classmethod
+    def from_release(cls, kubectl: Kubectl, namespace: str, release: str) -> Wiring:
+        for config_map in kubectl.items("configmaps", "-n", namespace, "-l", f"app.kubernetes.io/instance={release}"):
+            config = yaml.safe_load((config_map.get("data") or {}).get("config.yaml") or "null")
+            if isinstance(config, dict) and config.get("kind") == "OperatorConfiguration":
+                infrastructure = config.get("infrastructure") or {}
+                return cls(discovery=config["discovery"]["backend"], etcd=infrastructure.get("etcdAddress"),
+                           nats=infrastructure.get("natsAddress"),
+                           source=f"ConfigMap {namespace}/{config_map['metadata']['name']} config.yaml")
+        raise WiringError(f"no OperatorConfiguration in the ConfigMaps of release {namespace}/{release}: "
+                          "is the platform installed with dynamo-operator.enabled?")
+
+    @property
+    def event_plane(self) -> str:
+        """NATS where the release configures it, else ZMQ (Dynamo 1.4+'s default)."""
+        return "nats" if self.nats else "zmq"
+
+    def describe(self) -> str:
+        used = [f"etcd {self.etcd}"] * bool(self.etcd) + [f"NATS {self.nats}"] * bool(self.nats)
+        return (f"{self.discovery} discovery, TCP request plane, {self.event_plane.upper()} event plane"
+                f"{' via ' + ', '.join(used) if used else ', no etcd or NATS'} (from {self.source})")
+
+    def env(self, component: str, k8s_namespace: str) -> list[dict[str, Any]]:
+        """What the operator injects into a component's main container (upstream's
+        component_common.go, component_frontend.go, component_worker.go and graph.go; the commits
+        are in docs/compatibility.md)."""
+        dynamo_namespace = f"{k8s_namespace}-{GRAPH}"
+        env = [{"name": "DYN_NAMESPACE", "value": dynamo_namespace},
+               {"name": "DYN_COMPONENT", "value": component},
+               {"name": "DYN_PARENT_DGD_K8S_NAME", "value": GRAPH},
+               {"name": "DYN_PARENT_DGD_K8S_NAMESPACE", "value": k8s_namespace}]
+        env += [{"name": name, "valueFrom": {"fieldRef": {"fieldPath": path}}}
+                for name, path in (("POD_NAME", "metadata.name"), ("POD_NAMESPACE", "metadata.namespace"),
+                                   ("POD_UID", "metadata.uid"))]
+        if self.discovery != "etcd":  # etcd is the runtime's own default, so the operator sets nothing
+            env.append({"name": "DYN_DISCOVERY_BACKEND", "value": self.discovery})
+        if component == "frontend":
+            env += [{"name": "DYNAMO_PORT", "value": str(FRONTEND_PORT)},
+                    {"name": "DYN_HTTP_PORT", "value": str(FRONTEND_PORT)},
+                    {"name": "DYN_NAMESPACE_PREFIX", "value": dynamo_namespace}]
+        else:
+            env += [{"name": "DYN_SYSTEM_ENABLED", "value": "true"},
+                    {"name": "DYN_SYSTEM_USE_ENDPOINT_HEALTH_STATUS", "value": '["generate"]'},
+                    {"name": "DYN_SYSTEM_PORT", "value": str(SYSTEM_PORT)},
+                    {"name": "DYN_HEALTH_CHECK_ENABLED", "value": "false"}]
+        if self.nats:
+            env.append({"name": "NATS_SERVER", "value": self.nats})
+        if self.etcd:
+            env.append({"name": "ETCD_ENDPOINTS", "value": self.etcd})
+        # Not the operator's: 1.6.1's frontend defaults to ZMQ events and its mocker to NATS under
+        # etcd or Kubernetes discovery, so the plane the release provides is named for both.
+        env.append({"name": "DYN_EVENT_PLANE", "value": self.event_plane})
+        return env
+
+
+def service_address(url: str) -> tuple[str, str, int]:
+    """(Service, namespace, port) of an in-cluster URL such as http://svc.ns.svc.cluster.local:2379."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    labels = host.split(".")
+    if len(labels) < 2:
+        raise WiringError(f"{url}: not a Service address (<service>.<namespace>...)")
+    return labels[0], labels[1], parts.port or 0
 
 
 @dataclass
-class ClusterDataPlane(LoopbackEndpoints):
+class ClusterDataPlane:
     kubectl: Kubectl
     namespace: str = "dynamo-system"
-    release: str = "dynamo-platform"  # the platform release whose etcd and NATS it uses
-    state_dir: Path = ROOT / ".cache" / "cluster-dataplane"
+    release: str = "dynamo-platform"  # the platform release whose operator configuration it follows
+    workers: int = 1
+    model = MODEL
+    _ips: dict[str, str] = field(default_factory=dict, repr=False)
 
-    def _port(self, name: str) -> int:
-        """The local end of the port-forward that serves `name`."""
-        return (self.processes.saved_ports() or {}).get(name, 0)
+    @cached_property
+    def wiring(self) -> Wiring:
+        return Wiring.from_release(self.kubectl, self.namespace, self.release)
+
+    # -- what the probes dial --------------------------------------------------------------
+
+    def _cluster_ip(self, service: str, namespace: str) -> str:
+        key = f"{namespace}/{service}"
+        if key not in self._ips:
+            self._ips[key] = self.kubectl.get("service", service, "-n", namespace)["spec"]["clusterIP"]
+        return self._ips[key]
+
+    def _service_url(self, scheme: str, address: str | None, port: int | None = None) -> str | None:
+        if not address:
+            return None
+        service, namespace, service_port = service_address(address)
+        return f"{scheme}://{self._cluster_ip(service, namespace)}:{port or service_port}"
+
+    @property
+    def frontend_url(self) -> str:
+        return f"http://{self._cluster_ip(FRONTEND_SERVICE, self.namespace)}:{FRONTEND_PORT}"
+
+    @property
+    def etcd_url(self) -> str | None:
+        return self._service_url("http", self.wiring.etcd)
+
+    @property
+    def nats_url(self) -> str | None:
+        return self._service_url("nats", self.wiring.nats)
+
+    @property
+    def nats_monitor_url(self) -> str | None:
+        if not self.wiring.nats:
+            return None
+        service, namespace, _ = service_address(self.wiring.nats)
+        ports = self.kubectl.get("service", service, "-n", namespace)["spec"]["ports"]
+        monitor = next((p["port"] for p in ports if p.get("name") == "monitor"), None)
+        return self._service_url("http", self.wiring.nats, monitor) if monitor else None
 
     # -- lifecycle -------------------------------------------------------------------------
 
     def up(self, timeout: float = 300) -> bool:
-        """Deploy (or keep) the frontend and worker, forward the frontend's port, and wait until
-        the model answers completions. True if this call started the port-forward."""
-        if self.healthy():
-            return False
-        self.processes.stop(FORWARD_PROCESSES)
-        self.state_dir.mkdir(parents=True, exist_ok=True)
+        """Converge on the release's wiring: apply the objects (unchanged ones stay, changed wiring
+        rolls the pods), wait for the rollout and for the model to answer through the frontend
+        Service. True if the Deployments did not exist before."""
+        existed = bool(self.kubectl.items("deployments", "-n", self.namespace, "-l", f"app.kubernetes.io/name={APP_LABEL}"))
         self.kubectl.apply(self.manifests())
         for name in COMPONENTS:
             self.kubectl.run("rollout", "status", f"deployment/{self._name(name)}", "-n", self.namespace,
                              f"--timeout={int(timeout)}s", timeout=timeout + 10)
-        local = self.processes.save_ports([name for _, ports in FORWARDS.values() for name in ports])
-        for name, (service, ports) in FORWARDS.items():
-            self.processes.start(f"port-forward-{name}", [
-                str(self.kubectl.binary), "--kubeconfig", str(self.kubectl.kubeconfig), "port-forward", "-n", self.namespace,
-                "--address", "127.0.0.1", f"service/{service.format(release=self.release)}",
-                *(f"{local[port]}:{remote}" for port, remote in ports.items())])
-        self.processes.wait(self._serves_model, "the in-cluster frontend to serve the model", timeout, FORWARD_PROCESSES)
-        return True
+        self.wait_serving(timeout)
+        return not existed
+
+    def wait_serving(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not self._serves_model():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the in-cluster frontend ({self.frontend_url}) did not serve {MODEL} within "
+                                   f"{timeout:.0f}s\n{self.log_tails()}")
+            time.sleep(1)
 
     def healthy(self) -> bool:
-        return self.processes.all_alive(FORWARD_PROCESSES) and self._serves_model()
+        try:
+            return self._serves_model()
+        except KubectlError:
+            return False
 
     def down(self) -> None:
-        self.processes.remove(FORWARD_PROCESSES)
         try:
-            self.kubectl.run("delete", "deployment,service", "-n", self.namespace, "-l", f"app.kubernetes.io/name={APP_LABEL}",
-                             "--ignore-not-found", "--wait=true", "--timeout=60s")
+            self.kubectl.run("delete", "deployment,service,serviceaccount,role,rolebinding", "-n", self.namespace,
+                             "-l", f"app.kubernetes.io/name={APP_LABEL}", "--ignore-not-found", "--wait=true",
+                             "--timeout=60s")
         except KubectlError:
             pass  # the cluster may be gone already
 
-    def restart(self, name: str, timeout: float = 120) -> None:
-        """Fault injection: kill a pod (the frontend's or worker's, or the chart's etcd-0 or nats-0)
-        at once, and return when its controller has a replacement Ready."""
-        if name in COMPONENTS:
-            selector = f"app.kubernetes.io/component={name},app.kubernetes.io/name={APP_LABEL}"
-        else:
-            selector = f"app.kubernetes.io/instance={self.release},app.kubernetes.io/name={name}"
-        self.kubectl.run("delete", "pod", "-n", self.namespace, "-l", selector, "--grace-period=0", "--force", "--wait=true")
-        self.kubectl.run("wait", "pod", "-n", self.namespace, "-l", selector, "--for=condition=Ready",
-                         f"--timeout={int(timeout)}s", timeout=timeout + 10)
-
     def log_tails(self) -> str:
-        out = [self.processes.tails(FORWARD_PROCESSES)]
+        out = []
         for name in COMPONENTS:
             try:
                 logs = self.kubectl.run("logs", "-n", self.namespace, f"deployment/{self._name(name)}", "--tail=30")
@@ -112,80 +220,172 @@ class ClusterDataPlane(LoopbackEndpoints):
         return "\n".join(out)
 
     def placement(self) -> list[ProbeResult]:
-        """One result per component: where its pod runs ("running on <node>"), failed if not on a real node."""
+        """One result per component: where its pods run ("running on <node>"), failed if not on a real node."""
         nodes = self.kubectl.items("nodes")
 
         def check(name: str):
-            pods = self.kubectl.items("pods", "-n", self.namespace, "-l",
-                                      f"app.kubernetes.io/name={APP_LABEL},app.kubernetes.io/component={name}")
+            pods = self.pods(name)
             where = pod_placement(pods, nodes)
             return (passed if pods and where.startswith("running on") and ";" not in where else failed)(where, pods=len(pods))
 
         return [timed(f"dataplane/{name}", lambda name=name: check(name)) for name in COMPONENTS]
 
+    def pods(self, component: str | None = None) -> list[dict[str, Any]]:
+        selector = f"app.kubernetes.io/name={APP_LABEL}" + (f",app.kubernetes.io/component={component}" if component else "")
+        return self.kubectl.items("pods", "-n", self.namespace, "-l", selector)
+
+    # -- faults ----------------------------------------------------------------------------
+
+    @property
+    def fault_components(self) -> tuple[str, ...]:
+        """What a fault probe may kill under load: the frontend's and the worker's pods always, etcd
+        and NATS only where this wiring uses them."""
+        used = ("etcd",) * bool(self.wiring.etcd) + ("nats",) * bool(self.wiring.nats)
+        return (*used, *COMPONENTS)
+
+    def _selector(self, component: str) -> str:
+        if component in COMPONENTS:
+            return f"app.kubernetes.io/name={APP_LABEL},app.kubernetes.io/component={component}"
+        return f"app.kubernetes.io/instance={self.release},app.kubernetes.io/name={component}"
+
+    def restart(self, component: str, timeout: float = 180) -> None:
+        """Fault injection: kill one pod of `component` at once (no grace period) and return when a
+        replacement is Ready and, for the frontend and workers, the model answers again."""
+        selector = self._selector(component)
+        (victim, *_) = self.kubectl.items("pods", "-n", self.namespace, "-l", selector)
+        uid = victim["metadata"]["uid"]
+        self.kubectl.run("delete", "pod", victim["metadata"]["name"], "-n", self.namespace, "--grace-period=0",
+                         "--force", "--wait=false")
+
+        def replaced() -> bool:
+            pods = self.kubectl.items("pods", "-n", self.namespace, "-l", selector)
+            return bool(pods) and all(p["metadata"]["uid"] != uid and condition(p, "Ready").get("status") == "True" for p in pods)
+
+        self.kubectl.wait_for(replaced, f"{component} pod replaced and Ready", timeout, interval=0.5)
+
+    def restart_counts(self) -> dict[str, int]:
+        """Every data-plane pod (and etcd's and NATS's where used) -> its containers' restarts."""
+        counts = {}
+        for component in self.fault_components:
+            for pod in self.kubectl.items("pods", "-n", self.namespace, "-l", self._selector(component)):
+                counts[pod["metadata"]["name"]] = sum(c.get("restartCount", 0)
+                                                      for c in pod.get("status", {}).get("containerStatuses", []))
+        return counts
+
+    def exit_reason(self, pod: str) -> str:
+        """The last lines its previous container logged before it exited (why it restarted)."""
+        try:
+            return self.kubectl.run("logs", "-n", self.namespace, pod, "--previous", "--tail=5").strip()
+        except KubectlError as err:
+            return str(err).strip().splitlines()[-1]
+
     # -- what runs -------------------------------------------------------------------------
 
     def _name(self, component: str) -> str:
-        return f"dynamo-local-{component}"
-
-    def _service_host(self, component: str) -> str:
-        return f"{self.release}-{component}.{self.namespace}.svc.cluster.local"
-
-    def manifests(self) -> list[dict[str, Any]]:
-        dynamo = ["--discovery-backend", "etcd", "--event-plane", "nats"]
-        frontend = ["python", "-m", "dynamo.frontend", "--http-port", str(FRONTEND_PORT), *dynamo]
-        worker = ["python", "-m", "dynamo.mocker", "--model-path", images.TINY_MODEL, "--model-name", MODEL, *dynamo]
-        frontend_probe = {"httpGet": {"path": "/live", "port": FRONTEND_PORT}, "periodSeconds": 2}
-        return [
-            self._deployment("frontend", frontend, {"containerPort": FRONTEND_PORT, "name": "http"}, frontend_probe),
-            self._deployment("worker", worker),
-            {
-                "apiVersion": "v1", "kind": "Service",
-                "metadata": {"name": self._name("frontend"), "namespace": self.namespace, "labels": self._labels("frontend")},
-                "spec": {"selector": self._labels("frontend"), "ports": [{"name": "http", "port": FRONTEND_PORT, "targetPort": "http"}]},
-            },
-        ]
+        return f"{GRAPH}-{component}"
 
     def _labels(self, component: str) -> dict[str, str]:
-        return {"app.kubernetes.io/name": APP_LABEL, "app.kubernetes.io/component": component}
+        """The operator's pod labels (what its component Service selects), plus ours for clean-up."""
+        return {"app.kubernetes.io/name": APP_LABEL, "app.kubernetes.io/component": component,
+                "nvidia.com/dynamo-graph-deployment-name": GRAPH, "nvidia.com/dynamo-component-type": component,
+                "nvidia.com/dynamo-component": component, "nvidia.com/dynamo-namespace": f"{self.namespace}-{GRAPH}"}
 
-    def _deployment(self, component: str, command: list[str], port: dict | None = None,
-                    readiness: dict | None = None) -> dict[str, Any]:
+    def manifests(self) -> list[dict[str, Any]]:
+        """The frontend and worker as the operator renders them for a DGD with one of each (their
+        env, probes, ports and Services), running the local Dynamo image."""
+        frontend = ["python", "-m", "dynamo.frontend"]
+        worker = ["python", "-m", "dynamo.mocker", "--model-path", images.TINY_MODEL, "--model-name", MODEL]
+        frontend_probes = {
+            "livenessProbe": {"httpGet": {"path": "/live", "port": "http"}, "initialDelaySeconds": 15,
+                              "periodSeconds": 10, "timeoutSeconds": 1, "failureThreshold": 3},
+            "readinessProbe": {"httpGet": {"path": "/health", "port": "http"}, "initialDelaySeconds": 10,
+                               "periodSeconds": 10, "timeoutSeconds": 3, "failureThreshold": 3}}
+        worker_probes = {
+            "livenessProbe": {"httpGet": {"path": "/live", "port": "system"}, "periodSeconds": 5,
+                              "timeoutSeconds": 4, "failureThreshold": 1},
+            "readinessProbe": {"httpGet": {"path": "/health", "port": "system"}, "periodSeconds": 10,
+                               "timeoutSeconds": 4, "failureThreshold": 3},
+            "startupProbe": {"httpGet": {"path": "/live", "port": "system"}, "periodSeconds": 10,
+                             "timeoutSeconds": 5, "failureThreshold": 720}}
+        objects = [
+            self._deployment("frontend", frontend, 1, [{"containerPort": FRONTEND_PORT, "name": "http"}], frontend_probes),
+            self._deployment("worker", worker, self.workers, [{"containerPort": SYSTEM_PORT, "name": "system"}],
+                             worker_probes),
+            self._service("frontend", {"name": "http", "port": FRONTEND_PORT, "targetPort": "http"}),
+            self._service("worker", {"name": "system", "port": SYSTEM_PORT, "targetPort": "system"}),
+        ]
+        if self.wiring.discovery == "kubernetes":
+            objects += self._discovery_rbac()
+        return objects
+
+    def _service(self, component: str, port: dict[str, Any]) -> dict[str, Any]:
+        labels = self._labels(component)
+        if self.wiring.discovery == "kubernetes":
+            # Discovery watches the EndpointSlices of Services with these labels (the EndpointSlice
+            # controller copies a Service's labels onto its slices).
+            labels = {**labels, **DISCOVERY_LABELS}
+        selector = {k: labels[k] for k in ("nvidia.com/dynamo-component-type", "nvidia.com/dynamo-namespace",
+                                           "nvidia.com/dynamo-component")}
+        return {"apiVersion": "v1", "kind": "Service",
+                "metadata": {"name": self._name(component), "namespace": self.namespace, "labels": labels},
+                "spec": {"selector": selector, "ports": [port]}}
+
+    def _discovery_rbac(self) -> list[dict[str, Any]]:
+        """What the operator makes per DGD under Kubernetes discovery (upstream's
+        internal/discovery/resource.go): a ServiceAccount whose Role watches Endpoints, Pods and
+        EndpointSlices and owns the pods' DynamoWorkerMetadata."""
+        def meta(name: str) -> dict[str, Any]:
+            return {"name": name, "namespace": self.namespace,
+                    "labels": {"app.kubernetes.io/name": APP_LABEL, "app.kubernetes.io/component": "rbac"}}
+
+        rules = [
+            {"apiGroups": [""], "resources": ["endpoints", "pods"], "verbs": ["get", "list", "watch"]},
+            {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["get", "list", "watch"]},
+            {"apiGroups": ["nvidia.com"], "resources": ["dynamoworkermetadatas"],
+             "verbs": ["create", "get", "list", "watch", "update", "patch", "delete"]},
+        ]
+        return [
+            {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta(DISCOVERY_ACCOUNT)},
+            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": meta(f"{DISCOVERY_ACCOUNT}-role"),
+             "rules": rules},
+            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+             "metadata": meta(f"{DISCOVERY_ACCOUNT}-binding"),
+             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": f"{DISCOVERY_ACCOUNT}-role"},
+             "subjects": [{"kind": "ServiceAccount", "name": DISCOVERY_ACCOUNT, "namespace": self.namespace}]},
+        ]
+
+    def _deployment(self, component: str, command: list[str], replicas: int, ports: list[dict],
+                    probes: dict[str, Any]) -> dict[str, Any]:
+        kubernetes_discovery = self.wiring.discovery == "kubernetes"
         container: dict[str, Any] = {
-            "name": component, "image": images.RECIPES["dynamo"].ref, "imagePullPolicy": "Never",
-            "command": command,
-            "env": [
-                {"name": "ETCD_ENDPOINTS", "value": f"http://{self._service_host('etcd')}:{CLIENT_PORTS['etcd']}"},
-                {"name": "NATS_SERVER", "value": f"nats://{self._service_host('nats')}:{CLIENT_PORTS['nats']}"},
-            ],
+            "name": "main", "image": images.RECIPES["dynamo"].ref, "imagePullPolicy": "Never",
+            "command": command, "env": self.wiring.env(component, self.namespace), "ports": ports, **probes,
             "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "2Gi"}},
             "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
                                 "capabilities": {"drop": ["ALL"]}},
             "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
         }
-        if port:
-            container["ports"] = [port]
-        if readiness:
-            container["readinessProbe"] = readiness
+        labels = {**self._labels(component), **(DISCOVERY_LABELS if kubernetes_discovery else {})}
+        pod_spec: dict[str, Any] = {
+            "nodeSelector": real_node.LABEL,
+            "tolerations": [{**real_node.TAINT, "operator": "Equal"}],
+            # Only Kubernetes discovery calls the API server; etcd discovery gets no token.
+            "automountServiceAccountToken": kubernetes_discovery,
+            "terminationGracePeriodSeconds": 5,
+            "securityContext": {"runAsNonRoot": True, "runAsUser": images.NONROOT, "runAsGroup": images.NONROOT,
+                                "seccompProfile": {"type": "RuntimeDefault"}},
+            "containers": [container],
+            "volumes": [{"name": "tmp", "emptyDir": {}}],
+        }
+        if kubernetes_discovery:
+            pod_spec["serviceAccountName"] = DISCOVERY_ACCOUNT
         return {
             "apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {"name": self._name(component), "namespace": self.namespace, "labels": self._labels(component)},
+            "metadata": {"name": self._name(component), "namespace": self.namespace, "labels": labels},
             "spec": {
-                "replicas": 1,
+                "replicas": replicas,
                 "selector": {"matchLabels": self._labels(component)},
-                "template": {
-                    "metadata": {"labels": self._labels(component)},
-                    "spec": {
-                        "nodeSelector": real_node.LABEL,
-                        "tolerations": [{**real_node.TAINT, "operator": "Equal"}],
-                        "automountServiceAccountToken": False,
-                        "terminationGracePeriodSeconds": 5,
-                        "securityContext": {"runAsNonRoot": True, "runAsUser": images.NONROOT, "runAsGroup": images.NONROOT,
-                                            "seccompProfile": {"type": "RuntimeDefault"}},
-                        "containers": [container],
-                        "volumes": [{"name": "tmp", "emptyDir": {}}],
-                    },
-                },
+                "template": {"metadata": {"labels": labels}, "spec": pod_spec},
             },
         }
 

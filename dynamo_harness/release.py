@@ -4,10 +4,11 @@ install tests and the bench all install through it."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .helm import Helm, values_args
+from .helm import Helm, HelmError, values_args
 from .kube import ROLLOUT_KINDS, Kubectl, rollout_state
 from .paths import CHART
 
@@ -43,7 +44,9 @@ class Release:
 
     def install(self, overlay: str | None = None, values: dict | None = None, *, wait: bool = True,
                 timeout: float = 180, chart=CHART) -> str:
-        """Install, or upgrade a release of that name, creating the namespace if needed."""
+        """Install, or upgrade a release of that name, creating the namespace if needed; a release
+        an interrupted helm run left pending is recovered first."""
+        self.recover_interrupted()
         return self._deploy("upgrade", "--install", "--create-namespace", overlay=overlay, values=values, wait=wait,
                             timeout=timeout, chart=chart)
 
@@ -54,6 +57,21 @@ class Release:
     def uninstall(self, wait: bool = True, timeout: float = 120) -> str:
         return self.helm.run("uninstall", self.name, "--namespace", self.namespace,
                              *(["--wait", "--timeout", f"{timeout:.0f}s"] if wait else []))
+
+    def recover_interrupted(self) -> None:
+        """An interrupted helm run leaves its release pending-install/-upgrade/-rollback, and every
+        later one fails with "another operation is in progress": roll back to the revision before,
+        or uninstall a first install that never finished."""
+        try:
+            history = json.loads(self.helm.run("history", self.name, "--namespace", self.namespace, "-o", "json"))
+        except HelmError:
+            return  # no such release
+        if not history or not history[-1]["status"].startswith("pending-"):
+            return
+        if len(history) == 1:
+            self.uninstall(wait=True)
+        else:
+            self.helm.run("rollback", self.name, str(history[-2]["revision"]), "--namespace", self.namespace, "--wait")
 
     def test(self, timeout: float = 300, leave_out: Sequence[str] = ()) -> str:
         """`helm test` with the probe logs: run the chart's test hook pods (but the named ones);

@@ -3,23 +3,28 @@
 Every overlay renders; the local cluster comes up: a real control plane with kwok GPU pools and,
 where this machine can run containers, one real node (containerd + kubelet), else kwok-only with
 the reason. The chart is installed with the default overlay (on the real node also
-values/local/real-node.yaml, so etcd and NATS run there from images built here) and each workload
-must roll out, saying where its pods run; on the real node `helm test` runs the chart's probe pods.
-The documented DGD examples validate against the installed CRDs. The data plane starts: the
-Dynamo frontend and mocker as pods on the real node, reaching the chart's etcd and NATS by DNS
-(else the embedded processes on 127.0.0.1); the conformance probes run against it. Each step
-returns ProbeResults, so the console, `reports/up.*` and the conformance reports are views of one
-list. `down` stops what `up` started and keeps the reports.
+values/local/real-node.yaml, so whatever runs there runs from images built here) and each workload
+must roll out, saying where its pods run. The documented DGD examples validate against the
+installed CRDs. The data plane starts: the Dynamo frontend and mocker as pods on the real node,
+wired as the installed operator wires workloads (read from the release), else the embedded
+processes on 127.0.0.1; on the real node `helm test` runs the chart's probe pods, one of them
+through the frontend; the conformance probes, faults included, run against it. Each step returns
+ProbeResults, so the console, `reports/up.*` and the conformance reports are views of one list.
+
+`up` can run again on a running cluster, or after a failed run: each step checks what is there
+and keeps only what answers (the cluster's components, the release, the data plane's pods), and
+the probes dial Services, not pods. `down` stops what `up` started and keeps the reports.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .cluster_dataplane import ClusterDataPlane
+from .cluster_dataplane import FRONTEND_PORT, FRONTEND_SERVICE, ClusterDataPlane, WiringError
 from .clusters import node as real_node
 from .clusters.local import LocalCluster
 from .conformance import health, node, report, suite
@@ -31,6 +36,7 @@ from .kube import KubectlError
 from .paths import EXAMPLES, ROOT, overlay_names
 from .processes import ProcessError, Supervisor
 from .release import NO_STORAGE_MIGRATION, SCHEMA_ONLY_LABELS, SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES, Release
+from .tiny_model import MODEL
 
 REPORTS = ROOT / "reports"
 DEFAULT_OVERLAY = "kind"
@@ -41,12 +47,50 @@ REAL_NODE_OVERLAY = "local/real-node"
 SCHEMA_NAMESPACE = "dynamo-examples"
 
 
+class RealNodeMode:
+    """The cluster has a real node: etcd, NATS (where installed) and the `helm test` pods run there
+    from images built here, and so does the data plane, as pods wired like the operator's."""
+
+    overlays = [REAL_NODE_OVERLAY]
+
+    def install_values(self, release: Release) -> dict:
+        # `helm test` sends one chat completion through the in-cluster frontend's Service.
+        return {"tests.inference.endpoint": f"http://{FRONTEND_SERVICE}.{release.namespace}.svc.cluster.local:{FRONTEND_PORT}",
+                "tests.inference.model": MODEL}
+
+    def data_plane(self, s: Session) -> ClusterDataPlane:
+        return ClusterDataPlane(s.cluster.kubectl, s.release.namespace, s.release.name)
+
+    def why_not_real(self) -> str | None:
+        return None
+
+
+@dataclass(frozen=True)
+class KwokOnlyMode:
+    """No real node here (the reason says why): every pod is simulated, so `helm test` is skipped
+    and the data plane runs as processes on 127.0.0.1 with etcd discovery (no Kubernetes API)."""
+
+    reason: str
+    overlays = []
+
+    def install_values(self, release: Release) -> dict:
+        return {}
+
+    def data_plane(self, s: Session) -> EmbeddedDataPlane:
+        return EmbeddedDataPlane()
+
+    def why_not_real(self) -> str | None:
+        return f"kwok-only ({self.reason})"
+
+
 @dataclass
 class Session:
-    """What the steps share: the overlay, and what earlier steps started."""
+    """What the steps share: the overlay, the node mode (chosen once the cluster is up), and what
+    earlier steps started."""
 
     overlay: str
     cluster: LocalCluster = field(default_factory=LocalCluster)
+    mode: RealNodeMode | KwokOnlyMode | None = None  # set by start_cluster
     plane: ClusterDataPlane | EmbeddedDataPlane | None = None  # set by start_data_plane
 
     @property
@@ -55,13 +99,7 @@ class Session:
 
     @property
     def overlays(self) -> list[str]:
-        return [self.overlay, REAL_NODE_OVERLAY] if self.cluster.real_node else [self.overlay]
-
-    def data_plane(self) -> ClusterDataPlane | EmbeddedDataPlane:
-        """Pods on the real node where there is one, else the embedded processes."""
-        if self.cluster.real_node:
-            return ClusterDataPlane(self.cluster.kubectl, self.release.namespace, self.release.name)
-        return EmbeddedDataPlane()
+        return [self.overlay, *self.mode.overlays]
 
 
 def _helm_message(err: HelmError) -> str:
@@ -81,7 +119,8 @@ def render_overlays(s: Session) -> list[ProbeResult]:
 def start_cluster(s: Session) -> list[ProbeResult]:
     def start():
         created = s.cluster.up()
-        return passed(f"{'started' if created else 'reused'}; KUBECONFIG={s.cluster.kubeconfig}")
+        s.mode = RealNodeMode() if s.cluster.real_node else KwokOnlyMode(s.cluster.node_mode)
+        return passed(f"{'started' if created else 'reused (its components answered)'}; KUBECONFIG={s.cluster.kubeconfig}")
 
     return [timed("up/local-cluster", start), *s.cluster.node_report()]
 
@@ -90,7 +129,7 @@ def install_platform(s: Session) -> list[ProbeResult]:
     def install():
         s.cluster.prepare_install()
         try:
-            s.release.install(s.overlays)
+            s.release.install(s.overlays, s.mode.install_values(s.release))
         except HelmError as err:
             return failed(_helm_message(err))
         return passed(f"helm upgrade --install --wait, overlays {' + '.join(s.overlays)}; the storage-migration hook "
@@ -114,7 +153,7 @@ def conversion_standin(s: Session) -> list[ProbeResult]:
         CONVERSION.stop(["conversion-standin"])
         CONVERSION.state_dir.mkdir(parents=True, exist_ok=True)
         args = ["--kubeconfig", str(s.cluster.kubeconfig), "--secret", f"{s.release.name}-webhook-server-cert"]
-        if s.cluster.real_node:
+        if not s.mode.why_not_real():
             args += ["--node-ip", real_node.NODE_IP]
         CONVERSION.start("conversion-standin", [sys.executable, "-m", "dynamo_harness.clusters.conversion_standin", *args])
         try:
@@ -129,17 +168,19 @@ def conversion_standin(s: Session) -> list[ProbeResult]:
 
 
 def helm_test(s: Session) -> list[ProbeResult]:
-    """`helm test`: the chart's probe pods, for real on the real node (kwok would only pretend)."""
+    """`helm test`: the chart's probe pods of the installed release (etcd and NATS where installed,
+    one chat completion through the in-cluster frontend), for real on the real node."""
     def run():
-        if not s.cluster.real_node:
-            return skipped(f"kwok-only ({s.cluster.node_mode}): the probe pods would be simulated, not run")
+        if reason := s.mode.why_not_real():
+            return skipped(f"{reason}: the probe pods would be simulated, not run")
         operator_probe = f"{s.release.name}-test-operator"
         try:
-            s.release.test(leave_out=[operator_probe])
+            output = s.release.test(leave_out=[operator_probe])
         except HelmError as err:
             return failed(err.stderr.strip()[-300:])
-        return passed(f"the etcd and NATS probe pods ran on the real node and exited 0; {operator_probe} left out: "
-                      "the operator is simulated (kwok), no operator image can be built here")
+        ran = sorted(set(re.findall(rf"TEST SUITE:\s+{re.escape(s.release.name)}-test-(\S+)", output)) - {"operator"})
+        return passed(f"probe pods {', '.join(ran)} ran on the real node and exited 0; {operator_probe} left out: "
+                      "the operator is simulated (kwok), no operator image can be built here", probes=len(ran))
 
     return [timed("up/helm-test", run)]
 
@@ -161,16 +202,22 @@ def validate_examples(s: Session) -> list[ProbeResult]:
 
 
 def start_data_plane(s: Session) -> list[ProbeResult]:
-    plane = s.plane = s.data_plane()
-    where = "pods on the real node, forwarded to 127.0.0.1" if s.cluster.real_node else "processes on 127.0.0.1"
+    plane = s.plane = s.mode.data_plane(s)
 
     def start():
-        created = plane.up()
-        return passed(f"{'started' if created else 'reused'}: frontend {plane.frontend_url}, etcd {plane.etcd_url}, "
-                      f"NATS {plane.nats_url} ({where})")
+        try:
+            created = plane.up()
+        except (KubectlError, ProcessError, TimeoutError, WiringError) as err:
+            return failed(str(err).strip().splitlines()[0][:300])
+        if isinstance(plane, EmbeddedDataPlane):
+            how = (f"processes on 127.0.0.1 with etcd discovery and the NATS event plane ({s.mode.why_not_real()}: "
+                   "no pod can run, so the operator's Kubernetes wiring cannot be tested here)")
+        else:
+            how = f"pods on the real node, wired as the operator wires workloads: {plane.wiring.describe()}"
+        return passed(f"{'started' if created else 'checked and kept'}: frontend {plane.frontend_url}; {how}")
 
     results = [timed("up/data-plane", start)]
-    if results[0].ok and s.cluster.real_node:
+    if results[0].ok and isinstance(plane, ClusterDataPlane):
         results += plane.placement()
     return results
 
@@ -194,9 +241,9 @@ STEPS: list[tuple[Step, bool]] = [
     (install_platform, True),
     (conversion_standin, False),
     (workloads_rolled_out, False),
-    (helm_test, False),
     (validate_examples, False),
     (start_data_plane, True),
+    (helm_test, False),  # after the data plane: its inference probe goes through the frontend
     (conformance, False),
 ]
 
@@ -225,9 +272,9 @@ def up(overlay: str = DEFAULT_OVERLAY) -> int:
 def down() -> None:
     """Uninstall the release, stop the local cluster and the data plane. Reports stay (make clean removes them)."""
     cluster = LocalCluster()
-    ClusterDataPlane(cluster.kubectl).down()  # its port-forwards, whichever mode ran
     CONVERSION.remove(["conversion-standin"])
     if cluster.healthy():
+        ClusterDataPlane(cluster.kubectl).down()
         Release(cluster.kubectl).uninstall(wait=False)
     cluster.down()
     EmbeddedDataPlane().down()

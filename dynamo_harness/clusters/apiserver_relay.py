@@ -1,5 +1,7 @@
-"""A route from pods on the local cluster's real node to the API server, for a test that needs
-one (the storage-migration hook Job calls the API server with kubectl).
+"""A route from pods on the local cluster's real node to the API server: a component of the real
+node (node.py starts it with `python -m dynamo_harness.clusters.apiserver_relay`), because the
+pods that Kubernetes discovery wires (Dynamo frontend and workers) and the storage-migration hook
+Job call the API server from inside the cluster.
 
 The API server listens on 127.0.0.1 only, and with `--endpoint-reconciler-type=none` the
 `kubernetes` Service has no endpoints. This relays TCP (TLS stays end to end, so the pod checks
@@ -63,6 +65,7 @@ class ApiServerRelay:
             except OSError:
                 return  # closed
             self.connections += 1
+            print(f"relayed connection {self.connections}", flush=True)  # the node's log: tests count these
             try:
                 upstream = socket.create_connection(self.target, timeout=10)
             except OSError:
@@ -86,3 +89,25 @@ def _pump(source: socket.socket, sink: socket.socket) -> None:
             except OSError:
                 pass
             sock.close()
+
+
+def main() -> None:
+    import argparse
+    import signal
+
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(prog="python -m dynamo_harness.clusters.apiserver_relay", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--kubeconfig", type=Path, required=True, help="a kubeconfig allowed to write EndpointSlices in default")
+    parser.add_argument("--listen", required=True, help="the node's address on its bridge")
+    parser.add_argument("--apiserver-port", type=int, required=True, help="the API server's port on 127.0.0.1")
+    args = parser.parse_args()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with ApiServerRelay(Kubectl(args.kubeconfig), args.listen, args.apiserver_port) as relay:
+        print(f"relaying {relay.address[0]}:{relay.address[1]} -> 127.0.0.1:{args.apiserver_port}", flush=True)
+        stop.wait()
+
+
+if __name__ == "__main__":
+    main()

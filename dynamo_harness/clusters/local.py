@@ -152,7 +152,7 @@ class LocalCluster:
         node = self.node
         self.kubectl.apply(real_node.rbac() + storage.storage_classes((real_node.STORAGE_CLASS,)))
         started = datetime.now(timezone.utc).replace(microsecond=0)
-        node.start(self.pki, f"https://127.0.0.1:{self.ports['apiserver']}")
+        node.start(self.pki, f"https://127.0.0.1:{self.ports['apiserver']}", self.kubeconfig)
         node.import_images(log=lambda line: print(f"local node: {line}", file=sys.stderr))
         # Ready as reported by this kubelet: a Node object left from before a restart says Ready too.
         self._wait(lambda: self._real_node_ready(since=started), f"node {real_node.NODE_NAME} Ready", timeout)

@@ -1,4 +1,5 @@
-"""The local cluster's one real node: containerd + runc, a CNI bridge, kubelet, kube-proxy, CoreDNS.
+"""The local cluster's one real node: containerd + runc, a CNI bridge, kubelet, kube-proxy, CoreDNS,
+and a relay that gives its pods the API server (apiserver_relay.py: it listens on loopback only).
 
 It runs next to the kwok GPU pools and takes only the pods that tolerate its taint (the platform's
 etcd and NATS in values/local.yaml, the in-cluster data plane, `helm test` hooks). Pods and
@@ -44,7 +45,7 @@ STORAGE_CLASS = "local-node"
 VOLUME_SIZE = "100Gi"
 CNI_BIN = Path("/usr/lib/cni")
 RUNC = "runc"
-COMPONENTS = ("containerd", "kubelet", "kube-proxy", "coredns")
+COMPONENTS = ("containerd", "kubelet", "kube-proxy", "coredns", "apiserver-relay")
 OWNER_FILE = Path("/run/dynamo-local-node.owner")
 # Set to "off" to run kwok-only on a machine that could run the node (e.g. while another checkout
 # holds it).
@@ -111,8 +112,9 @@ class RealNode:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self, pki: Pki, server: str) -> None:
-        """Start containerd, the kubelet, kube-proxy and CoreDNS (certs from pki.create_node);
+    def start(self, pki: Pki, server: str, admin_kubeconfig: Path) -> None:
+        """Start containerd, the kubelet, kube-proxy, CoreDNS (certs from pki.create_node) and the
+        API-server relay (it publishes the `kubernetes` Service's endpoint with admin_kubeconfig);
         the caller waits for Ready."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
         OWNER_FILE.write_text(str(self.state_dir.resolve()))
@@ -131,6 +133,9 @@ class RealNode:
         self.processes.start("kubelet", [str(self.bin_dir / "kubelet"), *self._kubelet_args(pki)])
         self.processes.start("kube-proxy", [str(self.bin_dir / "kube-proxy"), *self._kube_proxy_args()])
         self.processes.start("coredns", [str(self.bin_dir / "coredns"), "-conf", str(self._write_corefile())])
+        self.processes.start("apiserver-relay", [
+            sys.executable, "-m", "dynamo_harness.clusters.apiserver_relay", "--kubeconfig", str(admin_kubeconfig),
+            "--listen", NODE_IP, "--apiserver-port", server.rsplit(":", 1)[1]])
 
     def _containerd_answers(self) -> bool:
         if not self.socket.exists():
@@ -148,7 +153,7 @@ class RealNode:
             shutil.rmtree(self.state_dir, ignore_errors=True)
             return
         supervisor = self.processes
-        supervisor.stop(["kubelet", "coredns"])
+        supervisor.stop(["kubelet", "coredns", "apiserver-relay"])
         # Containers and their shims outlive containerd: kill them by cgroup and by socket.
         host.kill(host.pod_cgroup_pids() | host.processes_mentioning(str(self.socket)))
         supervisor.stop(["containerd", "kube-proxy"])

@@ -68,7 +68,7 @@ def data_plane_targets(plane, *, restarts: bool) -> dict:
     found = {"frontend": plane.frontend_url, "model": plane.model, "etcd": plane.etcd_url,
              "nats": plane.nats_url, "nats_monitor": plane.nats_monitor_url}
     if restarts:
-        found["restarts"] = {name: functools.partial(plane.restart, name) for name in ("etcd", "nats")}
+        found["restarts"] = {name: functools.partial(plane.restart, name) for name in plane.fault_components}
     return found
 
 

@@ -1,6 +1,9 @@
 """The platform's etcd and NATS running for real on the local cluster's real node
-(values/local/real-node.yaml): data written to them survives an upgrade from the previous
-release, an uninstall + reinstall and a pod kill, and `helm test` runs the chart's real probe pods.
+(values/local/real-node.yaml, with both turned on: the chart's defaults leave them off): data
+written to them survives an upgrade from the previous release, an uninstall + reinstall and a pod
+kill, and `helm test` runs the chart's real probe pods. The Dynamo frontend and mocker pods serve
+wired as the installed operator wires workloads: Kubernetes discovery with the defaults, etcd and
+NATS where the release says so.
 
 The operator stays on the kwok pools in every test here (no operator image can be built on this
 machine), so `helm test` leaves out the operator probe. Skips, with the reason, when the local
@@ -30,7 +33,8 @@ OVERLAY = "local/real-node"
 PREVIOUS_CHART = ROOT / "tests" / "data" / "dynamo-platform-0.1.0.tgz"
 # The operator runs on kwok (simulated): its probe cannot reach it, so helm test leaves it out.
 OPERATOR_PROBE = "dynamo-platform-test-operator"
-AUTH_AND_TLS = {"global.etcd.auth.enabled": True, "global.etcd.tls.enabled": True,
+ETCD_AND_NATS = {"global.etcd.install": True, "global.nats.install": True}
+AUTH_AND_TLS = {**ETCD_AND_NATS, "global.etcd.auth.enabled": True, "global.etcd.tls.enabled": True,
                 "global.nats.auth.enabled": True, "global.nats.tls.enabled": True}
 
 
@@ -161,19 +165,19 @@ def test_data_survives_upgrade_from_the_previous_release_and_a_reinstall__operat
     assert_on_real_node(kubectl, release.namespace)
     written = write_both(data)
 
-    release.upgrade(overlay=OVERLAY)
+    release.upgrade(overlay=OVERLAY, values=ETCD_AND_NATS)
     wait_statefulsets_ready(kubectl, release.namespace)
     assert_both_read_back(data, written)
 
     release.uninstall()
     release.helm.run("install", release.name, str(CHART), "--namespace", release.namespace, "--wait",
-                     "--timeout", "120s", *values_args(OVERLAY, release.base_values))
+                     "--timeout", "120s", *values_args(OVERLAY, {**release.base_values, **ETCD_AND_NATS}))
     assert_on_real_node(kubectl, release.namespace)
     assert_both_read_back(data, written)
 
 
 def test_killed_etcd_and_nats_pods_come_back_with_their_data__operator_on_kwok(install, kubectl):
-    release = install(OVERLAY)
+    release = install(OVERLAY, ETCD_AND_NATS)
     data = DataPlane(kubectl, release.namespace)
     written = write_both(data)
     before = {p["metadata"]["name"]: p["metadata"]["uid"] for p in release.pods()}
@@ -196,7 +200,7 @@ def helm_test(release) -> str:
 
 
 def test_helm_test_runs_the_real_probe_pods_and_fails_naming_nats_when_it_is_down__operator_on_kwok(install, kubectl):
-    release = install(OVERLAY)
+    release = install(OVERLAY, ETCD_AND_NATS)
     out = helm_test(release)
     for probe in ("etcd", "nats"):
         assert f"dynamo-platform-test-{probe}" in out
@@ -227,6 +231,7 @@ def test_ct_install_installs_the_chart_and_passes_helm_test__operator_on_kwok(cl
     not rendered (metricsService off): the operator is simulated by kwok, so nothing answers it."""
     cluster.prepare_install()
     extra = (f"--values {OVERLAYS / f'{OVERLAY}.yaml'} --set dynamo-operator.crds.enabled=false"
+             " --set global.etcd.install=true --set global.nats.install=true"
              " --set dynamo-operator.metricsService.enabled=false")
     command = [str(TOOLS_BIN / "ct"), "install", "--config", str(ROOT / ".ct.yaml"), "--charts", str(CHART.relative_to(ROOT)),
                "--helm-extra-set-args", extra]
@@ -240,47 +245,45 @@ def test_ct_install_installs_the_chart_and_passes_helm_test__operator_on_kwok(cl
     assert "test-etcd" in result.stdout + result.stderr  # helm test ran the chart's probes
 
 
-def test_frontend_and_mocker_pods_serve_through_the_charts_etcd_and_nats__operator_on_kwok(install, kubectl, tmp_path):
+def test_frontend_and_mocker_pods_find_each_other_by_kubernetes_discovery_with_the_defaults__operator_on_kwok(
+        install, kubectl):
     from dynamo_harness.cluster_dataplane import ClusterDataPlane
     from dynamo_harness.conformance import inference
 
     release = install(OVERLAY)
-    plane = ClusterDataPlane(kubectl, namespace=release.namespace, state_dir=tmp_path / "dataplane")
+    plane = ClusterDataPlane(kubectl, namespace=release.namespace)
     try:
         plane.up()
+        assert plane.wiring.discovery == "kubernetes" and not plane.wiring.etcd and not plane.wiring.nats
+        assert plane.fault_components == ("frontend", "worker")
         assert [r.reason for r in plane.placement()] == ["running on local-node"] * 2
         results = inference.functional(plane.frontend_url, "tiny")
         assert results and all(r.ok for r in results), [(r.name, r.reason) for r in results if not r.ok]
-        # The worker found the frontend through the chart's etcd: its instance is registered there.
-        assert DataPlane(kubectl, release.namespace).etcdctl("get", "--prefix", "--keys-only", "")
+        env = {e["name"] for e in plane.pods("worker")[0]["spec"]["containers"][0]["env"]}
+        assert "ETCD_ENDPOINTS" not in env and "NATS_SERVER" not in env
+        # The worker registered itself the Kubernetes way: a DynamoWorkerMetadata named after its pod.
+        (worker,) = plane.pods("worker")
+        metadata = kubectl.items("dynamoworkermetadatas.nvidia.com", "-n", release.namespace)
+        assert worker["metadata"]["name"] in {m["metadata"]["name"] for m in metadata}, metadata
     finally:
         plane.down()
 
 
-@pytest.mark.parametrize("component", ["etcd", "nats"])
-def test_probes_account_for_every_request_while_the_pod_is_killed__operator_on_kwok(install, kubectl, tmp_path, component):
+def test_frontend_and_mocker_pods_use_etcd_discovery_and_nats_events_where_the_release_says_so__operator_on_kwok(
+        install, kubectl):
     from dynamo_harness.cluster_dataplane import ClusterDataPlane
-    from dynamo_harness.conformance import faults
+    from dynamo_harness.conformance import inference
 
-    release = install(OVERLAY)
-    plane = ClusterDataPlane(kubectl, namespace=release.namespace, state_dir=tmp_path / "dataplane")
-    pod = f"dynamo-platform-{component}-0"
-
-    def kill_and_wait_for_the_replacement():
-        uid = kubectl.get("pod", pod, "-n", release.namespace)["metadata"]["uid"]
-        kubectl.run("delete", "pod", pod, "-n", release.namespace, "--grace-period=0", "--force", "--wait=false")
-
-        def replaced():
-            new = kubectl.get("pod", pod, "-n", release.namespace)
-            return new["metadata"]["uid"] != uid and condition(new, "Ready").get("status") == "True"
-        kubectl.wait_for(lambda: _quietly(replaced), f"{pod} replaced and Ready", 120)
-
+    release = install(OVERLAY, {**ETCD_AND_NATS, "dynamo-operator.dynamo.discoveryBackend": "etcd"})
+    plane = ClusterDataPlane(kubectl, namespace=release.namespace)
     try:
         plane.up()
-        result, run = faults.restart_while_serving(component, plane.frontend_url, "tiny", kill_and_wait_for_the_replacement,
-                                                   concurrency=2, max_requests=400, max_seconds=90)
-        assert run is not None and run.figures()["unaccounted"] == 0, result.reason
-        assert result.ok, result.reason
+        assert (plane.wiring.discovery, plane.wiring.event_plane) == ("etcd", "nats")
+        assert plane.fault_components == ("etcd", "nats", "frontend", "worker")
+        results = inference.functional(plane.frontend_url, "tiny")
+        assert results and all(r.ok for r in results), [(r.name, r.reason) for r in results if not r.ok]
+        # The worker found the frontend through the chart's etcd: its instance is registered there.
+        assert DataPlane(kubectl, release.namespace).etcdctl("get", "--prefix", "--keys-only", "")
     finally:
         plane.down()
 

@@ -8,8 +8,8 @@ and DGDRs written then, which etcd holds as v1alpha1. The upgrade to this chart 
 etcd is then read directly to see how each object is stored.
 
 Stand-ins, said here once: the conversion webhook is the stand-in of conversion_standin.py (no
-operator runs locally; it maps no fields), and pods reach the API server through
-apiserver_relay.py (it listens on loopback only). Elsewhere the harness turns the hook off on the
+operator runs locally; it maps no fields), and pods reach the API server through the real node's
+relay (apiserver_relay.py: the API server listens on loopback only). Elsewhere the harness turns the hook off on the
 local cluster (release.py NO_STORAGE_MIGRATION). Skips, with the reason, without the real node.
 """
 
@@ -25,7 +25,6 @@ import yaml
 
 from dynamo_harness import http_client, images
 from dynamo_harness.clusters import node as real_node
-from dynamo_harness.clusters.apiserver_relay import ApiServerRelay
 from dynamo_harness.clusters.local import LocalCluster
 from dynamo_harness.helm import HelmError
 from dynamo_harness.kube import condition, pod_placement
@@ -45,8 +44,8 @@ def relay(cluster, kubectl, conversion_standin):
     if f"IP Address:{real_node.KUBERNETES_SERVICE_IP}" not in sans:
         pytest.skip("the running local cluster's API server certificate predates the `kubernetes` Service IP in it: "
                     "restart the cluster (it is made again on start)")
-    with ApiServerRelay(kubectl, real_node.NODE_IP, cluster.ports["apiserver"]) as route:
-        yield route
+    log = cluster.node.processes.log("apiserver-relay")
+    return lambda: log.read_text().count("relayed connection")  # connections relayed so far
 
 
 def migration_values(**extra) -> dict:
@@ -117,7 +116,7 @@ def test_upgrade_re_stores_v1alpha1_dgdrs_as_v1beta1_and_drops_v1alpha1_from_sto
         store_as_v1alpha1(kubectl, schema_only_namespace, dgdrs)
         assert {stored_api_version(cluster, schema_only_namespace, n) for n in dgdrs} == {"nvidia.com/v1alpha1"}
         assert "v1alpha1" in stored_versions(kubectl)
-        connections = relay.connections
+        connections = relay()
 
         platform.upgrade(values=migration_values())
 
@@ -125,7 +124,7 @@ def test_upgrade_re_stores_v1alpha1_dgdrs_as_v1beta1_and_drops_v1alpha1_from_sto
         assert job["status"].get("succeeded") == 1 and condition(job, "Complete").get("status") == "True", job["status"]
         pod, logs = job_pod_and_logs(kubectl, job)
         assert pod_placement([pod], kubectl.items("nodes")) == f"running on {real_node.NODE_NAME}"
-        assert relay.connections > connections, "the Job's kubectl did not reach the API server through the relay"
+        assert relay() > connections, "the Job's kubectl did not reach the API server through the relay"
         assert re.search(rf"{DGDR_CRD}: re-wrote [0-9]+ object\(s\) as v1beta1, 0 failed", logs), logs
         assert stored_versions(kubectl) == ["v1beta1"]
         for name, spec in dgdrs.items():
