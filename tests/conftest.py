@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -61,9 +60,6 @@ def render_error(helm: Helm) -> Callable[..., str]:
 
 LAYERS = ("template", "install", "dataplane", "conformance", "deploy", "images")
 TESTS = Path(__file__).parent
-# Tests per layer marker, counted before -m/-k deselect any: set only when the whole tests/ tree
-# was collected, for the test that keeps docs/testing.md's counts true.
-LAYER_COUNTS = pytest.StashKey[Counter]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -72,22 +68,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--keep-cluster", action="store_true", help="leave a cluster the tests created running")
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Each test gets the marker of its layer directory, so `-m template` selects a layer."""
-    counts: Counter = Counter()
     for item in items:
         layer = item.path.relative_to(TESTS).parts[0] if item.path.is_relative_to(TESTS) else None
         if layer in LAYERS:
             item.add_marker(getattr(pytest.mark, layer))
-            counts[layer] += 1
-    if [Path(arg.split("::")[0]).resolve() for arg in config.args] == [TESTS]:
-        config.stash[LAYER_COUNTS] = counts
-
-
-@pytest.fixture
-def layer_counts(request: pytest.FixtureRequest) -> dict[str, int]:
-    """Tests per layer marker in this run's full collection; skips when only part of tests/ was collected."""
-    counts = request.config.stash.get(LAYER_COUNTS, None)
-    if counts is None:
-        pytest.skip("the counts are known only when the whole tests/ tree is collected (make test, make test-template)")
-    return {layer: counts[layer] for layer in LAYERS}
