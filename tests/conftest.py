@@ -1,4 +1,5 @@
-"""Shared fixtures: the pinned helm binary and a session cache of rendered charts."""
+"""Shared fixtures (the pinned helm binary, a session cache of rendered charts), the layer markers and
+the log tails a failing test's report shows."""
 
 from __future__ import annotations
 
@@ -60,6 +61,9 @@ def render_error(helm: Helm) -> Callable[..., str]:
 
 LAYERS = ("template", "install", "dataplane", "conformance", "deploy", "images")
 TESTS = Path(__file__).parent
+# A failing test's report shows the log tails of these fixtures (each has log_tails()): the install
+# layer's cluster and the data plane layer's plane (`healed` is the same plane, shown once).
+FAILURE_LOGS = {"cluster": "cluster component logs", "plane": "data plane logs", "healed": "data plane logs"}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -74,3 +78,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         layer = item.path.relative_to(TESTS).parts[0] if item.path.is_relative_to(TESTS) else None
         if layer in LAYERS:
             item.add_marker(getattr(pytest.mark, layer))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """A failed test's report carries the log tails of the FAILURE_LOGS fixtures it used."""
+    outcome = yield
+    report = outcome.get_result()
+    if not report.failed:
+        return
+    shown: list[object] = []
+    for name, title in FAILURE_LOGS.items():
+        source = getattr(item, "funcargs", {}).get(name)
+        if source is not None and not any(source is seen for seen in shown):
+            shown.append(source)
+            report.sections.append((title, source.log_tails()))

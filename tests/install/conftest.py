@@ -36,15 +36,6 @@ def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
         chosen.down()
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call):
-    outcome = yield
-    report = outcome.get_result()
-    chosen = item.funcargs.get("cluster") if hasattr(item, "funcargs") else None
-    if report.failed and chosen is not None:
-        report.sections.append(("cluster component logs", chosen.log_tails()))
-
-
 @pytest.fixture(scope="session")
 def kubectl(cluster: Cluster) -> Kubectl:
     return cluster.kubectl
