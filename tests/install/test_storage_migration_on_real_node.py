@@ -35,17 +35,14 @@ COMPONENT = "app.kubernetes.io/component=storage-migration"
 
 
 @pytest.fixture(scope="module")
-def relay(cluster, kubectl, conversion_standin):
-    if not isinstance(cluster, LocalCluster):
-        pytest.skip(f"the real node belongs to the local provider, not {cluster.name}")
-    if not cluster.real_node:
-        pytest.skip(f"local cluster is kwok-only: {cluster.node_mode}")
-    sans = subprocess.run(["openssl", "x509", "-noout", "-ext", "subjectAltName", "-in", str(cluster.pki.cert("apiserver"))],
+def relay(node_cluster, kubectl, conversion_standin):
+    certificate = str(node_cluster.pki.cert("apiserver"))
+    sans = subprocess.run(["openssl", "x509", "-noout", "-ext", "subjectAltName", "-in", certificate],
                           capture_output=True, text=True, check=True).stdout
     if f"IP Address:{real_node.KUBERNETES_SERVICE_IP}" not in sans:
         pytest.skip("the running local cluster's API server certificate predates the `kubernetes` Service IP in it: "
                     "restart the cluster (it is made again on start)")
-    with ApiServerRelay(kubectl, real_node.NODE_IP, cluster.ports["apiserver"]) as route:
+    with ApiServerRelay(kubectl, real_node.NODE_IP, node_cluster.ports["apiserver"]) as route:
         yield route
 
 
