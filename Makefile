@@ -1,5 +1,6 @@
 # dynamo-platform: `make help` lists the targets. Tools are pinned and installed into the repo by
-# hack/bootstrap.sh (.venv, .cache/tools); nothing is taken from the machine but python3 and go.
+# hack/bootstrap.sh (.venv, .cache/tools); the machine provides python3, go, openssl and gpg (README.md
+# says what else the real node needs: root, Debian's apt).
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 

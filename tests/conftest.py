@@ -1,10 +1,10 @@
-"""Shared fixtures: the pinned helm binary and a session cache of rendered charts."""
+"""Shared fixtures (the pinned helm binary, a session cache of rendered charts), the layer markers and
+the log tails a failing test's report shows."""
 
 from __future__ import annotations
 
 import json
 import os
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -61,9 +61,9 @@ def render_error(helm: Helm) -> Callable[..., str]:
 
 LAYERS = ("template", "install", "dataplane", "conformance", "deploy", "images")
 TESTS = Path(__file__).parent
-# Tests per layer marker, counted before -m/-k deselect any: set only when the whole tests/ tree
-# was collected, for the test that keeps docs/testing.md's counts true.
-LAYER_COUNTS = pytest.StashKey[Counter]()
+# A failing test's report shows the log tails of these fixtures (each has log_tails()): the install
+# layer's cluster and the data plane layer's plane (`healed` is the same plane, shown once).
+FAILURE_LOGS = {"cluster": "cluster component logs", "plane": "data plane logs", "healed": "data plane logs"}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -72,22 +72,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--keep-cluster", action="store_true", help="leave a cluster the tests created running")
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Each test gets the marker of its layer directory, so `-m template` selects a layer."""
-    counts: Counter = Counter()
     for item in items:
         layer = item.path.relative_to(TESTS).parts[0] if item.path.is_relative_to(TESTS) else None
         if layer in LAYERS:
             item.add_marker(getattr(pytest.mark, layer))
-            counts[layer] += 1
-    if [Path(arg.split("::")[0]).resolve() for arg in config.args] == [TESTS]:
-        config.stash[LAYER_COUNTS] = counts
 
 
-@pytest.fixture
-def layer_counts(request: pytest.FixtureRequest) -> dict[str, int]:
-    """Tests per layer marker in this run's full collection; skips when only part of tests/ was collected."""
-    counts = request.config.stash.get(LAYER_COUNTS, None)
-    if counts is None:
-        pytest.skip("the counts are known only when the whole tests/ tree is collected (make test, make test-template)")
-    return {layer: counts[layer] for layer in LAYERS}
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """A failed test's report carries the log tails of the FAILURE_LOGS fixtures it used."""
+    outcome = yield
+    report = outcome.get_result()
+    if not report.failed:
+        return
+    shown: list[object] = []
+    for name, title in FAILURE_LOGS.items():
+        source = getattr(item, "funcargs", {}).get(name)
+        if source is not None and not any(source is seen for seen in shown):
+            shown.append(source)
+            report.sections.append((title, source.log_tails()))

@@ -26,11 +26,3 @@ def healed(plane: EmbeddedDataPlane) -> Iterator[EmbeddedDataPlane]:
         if not plane.processes.alive(name):
             plane.start(name)
 
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call):
-    outcome = yield
-    report = outcome.get_result()
-    plane = item.funcargs.get("plane") or item.funcargs.get("healed") if hasattr(item, "funcargs") else None
-    if report.failed and plane is not None:
-        report.sections.append(("data plane logs", plane.log_tails()))

@@ -11,10 +11,12 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
+import yaml
 
 from dynamo_harness.clusters import Cluster, provider
 from dynamo_harness.clusters import node as real_node
 from dynamo_harness.clusters.conversion_standin import ConversionStandin, crd_webhook_service
+from dynamo_harness.clusters.local import LocalCluster
 from dynamo_harness.helm import Helm
 from dynamo_harness.kube import Kubectl, KubectlError
 from dynamo_harness.paths import CHART, ROOT
@@ -36,13 +38,14 @@ def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
         chosen.down()
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call):
-    outcome = yield
-    report = outcome.get_result()
-    chosen = item.funcargs.get("cluster") if hasattr(item, "funcargs") else None
-    if report.failed and chosen is not None:
-        report.sections.append(("cluster component logs", chosen.log_tails()))
+@pytest.fixture(scope="session")
+def node_cluster(cluster: Cluster) -> LocalCluster:
+    """The local cluster with its real node; skips, naming why, elsewhere or where it runs kwok-only."""
+    if not isinstance(cluster, LocalCluster):
+        pytest.skip(f"the real node belongs to the local provider, not {cluster.name}")
+    if not cluster.real_node:
+        pytest.skip(f"local cluster is kwok-only: {cluster.node_mode}")
+    return cluster
 
 
 @pytest.fixture(scope="session")
@@ -100,13 +103,36 @@ def conversion_standin(cluster: Cluster, kubectl: Kubectl, platform: Release) ->
         yield standin
 
 
+def crd_names(kubectl: Kubectl) -> set[str]:
+    return {name.split("/", 1)[1] for name in kubectl.run("get", "crds", "-o", "name").split()}
+
+
+@pytest.fixture(scope="session")
+def subchart_crds() -> frozenset[str]:
+    """The CRDs in the subcharts' crds/ folders (Grove, KAI, LWS): Helm installs them with a release
+    that turns the subchart on and never deletes them."""
+    return frozenset(doc["metadata"]["name"] for path in CHART.glob("charts/*/crds/*.yaml")
+                     for doc in yaml.safe_load_all(path.read_text()) if doc)
+
+
 @pytest.fixture
-def install(cluster: Cluster, kubectl: Kubectl, platform: Release,
-            conversion_standin: ConversionStandin | None) -> Iterator[Callable[..., Release]]:
+def subchart_crds_removed(kubectl: Kubectl, platform: Release, subchart_crds: frozenset[str]) -> Iterator[None]:
+    """After the test, deletes the crds/ CRDs its releases brought, so they do not outlive it. A CRD
+    there before the test stays: the session release's, or one the cluster already had."""
+    before = crd_names(kubectl)
+    yield
+    if brought := sorted((crd_names(kubectl) & subchart_crds) - before):
+        kubectl.run("delete", "crd", *brought, "--timeout=60s")
+
+
+@pytest.fixture
+def install(cluster: Cluster, kubectl: Kubectl, platform: Release, conversion_standin: ConversionStandin | None,
+            subchart_crds_removed: None) -> Iterator[Callable[..., Release]]:
     """install(overlay=None, values=None, wait=True, chart=CHART, namespace_labels=None) -> Release in a fresh namespace.
 
     The CRDs stay with the session's platform release (crds.enabled=false here), since a
-    cluster-scoped object can have only one owning release.
+    cluster-scoped object can have only one owning release. Its teardown uninstalls the releases
+    before subchart_crds_removed (set up first) deletes the subchart CRDs they brought.
     """
     made: list[Release] = []
 

@@ -12,20 +12,15 @@ LWS_CRD = "leaderworkersets.leaderworkerset.x-k8s.io"
 
 
 def test_bundled_lws_serves_its_crd_and_registers_its_webhooks(install, kubectl):
-    had_crd = bool(kubectl.run("get", "crd", LWS_CRD, "--ignore-not-found", "-o", "name").strip())
-    try:
-        release = install(values={"global.lws.install": True})
-        crd = kubectl.get("crd", LWS_CRD)
-        assert [v["name"] for v in crd["spec"]["versions"] if v["served"]] == ["v1"]
-        deployments = {d["metadata"]["name"]: d for d in release.objects("deployments")}
-        controller = deployments["dynamo-platform-lws-controller"]
-        assert controller["status"].get("availableReplicas") == 1
-        for kind in ("mutatingwebhookconfiguration", "validatingwebhookconfiguration"):
-            hooks = kubectl.get(kind, f"lws-{kind.removesuffix('webhookconfiguration')}-webhook-configuration")["webhooks"]
-            assert {h["clientConfig"]["service"]["namespace"] for h in hooks} == {release.namespace}
-    finally:
-        if not had_crd:  # helm never deletes crds/; this test installed it
-            kubectl.run("delete", "crd", LWS_CRD, "--ignore-not-found", "--wait=false")
+    release = install(values={"global.lws.install": True})
+    crd = kubectl.get("crd", LWS_CRD)
+    assert [v["name"] for v in crd["spec"]["versions"] if v["served"]] == ["v1"]
+    deployments = {d["metadata"]["name"]: d for d in release.objects("deployments")}
+    controller = deployments["dynamo-platform-lws-controller"]
+    assert controller["status"].get("availableReplicas") == 1
+    for kind in ("mutatingwebhookconfiguration", "validatingwebhookconfiguration"):
+        hooks = kubectl.get(kind, f"lws-{kind.removesuffix('webhookconfiguration')}-webhook-configuration")["webhooks"]
+        assert {h["clientConfig"]["service"]["namespace"] for h in hooks} == {release.namespace}
 
 
 def test_lws_targeted_multinode_dgd_is_accepted_by_the_dgd_crd(kubectl, schema_only_namespace):

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 import pytest
 import yaml
 
-from dynamo_harness.clusters.local import LocalCluster
 from dynamo_harness.helm import HelmError, values_args
 from dynamo_harness.kube import Kubectl, KubectlError, condition, pod_placement
 from dynamo_harness.paths import CHART, OVERLAYS, ROOT, TOOLS_BIN
@@ -38,13 +37,8 @@ AUTH_AND_TLS = {**ETCD_AND_NATS, "global.etcd.auth.enabled": True, "global.etcd.
                 "global.nats.auth.enabled": True, "global.nats.tls.enabled": True}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def real_node(cluster) -> LocalCluster:
-    if not isinstance(cluster, LocalCluster):
-        pytest.skip(f"the real node belongs to the local provider, not {cluster.name}")
-    if not cluster.real_node:
-        pytest.skip(f"local cluster is kwok-only: {cluster.node_mode}")
-    return cluster
+# Every test here needs the real node (skips, naming why, without it).
+pytestmark = pytest.mark.usefixtures("node_cluster")
 
 
 @dataclass

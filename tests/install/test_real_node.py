@@ -12,19 +12,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from dynamo_harness.clusters import Cluster
 from dynamo_harness.clusters import node as real_node
 from dynamo_harness.clusters.local import LocalCluster
 from dynamo_harness.kube import Kubectl, condition, pod_placement
-
-
-@pytest.fixture(scope="module")
-def node_cluster(cluster: Cluster) -> LocalCluster:
-    if not isinstance(cluster, LocalCluster):
-        pytest.skip(f"the real node belongs to the local provider, not {cluster.name}")
-    if not cluster.real_node:
-        pytest.skip(f"local cluster is kwok-only: {cluster.node_mode}")
-    return cluster
 
 
 def make_namespace(kubectl: Kubectl) -> str:

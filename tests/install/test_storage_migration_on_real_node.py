@@ -34,17 +34,14 @@ COMPONENT = "app.kubernetes.io/component=storage-migration"
 
 
 @pytest.fixture(scope="module")
-def relay(cluster, kubectl, conversion_standin):
-    if not isinstance(cluster, LocalCluster):
-        pytest.skip(f"the real node belongs to the local provider, not {cluster.name}")
-    if not cluster.real_node:
-        pytest.skip(f"local cluster is kwok-only: {cluster.node_mode}")
-    sans = subprocess.run(["openssl", "x509", "-noout", "-ext", "subjectAltName", "-in", str(cluster.pki.cert("apiserver"))],
+def relay(node_cluster, kubectl, conversion_standin):
+    certificate = str(node_cluster.pki.cert("apiserver"))
+    sans = subprocess.run(["openssl", "x509", "-noout", "-ext", "subjectAltName", "-in", certificate],
                           capture_output=True, text=True, check=True).stdout
     if f"IP Address:{real_node.KUBERNETES_SERVICE_IP}" not in sans:
         pytest.skip("the running local cluster's API server certificate predates the `kubernetes` Service IP in it: "
                     "restart the cluster (it is made again on start)")
-    log = cluster.node.processes.log("apiserver-relay")
+    log = node_cluster.node.processes.log("apiserver-relay")
     return lambda: log.read_text().count("relayed connection")  # connections relayed so far
 
 
