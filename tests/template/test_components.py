@@ -180,7 +180,7 @@ def test_global_image_registry_rewrites_every_image(render, everything_on):
 
 def test_image_defaults_are_the_projects_own_upstreams(render):
     assert set(images(render())) == {
-        "nvcr.io/nvidia/ai-dynamo/kubernetes-operator:1.3.0",
+        "nvcr.io/nvidia/ai-dynamo/kubernetes-operator:1.6.1",
         "gcr.io/etcd-development/etcd:v3.5.21",
         "docker.io/library/nats:2.10.26-alpine",
         "docker.io/curlimages/curl:8.11.1",  # helm test probes
