@@ -425,6 +425,10 @@ def kai_scheduler() -> Schema:
             ),
             "schedulerName": string(pattern=DNS_LABEL),
             "components": closed({"scheduler": component(), "binder": component(), "podgrouper": component()}),
+            # Flag names only (no "=", spaces or dashes in front); the template refuses the two it sets.
+            "scheduler": closed(
+                {"args": obj(additionalProperties=string(minLength=1), propertyNames={"pattern": r"^[a-z0-9][a-z0-9-]*$"})}
+            ),
             "defaultQueue": closed(
                 {"create": boolean(), "parentName": string(pattern=DNS_LABEL), "name": string(pattern=DNS_LABEL)}
             ),

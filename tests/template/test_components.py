@@ -147,6 +147,22 @@ def test_kai_install_deploys_scheduler_binder_podgrouper_and_default_queues(rend
     assert operator_config(manifests)["orchestrators"]["kaiScheduler"] == {"enabled": True}
 
 
+def scheduler_args(manifests):
+    (container,) = named(manifests, "Deployment", f"{RELEASE}-kai-scheduler")["spec"]["template"]["spec"]["containers"]
+    return container["args"]
+
+
+def test_kai_scheduler_args_pass_through_and_grove_owns_stale_gangs(render):
+    """Upstream's KAI chart key scheduler.args; beside the bundled Grove KAI's stale-gang eviction is
+    off ("-1s"), as upstream's platform chart 1.5.0+ requires (README @ ai-dynamo/dynamo 0398ccf)."""
+    alone = scheduler_args(render(values={"global.kai-scheduler.install": True,
+                                          "kai-scheduler.scheduler.args": {"default-staleness-grace-period": "30s", "v": "3"}}))
+    assert alone[-2:] == ["--default-staleness-grace-period=30s", "--v=3"]
+    assert not any("staleness" in a for a in scheduler_args(render(values={"global.kai-scheduler.install": True})))
+    with_grove = scheduler_args(render(values={"global.kai-scheduler.install": True, "global.grove.install": True}))
+    assert "--default-staleness-grace-period=-1s" in with_grove
+
+
 def test_snapshot_agent_is_the_only_privileged_pod_and_runs_on_gpu_nodes_only(render):
     manifests = render(values={"snapshot.enabled": True, "dynamo-operator.checkpoint.enabled": True})
     privileged = [p for p in pod_specs(manifests) if any(c.get("securityContext", {}).get("privileged") for c in p.containers())]
@@ -180,7 +196,7 @@ def test_global_image_registry_rewrites_every_image(render, everything_on):
 
 def test_image_defaults_are_the_projects_own_upstreams(render):
     assert set(images(render())) == {
-        "nvcr.io/nvidia/ai-dynamo/kubernetes-operator:1.3.0",
+        "nvcr.io/nvidia/ai-dynamo/kubernetes-operator:1.6.1",
         "gcr.io/etcd-development/etcd:v3.5.21",
         "docker.io/library/nats:2.10.26-alpine",
         "docker.io/curlimages/curl:8.11.1",  # helm test probes

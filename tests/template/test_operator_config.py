@@ -94,12 +94,12 @@ def test_the_chart_passes_exactly_upstreams_chart_args(rendered):
 
 def test_operator_version_is_semver_from_the_image(render):
     (version,) = [a.split("=", 1)[1] for a in manager(render())["args"] if a.startswith("--operator-version=")]
-    assert version == "1.3.0" and manager(render())["image"].endswith(f":{version}")
-    pinned = manager(render(values={"dynamo-operator.controllerManager.manager.image.tag": "v1.3.1"}))["args"]
-    assert "--operator-version=1.3.1" in pinned
+    assert version == "1.6.1" and manager(render())["image"].endswith(f":{version}")
+    pinned = manager(render(values={"dynamo-operator.controllerManager.manager.image.tag": "v1.6.2"}))["args"]
+    assert "--operator-version=1.6.2" in pinned
     # A tag that is no version (a mirror's "latest") cannot be the operator's semver: appVersion is.
     floating = manager(render(values={"dynamo-operator.controllerManager.manager.image.tag": "latest"}))["args"]
-    assert "--operator-version=1.3.0" in floating
+    assert "--operator-version=1.6.1" in floating
 
 
 def test_config_is_an_operator_configuration_of_known_fields_only(rendered):
