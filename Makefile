@@ -87,9 +87,15 @@ test-install: bootstrap-all ## Install tests on the local control plane (built o
 
 .PHONY: test
 test: lint bootstrap-all ## Everything CI runs: lint, then every test layer that can run here
-	@# One process: the install layer shares one local cluster across its tests.
-	$(PYTEST) $(PYTEST_ARGS)
+	@# One process: the install layer shares one local cluster across its tests. The up layer runs
+	@# `make up` on a cluster of its own, so it goes after that one released the real node.
+	$(PYTEST) -m "not up" $(PYTEST_ARGS)
+	$(PYTEST) -m up $(subst junit.xml,junit-up.xml,$(PYTEST_ARGS))
 	$(MAKE) --no-print-directory test-template-helm3
+
+.PHONY: test-up
+test-up: bootstrap-all ## `make up` twice on a cluster of its own (the real node must be free: no `make up` running)
+	$(PYTEST) -m up $(PYTEST_ARGS)
 
 .PHONY: images
 images: bootstrap ## Build the local node's container images into .cache/images (root; skipped when up to date)

@@ -315,7 +315,7 @@ class ClusterDataPlane:
             self._service("worker", {"name": "system", "port": SYSTEM_PORT, "targetPort": "system"}),
         ]
         if self.wiring.discovery == "kubernetes":
-            objects += self._discovery_rbac()
+            objects += discovery_rbac(self.namespace)
         return objects
 
     def _service(self, component: str, port: dict[str, Any]) -> dict[str, Any]:
@@ -329,30 +329,6 @@ class ClusterDataPlane:
         return {"apiVersion": "v1", "kind": "Service",
                 "metadata": {"name": self._name(component), "namespace": self.namespace, "labels": labels},
                 "spec": {"selector": selector, "ports": [port]}}
-
-    def _discovery_rbac(self) -> list[dict[str, Any]]:
-        """What the operator makes per DGD under Kubernetes discovery (upstream's
-        internal/discovery/resource.go): a ServiceAccount whose Role watches Endpoints, Pods and
-        EndpointSlices and owns the pods' DynamoWorkerMetadata."""
-        def meta(name: str) -> dict[str, Any]:
-            return {"name": name, "namespace": self.namespace,
-                    "labels": {"app.kubernetes.io/name": APP_LABEL, "app.kubernetes.io/component": "rbac"}}
-
-        rules = [
-            {"apiGroups": [""], "resources": ["endpoints", "pods"], "verbs": ["get", "list", "watch"]},
-            {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["get", "list", "watch"]},
-            {"apiGroups": ["nvidia.com"], "resources": ["dynamoworkermetadatas"],
-             "verbs": ["create", "get", "list", "watch", "update", "patch", "delete"]},
-        ]
-        return [
-            {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta(DISCOVERY_ACCOUNT)},
-            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": meta(f"{DISCOVERY_ACCOUNT}-role"),
-             "rules": rules},
-            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-             "metadata": meta(f"{DISCOVERY_ACCOUNT}-binding"),
-             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": f"{DISCOVERY_ACCOUNT}-role"},
-             "subjects": [{"kind": "ServiceAccount", "name": DISCOVERY_ACCOUNT, "namespace": self.namespace}]},
-        ]
 
     def _deployment(self, component: str, command: list[str], replicas: int, ports: list[dict],
                     probes: dict[str, Any]) -> dict[str, Any]:
@@ -391,3 +367,27 @@ class ClusterDataPlane:
 
     def _serves_model(self) -> bool:
         return http_client.serves_model(self.frontend_url, MODEL)
+
+
+def discovery_rbac(namespace: str) -> list[dict[str, Any]]:
+    """What the operator makes per DGD under Kubernetes discovery (upstream's
+    internal/discovery/resource.go): a ServiceAccount whose Role watches Endpoints, Pods and
+    EndpointSlices and owns the pods' DynamoWorkerMetadata."""
+    def meta(name: str) -> dict[str, Any]:
+        return {"name": name, "namespace": namespace,
+                "labels": {"app.kubernetes.io/name": APP_LABEL, "app.kubernetes.io/component": "rbac"}}
+
+    rules = [
+        {"apiGroups": [""], "resources": ["endpoints", "pods"], "verbs": ["get", "list", "watch"]},
+        {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": ["get", "list", "watch"]},
+        {"apiGroups": ["nvidia.com"], "resources": ["dynamoworkermetadatas"],
+         "verbs": ["create", "get", "list", "watch", "update", "patch", "delete"]},
+    ]
+    return [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta(DISCOVERY_ACCOUNT)},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": meta(f"{DISCOVERY_ACCOUNT}-role"),
+         "rules": rules},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": meta(f"{DISCOVERY_ACCOUNT}-binding"),
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": f"{DISCOVERY_ACCOUNT}-role"},
+         "subjects": [{"kind": "ServiceAccount", "name": DISCOVERY_ACCOUNT, "namespace": namespace}]},
+    ]

@@ -23,6 +23,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .cluster_dataplane import FRONTEND_PORT, FRONTEND_SERVICE, ClusterDataPlane, WiringError
 from .clusters import node as real_node
@@ -90,6 +91,7 @@ class Session:
 
     overlay: str
     cluster: LocalCluster = field(default_factory=LocalCluster)
+    reports: Path = REPORTS
     mode: RealNodeMode | KwokOnlyMode | None = None  # set by start_cluster
     plane: ClusterDataPlane | EmbeddedDataPlane | None = None  # set by start_data_plane
 
@@ -228,7 +230,7 @@ def conformance(s: Session) -> list[ProbeResult]:
                             deployment=parse({"runtime": "vllm", "topology": "agg", "model": "Qwen/Qwen3-0.6B",
                                               "namespace": SCHEMA_NAMESPACE}))
     results = suite.run(targets, suite.LoadPlan(), lambda r: print(report.progress_line(r), flush=True))
-    paths = report.write_all(results, REPORTS, header=report.run_header(s.cluster.kubectl))
+    paths = report.write_all(results, s.reports, header=report.run_header(s.cluster.kubectl))
     print("conformance: " + ", ".join(str(p) for p in paths.values()))
     return results
 
@@ -248,9 +250,10 @@ STEPS: list[tuple[Step, bool]] = [
 ]
 
 
-def up(overlay: str = DEFAULT_OVERLAY) -> int:
+def up(overlay: str = DEFAULT_OVERLAY, cluster: LocalCluster | None = None, reports: Path = REPORTS) -> int:
+    """Run every step; 0 when all passed. A test gives its own cluster state dir and reports dir."""
     print(f"dynamo-harness up ({overlay})", flush=True)
-    session = Session(overlay)
+    session = Session(overlay, cluster or LocalCluster(), reports)
     results: list[ProbeResult] = []
     started = time.monotonic()
     for step, required in STEPS:
@@ -263,15 +266,15 @@ def up(overlay: str = DEFAULT_OVERLAY) -> int:
             break
     header = {"overlay": overlay, **report.run_header(session.cluster.kubectl if session.cluster.healthy() else None),
               "took": f"{time.monotonic() - started:.1f}s"}
-    paths = report.write_all(results, REPORTS, stem="up", title="dynamo-platform: make up", header=header)
+    paths = report.write_all(results, reports, stem="up", title="dynamo-platform: make up", header=header)
     print(report.summary(results))
     print(f"report: {paths['markdown']}")
     return 0 if all(r.ok for r in results) else 1
 
 
-def down() -> None:
+def down(cluster: LocalCluster | None = None) -> None:
     """Uninstall the release, stop the local cluster and the data plane. Reports stay (make clean removes them)."""
-    cluster = LocalCluster()
+    cluster = cluster or LocalCluster()
     CONVERSION.remove(["conversion-standin"])
     if cluster.healthy():
         ClusterDataPlane(cluster.kubectl).down()

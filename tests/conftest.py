@@ -59,7 +59,7 @@ def render_error(helm: Helm) -> Callable[..., str]:
     return _render_error
 
 
-LAYERS = ("template", "install", "dataplane", "conformance", "deploy", "images")
+LAYERS = ("template", "install", "dataplane", "conformance", "deploy", "images", "up")
 TESTS = Path(__file__).parent
 # A failing test's report shows the log tails of these fixtures (each has log_tails()): the install
 # layer's cluster and the data plane layer's plane (`healed` is the same plane, shown once).

@@ -110,3 +110,14 @@ def test_namespace_restricted_component_accounts_get_their_rules_in_the_watched_
         assert can(account, *request, namespace=restricted.namespace), (account, request)
         assert not can(account, *request, namespace=platform.namespace), (account, request)
     assert not can("epp-serviceaccount", "patch", "pods", namespace=restricted.namespace)
+
+
+def test_the_operator_can_create_the_kubernetes_discovery_rbac_of_a_dgd(kubectl, platform, workload_namespace):
+    """Under Kubernetes discovery the operator gives each DGD a ServiceAccount and a Role to watch
+    Endpoints, Pods and EndpointSlices and own DynamoWorkerMetadata; the API server lets it create
+    that Role only if it holds every rule itself (no escalation)."""
+    from dynamo_harness.cluster_dataplane import discovery_rbac
+
+    kubectl.apply(discovery_rbac(workload_namespace), f"--as={operator_identity(platform)}")
+    (role,) = kubectl.items("roles", "-n", workload_namespace)
+    assert {r for rule in role["rules"] for r in rule["resources"]} >= {"endpoints", "endpointslices", "dynamoworkermetadatas"}

@@ -208,9 +208,13 @@ Rendered as a ClusterRole, or as a Role in the target namespace under namespaceR
 - apiGroups: ["networking.k8s.io"]
   resources: ["ingresses"]
   verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
-# Kubernetes discovery: components get a Role to watch these, which the operator must hold itself.
+# Kubernetes discovery: components get a Role to watch these (upstream's discovery/resource.go),
+# which the operator must hold itself or the API server refuses to let it create that Role.
 - apiGroups: ["discovery.k8s.io"]
   resources: ["endpointslices"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: [""]
+  resources: ["endpoints"]
   verbs: ["get", "list", "watch"]
 - apiGroups: ["rbac.authorization.k8s.io"]
   resources: ["roles", "rolebindings"]
