@@ -23,6 +23,12 @@ def go_requirement(tool: str, module: str) -> str:
     return version
 
 
+def versions_env(name: str) -> str:
+    """A pin of hack/versions.env (NAME=value)."""
+    (version,) = re.findall(rf"^{name}=(\S+)$", (ROOT / "hack" / "versions.env").read_text(), re.M)
+    return version
+
+
 def lock_pin(package: str) -> str:
     (version,) = re.findall(rf"^{package}==(\S+)$", (ROOT / "requirements-dynamo.lock").read_text(), re.M)
     return version
@@ -45,8 +51,16 @@ def test_compatibility_table_matches_the_pinned_files():
         "KAI Scheduler": chart_yaml("kai-scheduler")["appVersion"],
         "Kubernetes (supported)": chart_yaml()["kubeVersion"],
         "Kubernetes (tested: local control plane)": go_requirement("kube", "k8s.io/kubernetes"),
+        "Helm 4 (tested: the default helm)": versions_env("HELM_VERSION"),
+        "Helm 3 (tested: `make test-template-helm3`)": go_requirement("helm3", "helm.sh/helm/v3"),
     }
     assert documented_versions() == actual
+
+
+def test_install_docs_name_the_helm_releases_the_tests_run():
+    tested = f"tested with Helm {versions_env('HELM_VERSION').lstrip('v')} and {go_requirement('helm3', 'helm.sh/helm/v3').lstrip('v')}"
+    for doc in (CHART / "README.md", ROOT / "docs" / "install.md"):
+        assert tested in " ".join(doc.read_text().split()), f"{doc.relative_to(ROOT)}: say '{tested}'"
 
 
 def test_the_page_names_the_chart_version_it_describes():

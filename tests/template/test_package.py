@@ -77,5 +77,5 @@ def test_package_documents_itself_with_readme_changelog_license_and_values_refer
 def test_notes_name_helm_test_and_nothing_outside_the_package(dry_run_install):
     notes = dry_run_install().split("NOTES:", 1)[1]
     assert "helm test dynamo-platform -n dynamo-system" in notes
-    assert "(etcd, NATS JetStream, operator health and metrics)" in notes
+    assert "(etcd, NATS JetStream, operator /healthz and /readyz)" in notes
     assert "docs/" not in notes and "values/" not in notes

@@ -344,6 +344,20 @@ A reason must not hold "=": checkov splits the annotation there.
 {{- end -}}
 
 {{/*
+The umbrella's switch for a component that can also live outside this release (grove, lws,
+kai-scheduler): "true" when global.<component>.install (this release deploys it) or
+global.<component>.enabled (one installed separately is used) is set, empty otherwise. The two
+are mutually exclusive; setting both fails. Call with (dict "ctx" . "component" "grove").
+*/}}
+{{- define "dynamo-common.installOrEnabled" -}}
+{{- $switch := index .ctx.Values.global .component | default dict -}}
+{{- if and $switch.install $switch.enabled -}}
+{{- fail (printf "global.%s.install and global.%s.enabled are both true. Set install=true to deploy it with this chart, or enabled=true to use one installed separately, not both." .component .component) -}}
+{{- end -}}
+{{- if or $switch.install $switch.enabled }}true{{ end -}}
+{{- end -}}
+
+{{/*
 "true" when global.monitoring.enabled is set and the cluster serves the prometheus-operator API
 (monitoring.coreos.com/v1); empty otherwise, so monitoring objects stay off where their CRDs are
 absent. An offline render needs `--api-versions monitoring.coreos.com/v1`. Call with the root context.

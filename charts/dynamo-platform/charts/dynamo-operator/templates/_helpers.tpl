@@ -125,10 +125,6 @@ discovers GPUs itself.
 {{- define "dynamo-operator.labels" -}}{{ include "dynamo-common.labels" (dict "ctx" . "component" "manager") }}{{- end -}}
 {{- define "dynamo-operator.selectorLabels" -}}{{ include "dynamo-common.selectorLabels" (dict "ctx" . "component" "manager") }}{{- end -}}
 
-{{- define "dynamo-operator.groveEnabled" -}}{{ if or .Values.global.grove.install .Values.global.grove.enabled }}true{{ end }}{{- end -}}
-{{- define "dynamo-operator.lwsEnabled" -}}{{ if or .Values.global.lws.install .Values.global.lws.enabled }}true{{ end }}{{- end -}}
-{{- define "dynamo-operator.kaiEnabled" -}}{{ $kai := index .Values.global "kai-scheduler" }}{{ if or $kai.install $kai.enabled }}true{{ end }}{{- end -}}
-
 {{/* etcd endpoints the workloads get: the bundled etcd, else the external value, else none. */}}
 {{- define "dynamo-operator.etcdEndpoints" -}}
 {{- if .Values.global.etcd.install -}}
@@ -246,12 +242,12 @@ Rendered as a ClusterRole, or as a Role in the target namespace under namespaceR
   resources: ["clusterroles"]
   verbs: ["get", "list", "watch"]
 {{- end }}
-{{- if include "dynamo-operator.groveEnabled" . }}
+{{- if include "dynamo-common.installOrEnabled" (dict "ctx" . "component" "grove") }}
 - apiGroups: ["grove.io"]
   resources: ["podcliquesets", "podcliques", "podcliquescalinggroups"]
   verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
 {{- end }}
-{{- if include "dynamo-operator.lwsEnabled" . }}
+{{- if include "dynamo-common.installOrEnabled" (dict "ctx" . "component" "lws") }}
 # Multinode workloads of DGDs annotated nvidia.com/enable-grove="false" (or with no Grove), as
 # upstream's manager role grants; Volcano PodGroups gang-schedule each leader-worker group.
 - apiGroups: ["leaderworkerset.x-k8s.io"]
@@ -261,7 +257,7 @@ Rendered as a ClusterRole, or as a Role in the target namespace under namespaceR
   resources: ["podgroups"]
   verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
 {{- end }}
-{{- if include "dynamo-operator.kaiEnabled" . }}
+{{- if include "dynamo-common.installOrEnabled" (dict "ctx" . "component" "kai-scheduler") }}
 - apiGroups: ["scheduling.run.ai"]
   resources: ["queues", "podgroups"]
   verbs: ["get", "list", "watch"]

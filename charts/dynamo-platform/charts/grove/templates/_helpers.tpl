@@ -1,4 +1,14 @@
+{{/*
+Grove's operator as upstream's chart runs it at v0.1.0-alpha.8 (args, env, config file, RBAC,
+webhook Service and Secret), one template per kind. The commits read and every difference kept
+are listed in docs/compatibility.md; tests/template/data/upstream-grove.yaml holds the facts a
+test checks.
+*/}}
 {{- define "grove.fullname" -}}{{ include "dynamo-common.fullname" (dict "ctx" . "name" "grove-operator") }}{{- end -}}
+{{/* Cluster-scoped names carry the release namespace: two releases in two namespaces never collide. */}}
+{{- define "grove.clusterRoleName" -}}{{ .Release.Namespace }}-{{ include "grove.fullname" . }}{{- end -}}
+{{- define "grove.labels" -}}{{ include "dynamo-common.labels" (dict "ctx" . "component" "operator") }}{{- end -}}
+{{- define "grove.selectorLabels" -}}{{ include "dynamo-common.selectorLabels" (dict "ctx" . "component" "operator") }}{{- end -}}
 
 {{/*
 Names Grove's operator looks up itself, so they are fixed as in upstream's chart: its certificate
@@ -19,7 +29,6 @@ github.com/ai-dynamo/grove/operator/api@v0.1.0-alpha.8), with the values upstrea
 The kai-scheduler profile is on where this release installs or uses KAI.
 */}}
 {{- define "grove.operatorConfig" -}}
-{{- $kai := index .Values.global "kai-scheduler" | default dict -}}
 apiVersion: operator.config.grove.io/v1alpha1
 kind: OperatorConfiguration
 runtimeClientConnection:
@@ -54,7 +63,7 @@ scheduler:
   defaultProfileName: default-scheduler
   profiles:
     - name: default-scheduler
-    {{- if or $kai.install $kai.enabled }}
+    {{- if include "dynamo-common.installOrEnabled" (dict "ctx" . "component" "kai-scheduler") }}
     - name: kai-scheduler
     {{- end }}
 logLevel: {{ .Values.logLevel }}

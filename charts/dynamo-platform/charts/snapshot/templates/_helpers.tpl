@@ -4,3 +4,4 @@
 {{- else if eq .Values.runtime.type "crio" }}/var/run/crio/crio.sock
 {{- else }}/run/containerd/containerd.sock{{ end -}}
 {{- end -}}
+{{- define "snapshot.labels" -}}{{ include "dynamo-common.labels" (dict "ctx" . "component" "snapshot-agent") }}{{- end -}}
