@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..deploy.config import DeploymentConfig
 from ..kube import Kubectl
+from ..release import DEFAULT_NAME
 from . import deployment, faults, health, inference, node
 from .result import ProbeResult
 
@@ -37,6 +38,8 @@ class Targets:
         "to the chart's metrics-reader ClusterRole", type=Path)
     kubeconfig: Path | None = _option("cluster to check CRDs and DGDs on", type=Path)
     platform_namespace: str | None = _option("namespace of the platform release: every workload there must have rolled out")
+    platform_release: str | None = _option(f"name of the platform release whose worker settings the DGDs' worker pods "
+                                           f"must carry (default {DEFAULT_NAME})")
     dgds: list[tuple[str, str]] = field(default_factory=list)  # (namespace, name) that must be Ready
     node_runner: node.Runner | None = None  # runs the GPU/RDMA checks on this host or a cluster node
     node_name: str | None = None  # the cluster node of node_runner, for its allocatable resources
@@ -145,9 +148,17 @@ def dgds(t: Targets, plan: LoadPlan) -> list[ProbeResult]:
     return [health.dgd_ready(Kubectl(t.kubeconfig), namespace, name) for namespace, name in t.dgds]
 
 
+@probe("kubeconfig", "platform_namespace", "dgds")
+def worker_settings(t: Targets, plan: LoadPlan) -> list[ProbeResult]:
+    return [deployment.check_worker_settings(Kubectl(t.kubeconfig), t.platform_namespace, t.platform_release or DEFAULT_NAME,
+                                             namespace, name) for namespace, name in t.dgds]
+
+
 @probe("kubeconfig", "deployment")
 def deploy_stage(t: Targets, plan: LoadPlan) -> list[ProbeResult]:
-    return deployment.run(Kubectl(t.kubeconfig), t.deployment, timeout=t.deploy_timeout, keep=t.keep_deployment)
+    platform = (t.platform_namespace, t.platform_release or DEFAULT_NAME) if t.platform_namespace else None
+    return deployment.run(Kubectl(t.kubeconfig), t.deployment, timeout=t.deploy_timeout, keep=t.keep_deployment,
+                          platform=platform)
 
 
 @probe("frontend", "model")

@@ -72,14 +72,18 @@ def undeploy(kubectl: Kubectl, namespace: str, name: str, wait: bool = True) -> 
         raise
 
 
-def simulated_nodes(kubectl: Kubectl) -> bool:
-    """True when every node a DGD's pods can land on is simulated (kwok): objects are real, but no
-    container ever runs. The local cluster's real node takes only pods that tolerate its taint
-    (the platform's etcd and NATS), never a DGD's, so it does not count."""
+def dgd_nodes(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The nodes a DGD's pods can land on. The local cluster's real node takes only pods that
+    tolerate its taint (the platform's etcd and NATS), never a DGD's, so it does not count."""
     from ..clusters.node import TAINT
 
-    nodes = [n for n in kubectl.items("nodes")
-             if TAINT["key"] not in {t["key"] for t in n.get("spec", {}).get("taints", [])}]
+    return [n for n in nodes if TAINT["key"] not in {t["key"] for t in n.get("spec", {}).get("taints", [])}]
+
+
+def simulated_nodes(kubectl: Kubectl) -> bool:
+    """True when every node a DGD's pods can land on is simulated (kwok): objects are real, but no
+    container ever runs."""
+    nodes = dgd_nodes(kubectl.items("nodes"))
     return bool(nodes) and all(simulated(n) for n in nodes)
 
 

@@ -12,7 +12,8 @@ from typing import Any
 import yaml
 
 from ..kube import Kubectl, KubectlError
-from . import cluster, templates
+from ..release import DEFAULT_NAME, DEFAULT_NAMESPACE
+from . import cluster, templates, worker_settings
 from .config import (API_VERSIONS, COMPACT_GROUPS, MULTINODE_BACKENDS, RUNTIMES, TOPOLOGIES, ConfigError, DeploymentConfig,
                      ignored_inputs, load_file, parse)
 
@@ -67,8 +68,55 @@ def _config_or_exit(args: argparse.Namespace) -> DeploymentConfig:
     return config
 
 
+def add_platform_options(parser: argparse.ArgumentParser, *, release_by_default: bool) -> None:
+    """Where the platform's worker settings come from (docs/deploy.md, "Worker settings of the platform")."""
+    group = parser.add_argument_group("worker settings of the platform release (merged into every worker; yours win)")
+    group.add_argument("--platform-values", action="append", type=Path, metavar="FILE",
+                       help="values file(s) the platform was installed with, in `helm -f` order (e.g. values/eks-efa.yaml): "
+                            "read dynamo-operator.dynamo.workerDefaults offline")
+    default = f" (default {DEFAULT_NAMESPACE})" if release_by_default else ""
+    group.add_argument("--platform-namespace", help=f"namespace of the installed platform release to read them from{default}")
+    group.add_argument("--platform-release", help=f"name of that release (default {DEFAULT_NAME})")
+    parser.set_defaults(release_by_default=release_by_default, no_platform_settings=False)
+    if release_by_default:
+        group.add_argument("--no-platform-settings", action="store_true", help="merge no worker settings")
+
+
+def platform_settings(args: argparse.Namespace) -> worker_settings.WorkerSettings | None:
+    """The worker settings the options name: from values files, else from the installed release
+    (deploy reads it by default, render only when named); None where none is asked for."""
+    from_release = args.platform_namespace or args.platform_release
+    if args.platform_values and from_release:
+        raise worker_settings.WorkerSettingsError(
+            "give --platform-values or --platform-namespace/--platform-release, not both")
+    if args.platform_values:
+        return worker_settings.from_values_files(args.platform_values)
+    if args.no_platform_settings or not (from_release or args.release_by_default):
+        return None
+    return worker_settings.from_release(kubectl_from(args), args.platform_namespace or DEFAULT_NAMESPACE,
+                                        args.platform_release or DEFAULT_NAME)
+
+
+def rendered(args: argparse.Namespace, config: DeploymentConfig) -> tuple[dict[str, Any], str]:
+    """The DGD of config with the platform's worker settings merged, and a line saying what was merged."""
+    manifest = templates.render(config)
+    try:
+        settings = platform_settings(args)
+    except worker_settings.WorkerSettingsError as err:
+        named = args.platform_values or args.platform_namespace or args.platform_release
+        sys.exit(f"error: {err}" + ("" if named or not args.release_by_default else "; or deploy without them: --no-platform-settings"))
+    if settings is None:
+        return manifest, ""
+    workers = ", ".join(worker_settings.worker_pod_templates(manifest)) or "no worker component"
+    note = f"worker settings of {settings.source}: {settings.summary()}"
+    return worker_settings.merge(manifest, settings), note + (f"; merged into {workers}" if settings else "")
+
+
 def render_command(args: argparse.Namespace) -> int:
-    manifest = yaml.safe_dump(templates.render(_config_or_exit(args)), sort_keys=False)
+    manifest, note = rendered(args, _config_or_exit(args))
+    if note:
+        print(note, file=sys.stderr)
+    manifest = yaml.safe_dump(manifest, sort_keys=False)
     if args.output:
         args.output.write_text(manifest)
         print(f"wrote {args.output}", file=sys.stderr)
@@ -85,7 +133,9 @@ def kubectl_from(args: argparse.Namespace) -> Kubectl:
 def deploy_command(args: argparse.Namespace) -> int:
     config = _config_or_exit(args)
     kubectl = kubectl_from(args)
-    manifest = templates.render(config)
+    manifest, note = rendered(args, config)
+    if note:
+        print(note)
     name = f"{config.namespace}/{config.dgd_name}"
     try:
         cluster.validate(kubectl, manifest)
@@ -124,25 +174,34 @@ def templates_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def cluster_options() -> argparse.ArgumentParser:
-    """The options of every command that talks to a cluster."""
+def connection_options() -> argparse.ArgumentParser:
+    """The options that name a cluster."""
     options = argparse.ArgumentParser(add_help=False)
     options.add_argument("--kubeconfig", help="kubeconfig (default $KUBECONFIG, then ~/.kube/config)")
     options.add_argument("--context", help="kubeconfig context")
+    return options
+
+
+def cluster_options() -> argparse.ArgumentParser:
+    """The options of every command that talks to a cluster."""
+    options = argparse.ArgumentParser(add_help=False, parents=[connection_options()])
     options.add_argument("--no-wait", action="store_true", help="do not wait (for Ready, or for deletion)")
     options.add_argument("--timeout", type=float, default=1800, help="seconds to wait (default 1800)")
     return options
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    render = sub.add_parser("render", help="render a DynamoGraphDeployment (stdout or --output) for GitOps")
+    render = sub.add_parser("render", parents=[connection_options()],
+                            help="render a DynamoGraphDeployment (stdout or --output) for GitOps")
     add_config_options(render)
+    add_platform_options(render, release_by_default=False)
     render.add_argument("--output", "-o", type=Path, help="write the manifest here instead of stdout")
     render.set_defaults(handler=render_command)
 
     deploy = sub.add_parser("deploy", parents=[cluster_options()],
                             help="validate (server dry run), create the HF token Secret, apply, wait for Ready")
     add_config_options(deploy)
+    add_platform_options(deploy, release_by_default=True)
     deploy.set_defaults(handler=deploy_command)
 
     undeploy = sub.add_parser("undeploy", parents=[cluster_options()], help="delete a DynamoGraphDeployment")

@@ -14,7 +14,7 @@ import json
 import shlex
 from typing import Any
 
-from . import v1beta1
+from . import v1beta1, worker_settings
 from .config import DeploymentConfig
 
 V1ALPHA1 = "nvidia.com/v1alpha1"
@@ -28,8 +28,7 @@ WORKER_NAMES = {
 }
 WORKING_DIR = {"vllm": "/workspace/examples/backends/vllm", "sglang": "/workspace/examples/backends/sglang",
                "trtllm": "/workspace/examples/backends/trtllm"}
-# What EFA needs besides the devices (AWS EFA guide); NIXL falls back to TCP silently without them.
-EFA_ENV = {"FI_PROVIDER": "efa", "FI_EFA_USE_DEVICE_RDMA": "1", "NIXL_BACKEND": "LIBFABRIC"}
+# EFA's environment is kept once, in the EKS overlay (worker_settings.efa_env); InfiniBand's here.
 INFINIBAND_ENV = {"NCCL_IB_DISABLE": "0", "UCX_TLS": "rc,cuda_copy,cuda_ipc"}
 
 
@@ -149,17 +148,17 @@ def _worker_nodes(c: DeploymentConfig, role: str) -> int:
 def worker(c: DeploymentConfig, role: str) -> dict[str, Any]:
     gpus, nodes = _worker_gpus(c, role), _worker_nodes(c, role)
     limits: dict[str, Any] = {"gpu": str(gpus)}
-    env: dict[str, str] = {}
+    env: list[dict[str, Any]] = []
     main = _container(c.main_image, ["python3", "-m", WORKER_MODULE[c.runtime]], worker_args(c, role),
                       workingDir=WORKING_DIR[c.runtime])
     if c.rdma.kind != "none":
         resource = "vpc.amazonaws.com/efa" if c.rdma.kind == "efa" else "rdma/ib"
         limits["custom"] = {resource: str(c.rdma.devices)}
-        env.update(EFA_ENV if c.rdma.kind == "efa" else INFINIBAND_ENV)
+        env += worker_settings.efa_env() if c.rdma.kind == "efa" else _env(INFINIBAND_ENV)
         # Registering GPU memory with the NIC pins pages: IPC_LOCK, nothing broader.
         main["securityContext"] = {"capabilities": {"add": ["IPC_LOCK"]}}
     if c.model_pvc:
-        env["HF_HOME"] = c.model_mount_path  # downloads land on the PVC and are reused
+        env.append({"name": "HF_HOME", "value": c.model_mount_path})  # downloads land on the PVC and are reused
     service: dict[str, Any] = {"componentType": "worker"}
     if c.disaggregated:
         service["subComponentType"] = role
@@ -174,7 +173,7 @@ def worker(c: DeploymentConfig, role: str) -> dict[str, Any]:
     if c.hf_token_secret:
         service["envFromSecret"] = c.hf_token_secret
     if env:
-        service["envs"] = _env(env)
+        service["envs"] = env
     if c.model_pvc:
         service["volumeMounts"] = [{"name": c.model_pvc, "mountPoint": c.model_mount_path}]
     if c.rdma.host_network:

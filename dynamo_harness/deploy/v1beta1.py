@@ -36,7 +36,8 @@ def component(name: str, service: dict[str, Any], volumes: dict[str, dict[str, A
     if service.get("envFromSecret"):
         main["envFrom"] = [{"secretRef": {"name": service["envFromSecret"]}}]
     if service.get("resources"):
-        main["resources"] = {kind: quantities(items) for kind, items in service["resources"].items()}
+        main["resources"] = {kind: copy.deepcopy(items) if kind == "claims" else quantities(items)
+                             for kind, items in service["resources"].items()}
     mounts = service.get("volumeMounts", [])
     if mounts:
         main["volumeMounts"] = [{"name": m["name"], "mountPath": m["mountPoint"]} for m in mounts]
