@@ -13,8 +13,11 @@ import yaml
 
 from .paths import CHART, OVERLAYS, TOOLS_BIN
 
+# The bundled etcd and NATS, off by default as upstream's since 1.6: renders about them turn both on.
+ETCD_AND_NATS = {"global.etcd.install": True, "global.nats.install": True}
 # Every optional component and hook job switched on, so no pod escapes a check.
 EVERYTHING_ON = {
+    **ETCD_AND_NATS,
     "global.grove.install": True,
     "global.kai-scheduler.install": True,
     "global.lws.install": True,

@@ -2,6 +2,8 @@
 
 import pytest
 
+from dynamo_harness.helm import ETCD_AND_NATS
+
 CASES = [
     # (id, overlay, values, fragments the message must contain)
     ("unknown-key", None, {"etcd.replicaz": 3}, ["/etcd", "additional properties 'replicaz' not allowed"]),
@@ -12,7 +14,7 @@ CASES = [
     ("bad-enum", None, {"dynamo-operator.webhook.failurePolicy": "Sometimes"}, ["/dynamo-operator/webhook/failurePolicy", "Fail", "Ignore"]),
     ("bad-quantity", None, {"etcd.persistence.size": "8 gigs"}, ["/etcd/persistence/size", "does not match pattern"]),
     # Helm reads null as "delete the key"; without required defaults the template met nil.
-    ("null-deletes-a-default", None, {"nats.jetstream.enabled": None}, ["/jetstream", "missing property 'enabled'"]),
+    ("null-deletes-a-default", None, {**ETCD_AND_NATS, "nats.jetstream.enabled": None}, ["/jetstream", "missing property 'enabled'"]),
     ("null-deletes-a-global-default", None, {"global.etcd.tls": None}, ["/global/etcd", "missing property 'tls'"]),
     ("zero-pvc-size", None, {"nats.jetstream.fileStore.size": "0"}, ["/nats/jetstream/fileStore/size", "does not match pattern"]),
     ("bad-node-selector-key", None, {"global.nodeSelector": {"gpu pool": "a"}}, ["invalid propertyName 'gpu pool'", "does not match pattern"]),
@@ -25,8 +27,8 @@ CASES = [
      {"global.nats.install": False, "dynamo-operator.dynamo.nats.url": "tls://nats.corp:4222", "global.nats.tls.enabled": True},
      ["global.nats.tls.enabled=true with global.nats.install=false needs global.nats.tls.existingSecret"]),
     ("bad-digest", None, {"nats.image.digest": "latest"}, ["/nats/image/digest"]),
-    ("etcd-two-members", None, {"etcd.replicas": 2}, ["etcd.replicas=2", "odd number >= 3"]),
-    ("nats-two-servers", None, {"nats.replicas": 2}, ["nats.replicas=2", ">= 3"]),
+    ("etcd-two-members", None, {**ETCD_AND_NATS, "etcd.replicas": 2}, ["etcd.replicas=2", "odd number >= 3"]),
+    ("nats-two-servers", None, {**ETCD_AND_NATS, "nats.replicas": 2}, ["nats.replicas=2", ">= 3"]),
     ("grove-install-and-enabled", None, {"global.grove.install": True, "global.grove.enabled": True},
      ["global.grove.install and global.grove.enabled are both true"]),
     ("kai-install-and-enabled", None, {"global.kai-scheduler.install": True, "global.kai-scheduler.enabled": True},

@@ -34,6 +34,13 @@ def lock_pin(package: str) -> str:
     return version
 
 
+def lock_pins(*packages: str) -> str:
+    """The one version the lock pins for packages released together; where they differ, each pin
+    (which no table row states, so the check below fails)."""
+    pins = [lock_pin(package) for package in packages]
+    return pins[0] if len(set(pins)) == 1 else ", ".join(f"{p} {v}" for p, v in zip(packages, pins))
+
+
 def documented_versions() -> dict[str, str]:
     """First table of the page: component -> version."""
     table = DOC.read_text().split("## Versions", 1)[1].split("\n## ", 1)[0]
@@ -46,7 +53,7 @@ def test_compatibility_table_matches_the_pinned_files():
         "Dynamo (operator image, CRDs, deploy templates' images)": chart_yaml()["appVersion"],
         "Dynamo operator subchart": chart_yaml("dynamo-operator")["appVersion"],
         "Dynamo snapshot subchart": chart_yaml("snapshot")["appVersion"],
-        "Dynamo runtime of the embedded data plane (PyPI `ai-dynamo`)": lock_pin("ai-dynamo"),
+        "Dynamo runtime of the data planes (PyPI `ai-dynamo`, `ai-dynamo-runtime`)": lock_pins("ai-dynamo", "ai-dynamo-runtime"),
         "Grove (operator image and CRDs)": chart_yaml("grove")["appVersion"],
         "KAI Scheduler": chart_yaml("kai-scheduler")["appVersion"],
         "Kubernetes (supported)": chart_yaml()["kubeVersion"],

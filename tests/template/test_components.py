@@ -2,6 +2,7 @@
 
 import pytest
 
+from dynamo_harness.helm import ETCD_AND_NATS
 from dynamo_harness.manifests import by_kind, ident, images, named, operator_config, pod_specs, walk, workload_settings
 
 RELEASE = "dynamo-platform"
@@ -16,15 +17,15 @@ def names(manifests):
     [("global.etcd.install", "etcd"), ("global.nats.install", "nats"), ("dynamo-operator.enabled", "dynamo-operator")],
 )
 def test_disabled_subchart_renders_nothing(render, switch, component):
-    rendered = render(values={switch: False})
+    rendered = render(values={**ETCD_AND_NATS, switch: False})
     leftovers = [ident(m) for m in rendered if m["metadata"]["labels"]["app.kubernetes.io/name"] == component]
     assert not leftovers
-    assert any(m["metadata"]["labels"]["app.kubernetes.io/name"] == component for m in render())
+    assert any(m["metadata"]["labels"]["app.kubernetes.io/name"] == component for m in render(values=ETCD_AND_NATS))
 
 
 @pytest.mark.parametrize("service", ["etcd", "nats"])
 def test_turning_a_data_plane_service_off_leaves_no_stale_address_for_workloads(render, service):
-    on, off = render(), render(values={f"global.{service}.install": False})
+    on, off = render(values=ETCD_AND_NATS), render(values={**ETCD_AND_NATS, f"global.{service}.install": False})
     assert f"{service}Address" in operator_config(on)["infrastructure"]
     assert f"{service}Address" not in operator_config(off).get("infrastructure", {})
     assert not any(isinstance(v, str) and f"{RELEASE}-{service}" in v for v in walk(off))
@@ -42,7 +43,7 @@ def test_external_nats_and_etcd_replace_the_bundled_ones(render):
 
 
 def test_bundled_addresses_point_at_the_bundled_services(render):
-    manifests = render()
+    manifests = render(values=ETCD_AND_NATS)
     config = operator_config(manifests)
     named(manifests, "Service", f"{RELEASE}-etcd")
     named(manifests, "Service", f"{RELEASE}-nats")
@@ -56,7 +57,7 @@ def env_of(statefulset):
 
 @pytest.mark.parametrize("replicas", [1, 3, 5])
 def test_etcd_initial_cluster_lists_every_member_by_its_stable_dns_name(render, replicas):
-    etcd = named(render(values={"etcd.replicas": replicas}), "StatefulSet", f"{RELEASE}-etcd")
+    etcd = named(render(values={**ETCD_AND_NATS, "etcd.replicas": replicas}), "StatefulSet", f"{RELEASE}-etcd")
     members = env_of(etcd)["ETCD_INITIAL_CLUSTER"].split(",")
     assert members == [
         f"{RELEASE}-etcd-{i}=http://{RELEASE}-etcd-{i}.{RELEASE}-etcd-headless.dynamo-system.svc.cluster.local:2380"
@@ -67,26 +68,28 @@ def test_etcd_initial_cluster_lists_every_member_by_its_stable_dns_name(render, 
 
 
 def test_etcd_and_nats_keep_their_data_on_retained_pvcs(render):
-    for statefulset in by_kind(render(), "StatefulSet"):
+    statefulsets = by_kind(render(values=ETCD_AND_NATS), "StatefulSet")
+    assert {s["metadata"]["name"] for s in statefulsets} == {f"{RELEASE}-etcd", f"{RELEASE}-nats"}
+    for statefulset in statefulsets:
         assert statefulset["spec"]["persistentVolumeClaimRetentionPolicy"] == {"whenDeleted": "Retain", "whenScaled": "Retain"}
         (claim,) = statefulset["spec"]["volumeClaimTemplates"]
         assert claim["spec"]["resources"]["requests"]["storage"].endswith("Gi"), ident(statefulset)
 
 
 def test_etcd_without_persistence_uses_emptydir(render):
-    etcd = named(render(values={"etcd.persistence.enabled": False}), "StatefulSet", f"{RELEASE}-etcd")
+    etcd = named(render(values={**ETCD_AND_NATS, "etcd.persistence.enabled": False}), "StatefulSet", f"{RELEASE}-etcd")
     assert "volumeClaimTemplates" not in etcd["spec"]
     assert {"name": "data", "emptyDir": {}} in etcd["spec"]["template"]["spec"]["volumes"]
 
 
 def test_etcd_probes_use_the_health_endpoint(render):
-    container = named(render(), "StatefulSet", f"{RELEASE}-etcd")["spec"]["template"]["spec"]["containers"][0]
+    container = named(render(values=ETCD_AND_NATS), "StatefulSet", f"{RELEASE}-etcd")["spec"]["template"]["spec"]["containers"][0]
     assert container["readinessProbe"]["httpGet"] == {"path": "/health", "port": "metrics"}
     assert container["livenessProbe"]["httpGet"]["path"] == "/health?serializable=true"
 
 
 def test_etcd_auth_creates_root_user_in_a_hook_job_from_a_secret(render):
-    manifests = render(values={"global.etcd.auth.enabled": True})
+    manifests = render(values={**ETCD_AND_NATS, "global.etcd.auth.enabled": True})
     secret = named(manifests, "Secret", f"{RELEASE}-etcd-auth")
     assert len(secret["data"]["root-password"]) >= 40  # base64 of 32 random characters
     job = named(manifests, "Job", f"{RELEASE}-etcd-enable-auth")
@@ -97,7 +100,7 @@ def test_etcd_auth_creates_root_user_in_a_hook_job_from_a_secret(render):
 
 
 def test_etcd_auth_with_an_existing_secret_generates_none(render):
-    manifests = render(values={"global.etcd.auth.enabled": True, "global.etcd.auth.existingSecret": "my-etcd"})
+    manifests = render(values={**ETCD_AND_NATS, "global.etcd.auth.enabled": True, "global.etcd.auth.existingSecret": "my-etcd"})
     assert not by_kind(manifests, "Secret") or all(s["metadata"]["name"] != f"{RELEASE}-etcd-auth" for s in by_kind(manifests, "Secret"))
     job = named(manifests, "Job", f"{RELEASE}-etcd-enable-auth")
     env = job["spec"]["template"]["spec"]["containers"][0]["env"]
@@ -105,7 +108,7 @@ def test_etcd_auth_with_an_existing_secret_generates_none(render):
 
 
 def test_nats_runs_jetstream_on_a_pvc_with_a_js_aware_health_probe(render):
-    nats = named(render(), "StatefulSet", f"{RELEASE}-nats")
+    nats = named(render(values=ETCD_AND_NATS), "StatefulSet", f"{RELEASE}-nats")
     container = nats["spec"]["template"]["spec"]["containers"][0]
     assert container["readinessProbe"]["httpGet"]["path"] == "/healthz?js-enabled-only=true"
     assert {p["name"]: p["containerPort"] for p in container["ports"]} == {"client": 4222, "cluster": 6222, "monitor": 8222}
@@ -113,7 +116,7 @@ def test_nats_runs_jetstream_on_a_pvc_with_a_js_aware_health_probe(render):
 
 
 def test_nats_auth_password_comes_from_a_secret_not_the_config(render):
-    manifests = render(values={"global.nats.auth.enabled": True})
+    manifests = render(values={**ETCD_AND_NATS, "global.nats.auth.enabled": True})
     config = named(manifests, "ConfigMap", f"{RELEASE}-nats-config")["data"]["nats.conf"]
     secret = named(manifests, "Secret", f"{RELEASE}-nats-auth")
     assert "password: $NATS_PASSWORD" in config
@@ -195,20 +198,21 @@ def test_global_image_registry_rewrites_every_image(render, everything_on):
 
 
 def test_image_defaults_are_the_projects_own_upstreams(render):
-    assert set(images(render())) == {
+    platform = {
         "nvcr.io/nvidia/ai-dynamo/kubernetes-operator:1.6.1",
-        "gcr.io/etcd-development/etcd:v3.5.21",
-        "docker.io/library/nats:2.10.26-alpine",
         "docker.io/curlimages/curl:8.11.1",  # helm test probes
         # The storage-migration hook: bash + kubectl at the pinned kubectl version. Kubernetes' own
         # kubectl image has no shell, and upstream's bitnami/kubectl:latest is unpinned (docs/compatibility.md).
         "docker.io/alpine/k8s:1.35.2",
     }
+    assert set(images(render())) == platform
+    assert set(images(render(values=ETCD_AND_NATS))) == platform | {
+        "gcr.io/etcd-development/etcd:v3.5.21", "docker.io/library/nats:2.10.26-alpine"}
 
 
 def test_image_digest_pins_the_image(render):
     digest = "sha256:" + "a" * 64
-    assert f"gcr.io/etcd-development/etcd:v3.5.21@{digest}" in images(render(values={"etcd.image.digest": digest}))
+    assert f"gcr.io/etcd-development/etcd:v3.5.21@{digest}" in images(render(values={**ETCD_AND_NATS, "etcd.image.digest": digest}))
 
 
 def test_every_image_takes_a_digest(render, everything_on):
@@ -224,14 +228,15 @@ def test_every_image_takes_a_digest(render, everything_on):
 
 
 def test_pull_secrets_reach_every_pod(render):
-    manifests = render(values={"global.imagePullSecrets": [{"name": "mirror-creds"}], "global.etcd.auth.enabled": True})
+    manifests = render(values={**ETCD_AND_NATS, "global.imagePullSecrets": [{"name": "mirror-creds"}], "global.etcd.auth.enabled": True})
     for pod in pod_specs(manifests):
         assert {"name": "mirror-creds"} in pod.spec.get("imagePullSecrets", []), pod.name
     assert workload_settings(manifests)["imagePullSecrets"] == [{"name": "mirror-creds"}]
 
 
 def test_component_node_selector_wins_over_global(render):
-    manifests = render(values={"global.nodeSelector": {"pool": "system", "zone": "a"}, "etcd.nodeSelector": {"pool": "etcd"}})
+    manifests = render(values={**ETCD_AND_NATS, "global.nodeSelector": {"pool": "system", "zone": "a"},
+                               "etcd.nodeSelector": {"pool": "etcd"}})
     etcd = named(manifests, "StatefulSet", f"{RELEASE}-etcd")["spec"]["template"]["spec"]
     nats = named(manifests, "StatefulSet", f"{RELEASE}-nats")["spec"]["template"]["spec"]
     assert etcd["nodeSelector"] == {"pool": "etcd", "zone": "a"}

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from dynamo_harness.helm import ETCD_AND_NATS
 from dynamo_harness.manifests import by_kind, named, operator_config, walk, workload_settings
 
 RELEASE = "dynamo-platform"
@@ -26,7 +27,7 @@ RBAC_MODES = {
 }
 PRODUCTION_OVERLAYS = ("aks-spot", "eks-efa", "gke")
 DGD_LABEL = "nvidia.com/dynamo-graph-deployment-name"
-TLS_ON = {"global.etcd.tls.enabled": True, "global.nats.tls.enabled": True}
+TLS_ON = {**ETCD_AND_NATS, "global.etcd.tls.enabled": True, "global.nats.tls.enabled": True}
 
 
 # The roles the chart renders for the operator ("" = its own) and for the planner, DGDR-profiling
@@ -66,6 +67,7 @@ def test_golden_rbac_has_no_wildcards_and_reads_secrets_only():
 def test_network_policies_are_opt_in(render):
     assert not by_kind(render(), "NetworkPolicy")
     assert not by_kind(render("kind"), "NetworkPolicy")
+    assert not by_kind(render(values=ETCD_AND_NATS), "NetworkPolicy")
 
 
 @pytest.mark.parametrize("overlay", PRODUCTION_OVERLAYS)
@@ -125,7 +127,7 @@ def test_generated_certificates_cover_every_member_and_service_name(render, tmp_
 
 
 def test_existing_tls_and_auth_secrets_are_referenced_not_generated(render):
-    values = {"global.etcd.tls.enabled": True, "global.etcd.tls.existingSecret": "corp-etcd-tls",
+    values = {**ETCD_AND_NATS, "global.etcd.tls.enabled": True, "global.etcd.tls.existingSecret": "corp-etcd-tls",
               "global.nats.auth.enabled": True, "global.nats.auth.existingSecret": "corp-nats"}
     manifests = render(values=values)
     assert {s["metadata"]["name"] for s in by_kind(manifests, "Secret")} == {f"{RELEASE}-webhook-server-cert"}
@@ -154,17 +156,18 @@ def test_no_certificate_or_password_reaches_a_configmap_or_an_arg(render, everyt
 
 @pytest.mark.parametrize("service", ["etcd", "nats"])
 def test_quorum_members_spread_over_nodes_and_zones(render, service):
-    spec = named(render(values={f"{service}.replicas": 3}), "StatefulSet", f"{RELEASE}-{service}")["spec"]["template"]["spec"]
+    spec = named(render(values={**ETCD_AND_NATS, f"{service}.replicas": 3}), "StatefulSet",
+                 f"{RELEASE}-{service}")["spec"]["template"]["spec"]
     spread = {c["topologyKey"]: c["whenUnsatisfiable"] for c in spec["topologySpreadConstraints"]}
     assert spread == {"kubernetes.io/hostname": "DoNotSchedule", "topology.kubernetes.io/zone": "ScheduleAnyway"}
-    single = named(render(), "StatefulSet", f"{RELEASE}-{service}")["spec"]["template"]["spec"]
+    single = named(render(values=ETCD_AND_NATS), "StatefulSet", f"{RELEASE}-{service}")["spec"]["template"]["spec"]
     assert "topologySpreadConstraints" not in single
 
 
 def test_own_spread_replaces_the_default(render):
     own = [{"maxSkew": 2, "topologyKey": "rack", "whenUnsatisfiable": "ScheduleAnyway",
             "labelSelector": {"matchLabels": {"app.kubernetes.io/name": "etcd"}}}]
-    spec = named(render(values={"etcd.replicas": 3, "etcd.topologySpreadConstraints": own}), "StatefulSet",
+    spec = named(render(values={**ETCD_AND_NATS, "etcd.replicas": 3, "etcd.topologySpreadConstraints": own}), "StatefulSet",
                  f"{RELEASE}-etcd")["spec"]["template"]["spec"]
     assert spec["topologySpreadConstraints"] == own
 
@@ -172,7 +175,7 @@ def test_own_spread_replaces_the_default(render):
 def test_pvcs_survive_uninstall_unless_the_user_opts_in(render):
     def policy(values):
         return {s["metadata"]["name"]: s["spec"]["persistentVolumeClaimRetentionPolicy"]["whenDeleted"]
-                for s in by_kind(render(values=values), "StatefulSet")}
+                for s in by_kind(render(values={**ETCD_AND_NATS, **values}), "StatefulSet")}
 
     assert policy({}) == {f"{RELEASE}-etcd": "Retain", f"{RELEASE}-nats": "Retain"}
     opted = {"etcd.persistence.deleteOnUninstall": True, "nats.jetstream.fileStore.deleteOnUninstall": True}

@@ -3,6 +3,7 @@
 import yaml
 
 from dynamo_harness import images
+from dynamo_harness.helm import ETCD_AND_NATS
 from dynamo_harness.paths import CHART, OVERLAYS
 
 OVERLAY = OVERLAYS / "local" / "real-node.yaml"
@@ -20,7 +21,7 @@ def test_local_overlay_points_every_image_at_a_locally_built_one():
 
 def test_local_overlay_puts_etcd_nats_and_their_probes_on_the_real_node_and_the_operator_on_kwok(render):
     on_real_node = {}
-    for obj in render(overlay="local/real-node"):
+    for obj in render(overlay="local/real-node", values=ETCD_AND_NATS):
         if obj["kind"] in ("StatefulSet", "Deployment", "Pod"):
             spec = obj["spec"] if obj["kind"] == "Pod" else obj["spec"]["template"]["spec"]
             name = obj["metadata"]["name"].removeprefix("dynamo-platform-")

@@ -5,11 +5,12 @@ select the pods the chart and the Dynamo operator actually create, and hold Prom
 import pytest
 
 from dynamo_harness import promql
-from dynamo_harness.helm import HelmError
+from dynamo_harness.helm import ETCD_AND_NATS, HelmError
 from dynamo_harness.manifests import by_kind, named, pod_specs
 
 MONITORING_API = "monitoring.coreos.com/v1"
-ON = {"global.monitoring.enabled": True}
+# With the bundled etcd and NATS, so their monitors, alerts and exporter sidecar render too.
+ON = {**ETCD_AND_NATS, "global.monitoring.enabled": True}
 MONITORING_KINDS = ("PodMonitor", "ServiceMonitor", "PrometheusRule")
 
 
@@ -26,8 +27,9 @@ def exporter_containers(manifests):
     return [c for p in pod_specs(manifests) for c in p.containers() if c["name"] == "metrics-exporter"]
 
 
-def test_monitoring_is_off_by_default_even_where_the_api_is_served(render):
-    manifests = render(api_versions=[MONITORING_API])
+@pytest.mark.parametrize("values", [{}, ETCD_AND_NATS], ids=["defaults", "etcd-and-nats"])
+def test_monitoring_is_off_by_default_even_where_the_api_is_served(render, values):
+    manifests = render(values=values, api_versions=[MONITORING_API])
     assert not monitoring_objects(manifests)
     assert not exporter_containers(manifests)
     assert not promql.dashboards(manifests)

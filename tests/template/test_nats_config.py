@@ -5,6 +5,7 @@ import subprocess
 
 import pytest
 
+from dynamo_harness.helm import ETCD_AND_NATS
 from dynamo_harness.manifests import named
 from dynamo_harness.paths import venv_tool
 
@@ -21,7 +22,7 @@ CASES = {
 def test_nats_server_accepts_rendered_config(render, values, tmp_path):
     server = venv_tool("nats-server")
     assert server.exists(), "nats-server missing from the venv: run make bootstrap"
-    manifests = render(values=values)
+    manifests = render(values={**ETCD_AND_NATS, **values})
     config = named(manifests, "ConfigMap", "dynamo-platform-nats-config")["data"]["nats.conf"]
     # Point the store and the certificate mount at temp dirs; everything else is checked as rendered.
     config = config.replace("store_dir: /data", f"store_dir: {tmp_path}")
@@ -40,6 +41,6 @@ def test_nats_server_accepts_rendered_config(render, values, tmp_path):
 
 
 def test_cluster_config_routes_to_every_server(render):
-    config = named(render(values={"nats.replicas": 3}), "ConfigMap", "dynamo-platform-nats-config")["data"]["nats.conf"]
+    config = named(render(values={**ETCD_AND_NATS, "nats.replicas": 3}), "ConfigMap", "dynamo-platform-nats-config")["data"]["nats.conf"]
     for i in range(3):
         assert f"nats://dynamo-platform-nats-{i}.dynamo-platform-nats-headless.dynamo-system.svc.cluster.local:6222" in config

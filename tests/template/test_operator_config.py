@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from dynamo_harness.helm import ETCD_AND_NATS
 from dynamo_harness.manifests import named, operator_config, workload_settings
 
 RELEASE = "dynamo-platform"
@@ -21,8 +22,8 @@ SEMVER = r"^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$"
 
 # Value sets that reach every branch of the config template.
 VALUE_SETS = {
-    "defaults": {},
-    "no-data-plane": {"global.etcd.install": False, "global.nats.install": False},
+    "defaults": {},  # no etcd, no NATS: Kubernetes discovery, TCP requests, ZMQ events
+    "bundled-etcd-and-nats": ETCD_AND_NATS,
     "external-etcd-discovery": {
         "global.etcd.install": False, "global.nats.install": False,
         "dynamo-operator.dynamo.discoveryBackend": "etcd",
@@ -39,6 +40,7 @@ VALUE_SETS = {
         "dynamo-operator.dynamo.metrics.prometheusEndpoint": "http://prom.monitoring:9090",
     },
     "single-manager-with-everything": {
+        **ETCD_AND_NATS,
         "dynamo-operator.controllerManager.leaderElection.enabled": False,
         "dynamo-operator.dynamo.hfTokenSecret": "hf-token-secret",
         "global.etcd.auth.enabled": True, "global.nats.tls.enabled": True,

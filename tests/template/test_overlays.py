@@ -3,9 +3,12 @@
 import pytest
 import yaml
 
-from dynamo_harness.manifests import by_kind, ident, pod_specs, walk, workload_settings
+from dynamo_harness.helm import ETCD_AND_NATS
+from dynamo_harness.manifests import by_kind, ident, operator_config, pod_specs, walk, workload_settings
 from dynamo_harness.paths import OVERLAYS, overlay_names
 
+RELEASE = "dynamo-platform"
+CLOUD_OVERLAYS = ("aks-spot", "eks-efa", "gke")
 SPOT = {"key": "kubernetes.azure.com/scalesetpriority", "operator": "Equal", "value": "spot", "effect": "NoSchedule"}
 EFA = "vpc.amazonaws.com/efa"
 
@@ -49,14 +52,16 @@ def test_cloud_overlay_names_its_storage_class_on_every_pvc(render, overlay, sto
 
 
 def test_kind_assumes_no_storage_class(render):
-    claims = [t for s in by_kind(render("kind"), "StatefulSet") for t in s["spec"]["volumeClaimTemplates"]]
-    assert claims and all("storageClassName" not in c["spec"] for c in claims)
+    # kind leaves etcd and NATS off; turned on, their claims take the cluster's default class.
+    claims = [t for s in by_kind(render("kind", ETCD_AND_NATS), "StatefulSet") for t in s["spec"]["volumeClaimTemplates"]]
+    assert len(claims) == 2 and all("storageClassName" not in c["spec"] for c in claims)
 
 
 def test_kind_has_the_smallest_footprint(render):
+    # Every overlay with the same parts (etcd and NATS on), so kind's own sizes are compared.
     def memory_limits_mi(overlay):
         total = 0
-        for pod in pod_specs(render(overlay)):
+        for pod in pod_specs(render(overlay, ETCD_AND_NATS)):
             for c in pod.containers():
                 value = c["resources"]["limits"]["memory"]
                 total += int(value[:-2]) * (1024 if value.endswith("Gi") else 1)
@@ -71,7 +76,7 @@ def test_gke_workers_select_gpu_node_pools(render):
     assert {"key": "nvidia.com/gpu", "operator": "Equal", "value": "present", "effect": "NoSchedule"} in defaults["tolerations"]
 
 
-@pytest.mark.parametrize("overlay", ["aks-spot", "eks-efa", "gke"])
+@pytest.mark.parametrize("overlay", CLOUD_OVERLAYS)
 def test_cloud_overlays_run_quorum_sized_etcd_and_nats_with_budgets(render, overlay):
     manifests = render(overlay)
     for statefulset in by_kind(manifests, "StatefulSet"):
@@ -80,8 +85,27 @@ def test_cloud_overlays_run_quorum_sized_etcd_and_nats_with_budgets(render, over
     assert budgets == {"dynamo-platform-etcd": 2, "dynamo-platform-nats": 2, "dynamo-platform-dynamo-operator": 1}
 
 
-@pytest.mark.parametrize("overlay", ["aks-spot", "eks-efa", "gke"])
+@pytest.mark.parametrize("overlay", CLOUD_OVERLAYS)
 def test_cloud_overlay_states_its_etcd_and_nats_choice(overlay):
     """Upstream's default for etcd and NATS changed; a cloud overlay must not change with it."""
     values = yaml.safe_load((OVERLAYS / f"{overlay}.yaml").read_text())
     assert values["global"]["etcd"]["install"] is True and values["global"]["nats"]["install"] is True
+
+
+@pytest.mark.parametrize("overlay", [None, "kind", *CLOUD_OVERLAYS], ids=lambda o: o or "defaults")
+def test_etcd_and_nats_are_off_by_default_and_in_kind_and_on_in_every_cloud_overlay(render, overlay):
+    """Upstream's defaults since 1.6 (Kubernetes discovery, TCP requests, ZMQ events); the cloud
+    overlays keep the bundled etcd and NATS, and the operator wires workloads to them."""
+    manifests = render(overlay)
+    infrastructure = operator_config(manifests).get("infrastructure", {})
+    if overlay in CLOUD_OVERLAYS:
+        assert {f"StatefulSet/{RELEASE}-etcd", f"StatefulSet/{RELEASE}-nats", f"Service/{RELEASE}-etcd",
+                f"Service/{RELEASE}-nats"} <= {ident(m) for m in manifests}
+        assert infrastructure["etcdAddress"] == f"http://{RELEASE}-etcd.dynamo-system.svc.cluster.local:2379"
+        assert infrastructure["natsAddress"] == f"nats://{RELEASE}-nats.dynamo-system.svc.cluster.local:4222"
+    else:
+        # No object, probe, address or env var names either (CRD descriptions aside).
+        mentions = [ident(m) for m in manifests if m["kind"] != "CustomResourceDefinition"
+                    and any(isinstance(v, str) and ("etcd" in v.lower() or "nats" in v.lower()) for v in walk(m))]
+        assert not mentions
+        assert not {"etcdAddress", "natsAddress"} & set(infrastructure)

@@ -77,5 +77,7 @@ def test_package_documents_itself_with_readme_changelog_license_and_values_refer
 def test_notes_name_helm_test_and_nothing_outside_the_package(dry_run_install):
     notes = dry_run_install().split("NOTES:", 1)[1]
     assert "helm test dynamo-platform -n dynamo-system" in notes
-    assert "(etcd, NATS JetStream, operator /healthz and /readyz)" in notes
+    # The probes listed are those rendered: the operator's by default, etcd's and NATS's where installed.
+    assert "probes (operator /healthz and /readyz)" in notes
+    assert "(etcd, NATS JetStream, operator /healthz and /readyz)" in dry_run_install("gke").split("NOTES:", 1)[1]
     assert "docs/" not in notes and "values/" not in notes

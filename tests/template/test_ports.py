@@ -5,6 +5,7 @@ operator's configuration (its listeners and the workload addresses), NetworkPoli
 import pytest
 import yaml
 
+from dynamo_harness.helm import ETCD_AND_NATS
 from dynamo_harness.manifests import by_kind, named, operator_config
 
 RELEASE = "dynamo-platform"
@@ -25,7 +26,7 @@ DEFAULTS = {2379, 2380, 2381, 4222, 6222, 8222, 8081, 8443, 9443}
 
 @pytest.fixture(scope="module")
 def moved(render):
-    return render(values={**MOVED, "global.networkPolicy.enabled": True, "nats.replicas": 3, "etcd.replicas": 3})
+    return render(values={**ETCD_AND_NATS, **MOVED, "global.networkPolicy.enabled": True, "nats.replicas": 3, "etcd.replicas": 3})
 
 
 def service_ports(manifests, name):

@@ -2,6 +2,7 @@
 
 import base64
 
+from dynamo_harness.helm import ETCD_AND_NATS
 from dynamo_harness.manifests import by_kind, pod_specs
 
 PRIVILEGED_BY_DESIGN = {"DaemonSet/dynamo-platform-snapshot-agent"}
@@ -52,5 +53,7 @@ def test_no_secret_value_appears_in_a_configmap(render, everything_on):
 
 def test_no_service_account_token_where_the_pod_does_not_call_the_api(render):
     # etcd and NATS never talk to the API server.
-    for statefulset in by_kind(render(), "StatefulSet"):
+    statefulsets = by_kind(render(values=ETCD_AND_NATS), "StatefulSet")
+    assert {s["metadata"]["name"] for s in statefulsets} == {"dynamo-platform-etcd", "dynamo-platform-nats"}
+    for statefulset in statefulsets:
         assert statefulset["spec"]["template"]["spec"]["automountServiceAccountToken"] is False
