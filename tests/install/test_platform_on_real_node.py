@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import pytest
 import yaml
 
-from dynamo_harness.helm import HelmError, values_args
+from dynamo_harness.helm import ETCD_AND_NATS, HelmError, values_args
 from dynamo_harness.kube import Kubectl, KubectlError, condition, pod_placement
 from dynamo_harness.paths import CHART, OVERLAYS, ROOT, TOOLS_BIN
 
@@ -32,7 +32,6 @@ OVERLAY = "local/real-node"
 PREVIOUS_CHART = ROOT / "tests" / "data" / "dynamo-platform-0.1.0.tgz"
 # The operator runs on kwok (simulated): its probe cannot reach it, so helm test leaves it out.
 OPERATOR_PROBE = "dynamo-platform-test-operator"
-ETCD_AND_NATS = {"global.etcd.install": True, "global.nats.install": True}
 AUTH_AND_TLS = {**ETCD_AND_NATS, "global.etcd.auth.enabled": True, "global.etcd.tls.enabled": True,
                 "global.nats.auth.enabled": True, "global.nats.tls.enabled": True}
 
