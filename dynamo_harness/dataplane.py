@@ -8,11 +8,15 @@ Binaries: etcd from `hack/bootstrap.sh --with-control-plane`, nats-server from t
 
 from __future__ import annotations
 
+import functools
+import os
+import signal
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import http_client
+from .conformance.faults import Fault, explaining_line
 from .paths import ROOT, TOOLS_BIN, venv_tool
 from .processes import ProcessError, Supervisor
 from .tiny_model import MODEL, snapshot_dir
@@ -64,8 +68,14 @@ class LoopbackEndpoints:
 
 @dataclass
 class EmbeddedDataPlane(LoopbackEndpoints):
+    """Also the fault probes' view of itself (conformance.faults.Observed): which process runs for
+    each component, and the log line that explains why the last one ended."""
+
     state_dir: Path = ROOT / ".cache" / "dataplane"
     ports: dict[str, int] = field(default_factory=dict)
+    # Component -> the size of its log at each start made by this object: where each run's lines begin.
+    log_starts: dict[str, list[int]] = field(default_factory=dict, repr=False)
+    exit_statuses: dict[int, str] = field(default_factory=dict, repr=False)  # pid -> how it ended, once reaped
 
     def _port(self, name: str) -> int:
         return self.ports[name]
@@ -101,10 +111,14 @@ class EmbeddedDataPlane(LoopbackEndpoints):
         return bool(self.ports) and self.processes.all_alive(list(COMPONENTS)) and self._serves_model()
 
     def start(self, name: str, timeout: float = 120) -> None:
-        """(Re)start one component and wait until it is ready; ports stay the same."""
+        """(Re)start one component and wait until it is ready; ports stay the same. The wait fails
+        early if it or a component that was up when it started exits."""
+        watched = [name, *(c for c in COMPONENTS if c != name and self.processes.alive(c))]
         argv, env, ready = self._spec(name)
+        log = self.processes.log(name)
+        self.log_starts.setdefault(name, []).append(log.stat().st_size if log.exists() else 0)
         self.processes.start(name, argv, env)
-        self.processes.wait(ready, f"{name} ready", timeout, list(COMPONENTS))
+        self.processes.wait(ready, f"{name} ready", timeout, watched)
 
     def kill(self, name: str) -> None:
         """SIGKILL one component (fault injection); `start(name)` brings it back."""
@@ -121,6 +135,51 @@ class EmbeddedDataPlane(LoopbackEndpoints):
 
     def log_tails(self) -> str:
         return self.processes.tails(list(COMPONENTS))
+
+    # -- what the fault probes inject and observe -------------------------------------------
+
+    def faults(self) -> list[Fault]:
+        """etcd and NATS crashed (SIGKILL) and restarted on the same ports and data: the two services
+        this plane's etcd discovery and NATS event plane depend on."""
+        return [Fault.watched(name, "restart", functools.partial(self.restart, name)) for name in ("etcd", "nats")]
+
+    def instances(self) -> dict[str, str]:
+        found = {}
+        for name in COMPONENTS:
+            if (pid := self.processes.pid(name)) is not None:
+                found[name] = f"process {pid}" + ("" if self.processes.alive(name) else f" ({self._exit_status(pid)})")
+        return found
+
+    def _exit_status(self, pid: int) -> str:
+        """How a process ended: its status if it is a child of this one (reaped once, then remembered)."""
+        if pid not in self.exit_statuses:
+            try:
+                reaped, status = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:  # started by another run (make up), or reaped already
+                return "exited"
+            if not reaped:
+                return "exited"
+            if os.WIFSIGNALED(status):
+                self.exit_statuses[pid] = f"killed by {signal.Signals(os.WTERMSIG(status)).name}"
+            else:
+                self.exit_statuses[pid] = f"exited with status {os.waitstatus_to_exitcode(status)}"
+        return self.exit_statuses[pid]
+
+    def exit_reason(self, component: str) -> str:
+        """The explaining line of the component's last ended run: the run before the current one
+        while it is up again, else the current one."""
+        log = self.processes.log(component)
+        if not log.exists():
+            return ""
+        starts = self.log_starts.get(component, [])
+        if self.processes.alive(component):
+            begin, end = (starts[-2] if len(starts) > 1 else 0), (starts[-1] if starts else None)
+        else:
+            begin, end = (starts[-1] if starts else 0), None
+        with log.open("rb") as text:
+            text.seek(begin)
+            ended_run = text.read(None if end is None else end - begin)
+        return explaining_line(ended_run.decode(errors="replace").splitlines())
 
     # -- components ------------------------------------------------------------------------
 

@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-seconds", type=float, default=60, help="deadline of each load level (bound)")
     parser.add_argument("--max-tokens", type=int, default=32, help="output tokens per request")
     parser.add_argument("--faults", action="store_true", help="with --embedded: restart etcd, then NATS, under load and report the recovery")
+    parser.add_argument("--fault-repetitions", type=int, default=3, help="times each fault is injected (default 3)")
     parser.add_argument("--deploy", metavar="RUNTIME/TOPOLOGY|FILE",
                         help="deploy stage (needs --kubeconfig): deploy this template or config file, probe it, undeploy")
     parser.add_argument("--deploy-model", default="Qwen/Qwen3-0.6B", help="model for --deploy RUNTIME/TOPOLOGY")
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--deploy: {err}")
         targets.deploy_timeout, targets.keep_deployment = args.deploy_timeout, args.keep_deployment
     plan = LoadPlan(tuple(int(c) for c in args.concurrency.split(",")), args.requests_per_worker,
-                    args.max_seconds, args.max_tokens)
+                    args.max_seconds, args.max_tokens, args.fault_repetitions)
     if not any([targets.frontend, targets.etcd, targets.nats, targets.operator_health, targets.kubeconfig, targets.node_runner]):
         parser.error("nothing to probe: give endpoints, --kubeconfig, --node or --embedded")
 

@@ -101,6 +101,7 @@ class Sample:
     ok: bool = False
     error: str = ""
     started: float = 0.0
+    ended: float = 0.0  # when it completed or failed (perf_counter, like started)
     ttft: float = 0.0
     latency: float = 0.0
     itls: list[float] = field(default_factory=list)
@@ -121,6 +122,7 @@ async def one_request(session: aiohttp.ClientSession, url: str, model: str, kind
         async with session.post(endpoint(url, kind), json=request_body(kind, model, max_tokens, stream=True)) as resp:
             if resp.status != 200:
                 sample.error = f"HTTP {resp.status}: {(await resp.text())[:200]}"
+                sample.ended = time.perf_counter()
                 return sample
             async for data in events(resp.content):
                 if data == DONE:
@@ -143,6 +145,7 @@ async def one_request(session: aiohttp.ClientSession, url: str, model: str, kind
             sample.error = "stream carried no content"
     except (aiohttp.ClientError, asyncio.TimeoutError, json.JSONDecodeError) as err:
         sample.error = f"{type(err).__name__}: {err}"
+    sample.ended = time.perf_counter()
     return sample
 
 

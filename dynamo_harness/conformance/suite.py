@@ -8,7 +8,6 @@ dynamo-conformance CLI offers every field that carries a `help` as an option.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -45,8 +44,9 @@ class Targets:
     node_name: str | None = None  # the cluster node of node_runner, for its allocatable resources
     expect_rdma: bool = False
     expect_efa: bool = False
-    # Component name -> a call that crashes and restarts it (the embedded data plane offers these).
-    restarts: dict[str, Callable[[], None]] = field(default_factory=dict)
+    # Faults a data plane the harness runs can inject, and its view of its own components.
+    faults: list[faults.Fault] = field(default_factory=list)
+    observed: faults.Observed | None = None
     deployment: DeploymentConfig | None = None  # the model the deploy stage puts on the cluster
     deploy_timeout: float = 1800
     keep_deployment: bool = False
@@ -61,17 +61,19 @@ class Targets:
 class LoadPlan:
     concurrencies: tuple[int, ...] = (1, 8, 32)
     requests_per_worker: int = 8
-    max_seconds: float = 60
+    max_seconds: float = 60  # each load level's deadline; a fault's: this to recover, plus its observation window
     max_tokens: int = 32
+    fault_repetitions: int = 3  # each fault is injected this many times under one load
 
 
 def data_plane_targets(plane, *, restarts: bool) -> dict:
     """The Targets fields of a data plane the harness runs (frontend, model, etcd, NATS), and with
-    `restarts` the fault injections it offers."""
+    `restarts` the faults it offers (`plane.faults()`) and the plane itself as their observer
+    (faults.Observed: `plane.instances()`, `plane.exit_reason(component)`)."""
     found = {"frontend": plane.frontend_url, "model": plane.model, "etcd": plane.etcd_url,
              "nats": plane.nats_url, "nats_monitor": plane.nats_monitor_url}
     if restarts:
-        found["restarts"] = {name: functools.partial(plane.restart, name) for name in plane.fault_components}
+        found.update(faults=plane.faults(), observed=plane)
     return found
 
 
@@ -173,11 +175,11 @@ def load(t: Targets, plan: LoadPlan) -> Iterable[ProbeResult]:
             for c in plan.concurrencies)
 
 
-@probe("frontend", "model", "restarts")
-def restarts(t: Targets, plan: LoadPlan) -> Iterable[ProbeResult]:
-    return (faults.restart_while_serving(component, t.frontend, t.model, restart,
-                                         max_seconds=plan.max_seconds, max_tokens=plan.max_tokens)[0]
-            for component, restart in t.restarts.items())
+@probe("frontend", "model", "faults", "observed")
+def fault_recovery(t: Targets, plan: LoadPlan) -> Iterable[ProbeResult]:
+    return (faults.watch(fault, t.frontend, t.model, t.observed, repetitions=plan.fault_repetitions,
+                         max_seconds=plan.max_seconds + fault.window_s, max_tokens=plan.max_tokens)[0]
+            for fault in t.faults)
 
 
 @probe("node_runner")

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 import pytest
 
 from dynamo_harness.dataplane import COMPONENTS, EmbeddedDataPlane
+from dynamo_harness.processes import ProcessError
 
 
 @pytest.fixture(scope="session")
@@ -20,9 +21,19 @@ def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedDataPlan
 
 @pytest.fixture
 def healed(plane: EmbeddedDataPlane) -> Iterator[EmbeddedDataPlane]:
-    """For fault tests: whatever the test killed is started again afterwards."""
+    """For fault tests: whatever the test killed (or made exit) is started again afterwards, and
+    the next test gets a plane that serves the model."""
     yield plane
-    for name in COMPONENTS:
-        if not plane.processes.alive(name):
-            plane.start(name)
+    for attempt in (1, 2):  # a process the fault left without its lease may still exit while the others start
+        restarted = [name for name in COMPONENTS if not plane.processes.alive(name)]
+        try:
+            for name in restarted:
+                plane.start(name)
+            if restarted:
+                plane.processes.wait(plane.healthy, f"the model served again after restarting {restarted}", 120,
+                                     list(COMPONENTS))
+            return
+        except ProcessError:
+            if attempt == 2:
+                raise
 

@@ -1,28 +1,156 @@
-"""Restarting etcd or NATS while the frontend serves: every request is accounted for, and the
-probe reports the recovery time (figures printed; no timing is asserted)."""
+"""Fault probes on the real embedded data plane: etcd and NATS restarts pass with per-repetition
+figures (printed; no timing is asserted), and each way a verdict could be wrong is provoked for
+real and must fail with the message that names it: a component exiting during the observation
+window, the route to the frontend cut, a request budget too small for the window, a fault that
+never heals, and an etcd outage longer than Dynamo's lease."""
+
+import dataclasses
+import re
+import signal
+import socket
+import threading
 
 import pytest
 
-from dynamo_harness.conformance.faults import restart_while_serving
+from dynamo_harness.conformance.faults import Fault, watch
 from dynamo_harness.conformance.result import Status
 from dynamo_harness.dataplane import MODEL
 
+LEASE_EXIT = "Unable to maintain lease"
+
+
+def nats_restart(plane, window_s: float, then=None) -> Fault:
+    """The plane's NATS restart with a shorter window; `then` runs `after` seconds after the replacement is Ready."""
+    fault = next(f for f in plane.faults() if f.component == "nats")
+
+    def inject():
+        fault.inject()
+        if then is not None:
+            threading.Timer(*then).start()
+
+    return dataclasses.replace(fault, inject=inject, window_s=window_s)
+
 
 @pytest.mark.parametrize("component", ["etcd", "nats"])
-def test_restart_while_serving_loses_no_request_and_recovers(healed, component):
-    result, run = restart_while_serving(component, healed.frontend_url, MODEL, lambda: healed.restart(component),
-                                        concurrency=4, max_seconds=60)
+def test_a_restart_passes_three_times_with_every_request_accounted_for(healed, component):
+    fault = next(f for f in healed.faults() if f.component == component)
+    result, run = watch(fault, healed.frontend_url, MODEL, healed, repetitions=3, max_seconds=60 + fault.window_s)
     print(f"{result.name}: {result.reason} {result.figures}")
+    if component == "etcd" and LEASE_EXIT in result.reason:
+        # Seen here with Dynamo 1.3 and one etcd member: after a restart of about a second, its
+        # reconnects sometimes outlast the 10 s lease and a process exits. The verdict says so.
+        assert "restarted or exited during repetition" in result.reason and result.figures["unaccounted"] == 0
+        pytest.skip(f"Dynamo exited on etcd lease loss after a short etcd restart (reported as such): {result.reason}")
     assert result.status is Status.PASS, result.reason
     figures = result.figures
     assert figures["unaccounted"] == 0 and figures["requests"] == figures["completed"] + figures["errors"]
-    assert figures["in_flight_at_fault"] > 0, "the fault hit an idle frontend: the probe measured nothing"
-    assert all(s.error for s in run.samples if not s.ok), "a failed request carries no recorded error"
-    assert run.fault_at < run.recovered_at
+    assert len(figures["recovery_s"]) == len(figures["restart_s"]) == len(figures["errors_per_repetition"]) == 3
+    assert all(n > 0 for n in figures["in_flight_at_fault"]), "a fault hit an idle frontend: the probe measured nothing"
+    assert sum(figures["errors_per_repetition"]) == figures["errors"] and figures["errors_outside_windows"] == 0
+    assert all(r.injected_at < r.recovered_at < r.window_ends_at for r in run.repetitions)
+    assert all(r.window_ends_at - r.recovered_at >= fault.window_s for r in run.repetitions)
 
 
-def test_a_fault_that_never_heals_is_reported_as_not_recovered(healed):
-    result, run = restart_while_serving("worker", healed.frontend_url, MODEL, lambda: healed.kill("worker"),
-                                        concurrency=2, max_seconds=5)
-    assert result.status is Status.FAIL and "consecutive successes" in result.reason
+def test_the_frontend_exiting_during_the_window_fails_naming_it_and_its_log_line(healed):
+    terminate = (2.0, healed.processes.kill, ("frontend", signal.SIGTERM))
+    result, _ = watch(nats_restart(healed, 8, then=terminate), healed.frontend_url, MODEL, healed, repetitions=1,
+                      max_seconds=30)
+    print(result.reason)
+    line = healed.exit_reason("frontend")
+    assert result.status is Status.FAIL
+    assert "frontend restarted or exited during repetition 1" in result.reason, result.reason
+    assert line and repr(line) in result.reason
+    assert line in re.sub(r"\x1b\[[0-9;]*m", "", healed.processes.log("frontend").read_text())
+
+
+class Relay:
+    """A TCP relay of the test's own on 127.0.0.1 in front of the frontend; close() cuts the route."""
+
+    def __init__(self, target_port: int):
+        self.target = ("127.0.0.1", target_port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.sockets: list[socket.socket] = [self.listener]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+                upstream = socket.create_connection(self.target)
+            except OSError:
+                return
+            self.sockets += [client, upstream]
+            for src, dst in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
+
+    @staticmethod
+    def _pump(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (src, dst):
+                sock.close()
+
+    def close(self) -> None:
+        for sock in self.sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+
+
+def test_a_route_cut_during_the_window_fails_saying_the_route_is_gone(healed):
+    relay = Relay(healed.ports["frontend"])
+    try:
+        result, run = watch(nats_restart(healed, 6, then=(1.5, relay.close)), f"http://127.0.0.1:{relay.port}", MODEL,
+                            healed, repetitions=1, max_seconds=30)
+    finally:
+        relay.close()
+    print(result.reason)
+    assert result.status is Status.FAIL
+    assert "the route to the frontend is gone" in result.reason, result.reason
+    assert "restarted or exited" not in result.reason  # nothing restarted: the route alone failed
+    assert result.figures["unaccounted"] == 0
+
+
+def test_a_budget_too_small_for_the_window_fails_saying_it_ran_out(healed):
+    fault = next(f for f in healed.faults() if f.component == "nats")
+    result, run = watch(fault, healed.frontend_url, MODEL, healed, repetitions=3, max_requests=40, max_seconds=60)
+    print(result.reason)
+    assert result.status is Status.FAIL
+    assert "repetition 1: the request budget ran out: all 40 requests were started" in result.reason, result.reason
+    assert "without observing the window" in result.reason and "deadline" not in result.reason
+    assert len(run.repetitions) == 1 and run.repetitions[0].requests == 40 and run.repetitions[0].window_ends_at is None
+
+
+def test_a_fault_that_never_heals_fails_as_no_recovery_at_its_deadline(healed):
+    fault = Fault("worker", "kill", lambda: healed.kill("worker"), 5, "test: a short window")
+    result, run = watch(fault, healed.frontend_url, MODEL, healed, repetitions=1, concurrency=2, max_seconds=5)
+    print(result.reason)
+    assert result.status is Status.FAIL
+    assert "no recovery: the deadline of 5.0 s after the fault passed" in result.reason, result.reason
     assert result.figures["errors"] > 0 and result.figures["unaccounted"] == 0
+    # Failed requests were paced, not spun: at most one per client per back-off step on average.
+    assert result.figures["requests"] < 200, result.figures
+
+
+def test_an_etcd_outage_longer_than_the_lease_names_dynamos_lease_exit_and_the_fix(healed):
+    def outage():
+        healed.kill("etcd")
+        threading.Event().wait(30)  # longer than the lease (10 s) and every retry after it
+        healed.start("etcd")
+
+    fault = Fault.watched("etcd", "outage", outage)
+    result, _ = watch(fault, healed.frontend_url, MODEL, healed, repetitions=1, max_seconds=35)
+    print(result.reason)
+    for name in ("frontend", "worker"):  # whichever outlived its lease is not to be trusted: both start afresh
+        healed.kill(name)
+    assert result.status is Status.FAIL
+    assert "restarted or exited during repetition 1" in result.reason, result.reason  # the worker, the frontend or both
+    assert LEASE_EXIT in result.reason
+    assert "run HA etcd (3 members) or Kubernetes discovery" in result.reason
