@@ -19,6 +19,7 @@ stale route and nothing listens beyond the bridge and 127.0.0.1.
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -29,6 +30,7 @@ import yaml
 
 from . import http_client, images
 from .clusters import node as real_node
+from .conformance.faults import Fault, explaining_line
 from .conformance.result import ProbeResult, failed, passed, timed
 from .kube import Kubectl, KubectlError, condition, pod_placement
 from .tiny_model import MODEL
@@ -43,6 +45,13 @@ GRAPH = "dynamo-local"
 FRONTEND_SERVICE = f"{GRAPH}-frontend"
 APP_LABEL = "dynamo-local-dataplane"
 DISCOVERY_ACCOUNT = f"{GRAPH}-k8s-service-discovery"
+# The fault probes' observation window after a frontend or worker pod is replaced under Kubernetes
+# discovery: a replacement that turns unhealthy after it first served leaves its Service's
+# EndpointSlice after the readiness probe's period x failure threshold (10 s x 3, upstream's
+# component_frontend.go and component_worker.go).
+KUBERNETES_DISCOVERY_WINDOW = (30.0, "the readiness probe's period x failure threshold (10 s x 3 in upstream's "
+                               "component_frontend.go and component_worker.go): a replacement that turns unhealthy "
+                               "after recovering leaves its EndpointSlice within this")
 DISCOVERY_LABELS = {"nvidia.com/dynamo-discovery-backend": "kubernetes", "nvidia.com/dynamo-discovery-enabled": "true"}
 
 
@@ -234,7 +243,7 @@ class ClusterDataPlane:
         selector = f"app.kubernetes.io/name={APP_LABEL}" + (f",app.kubernetes.io/component={component}" if component else "")
         return self.kubectl.items("pods", "-n", self.namespace, "-l", selector)
 
-    # -- faults ----------------------------------------------------------------------------
+    # -- faults: what the probes inject, and the plane's view of its pods (faults.Observed) ----
 
     @property
     def fault_components(self) -> tuple[str, ...]:
@@ -243,14 +252,26 @@ class ClusterDataPlane:
         used = ("etcd",) * bool(self.wiring.etcd) + ("nats",) * bool(self.wiring.nats)
         return (*used, *COMPONENTS)
 
+    def faults(self) -> list[Fault]:
+        """One pod of each component killed at once (no grace period), its controller replacing it.
+        Under Kubernetes discovery nothing holds a lease: the window covers what can still take a
+        replacement out after it first served, its readiness probe turning it unready."""
+        def fault(component: str) -> Fault:
+            inject = functools.partial(self.restart, component)
+            if component in COMPONENTS and self.wiring.discovery == "kubernetes":
+                return Fault(component, "kill", inject, *KUBERNETES_DISCOVERY_WINDOW)
+            return Fault.watched(component, "kill" if component in COMPONENTS else "restart", inject)
+
+        return [fault(component) for component in self.fault_components]
+
     def _selector(self, component: str) -> str:
         if component in COMPONENTS:
             return f"app.kubernetes.io/name={APP_LABEL},app.kubernetes.io/component={component}"
         return f"app.kubernetes.io/instance={self.release},app.kubernetes.io/name={component}"
 
     def restart(self, component: str, timeout: float = 180) -> None:
-        """Fault injection: kill one pod of `component` at once (no grace period) and return when a
-        replacement is Ready and, for the frontend and workers, the model answers again."""
+        """Fault injection: kill one pod of `component` at once (no grace period) and return when
+        its controller has a replacement Ready."""
         selector = self._selector(component)
         (victim, *_) = self.kubectl.items("pods", "-n", self.namespace, "-l", selector)
         uid = victim["metadata"]["uid"]
@@ -259,25 +280,39 @@ class ClusterDataPlane:
 
         def replaced() -> bool:
             pods = self.kubectl.items("pods", "-n", self.namespace, "-l", selector)
-            return bool(pods) and all(p["metadata"]["uid"] != uid and condition(p, "Ready").get("status") == "True" for p in pods)
+            return bool(pods) and all(p["metadata"]["uid"] != uid and condition(p, "Ready").get("status") == "True"
+                                      for p in pods)
 
         self.kubectl.wait_for(replaced, f"{component} pod replaced and Ready", timeout, interval=0.5)
 
-    def restart_counts(self) -> dict[str, int]:
-        """Every data-plane pod (and etcd's and NATS's where used) -> its containers' restarts."""
-        counts = {}
+    def instances(self) -> dict[str, str]:
+        """Component -> its pods, each with its uid and container restarts: it changes exactly when
+        a pod restarts a container or is replaced."""
+        found = {}
         for component in self.fault_components:
-            for pod in self.kubectl.items("pods", "-n", self.namespace, "-l", self._selector(component)):
-                counts[pod["metadata"]["name"]] = sum(c.get("restartCount", 0)
-                                                      for c in pod.get("status", {}).get("containerStatuses", []))
-        return counts
+            pods = self.kubectl.items("pods", "-n", self.namespace, "-l", self._selector(component))
+            found[component] = "; ".join(
+                f"pod {p['metadata']['name']} (uid {p['metadata']['uid'][:8]}, restarts "
+                f"{sum(c.get('restartCount', 0) for c in p.get('status', {}).get('containerStatuses', []))})"
+                for p in sorted(pods, key=lambda p: p["metadata"]["name"])) or "no pod"
+        return found
 
-    def exit_reason(self, pod: str) -> str:
-        """The last lines its previous container logged before it exited (why it restarted)."""
-        try:
-            return self.kubectl.run("logs", "-n", self.namespace, pod, "--previous", "--tail=5").strip()
-        except KubectlError as err:
-            return str(err).strip().splitlines()[-1]
+    def exit_reason(self, component: str) -> str:
+        """Why a container of the component's pods last ended: the line of its previous run's log
+        that explains it, else the kubelet's reason (OOMKilled, Error)."""
+        for pod in self.kubectl.items("pods", "-n", self.namespace, "-l", self._selector(component)):
+            for status in pod.get("status", {}).get("containerStatuses", []):
+                terminated = status.get("lastState", {}).get("terminated")
+                if not terminated:
+                    continue
+                try:
+                    logs = self.kubectl.run("logs", "-n", self.namespace, pod["metadata"]["name"], "-c", status["name"],
+                                            "--previous", "--tail=60")
+                except KubectlError:
+                    logs = ""
+                line = explaining_line(logs.splitlines())
+                return f"{pod['metadata']['name']}: {line or terminated.get('reason', 'exited')}"
+        return ""
 
     # -- what runs -------------------------------------------------------------------------
 

@@ -124,10 +124,6 @@ class EmbeddedDataPlane(LoopbackEndpoints):
         """SIGKILL one component (fault injection); `start(name)` brings it back."""
         self.processes.kill(name)
 
-    # Faults the probes inject: etcd and NATS restarts (killing the frontend or the worker process
-    # has no controller to bring it back, unlike their pods in a cluster).
-    fault_components = ("etcd", "nats")
-
     def restart(self, name: str) -> None:
         """Crash one component and bring it back on the same ports and data (a fault probe's injection)."""
         self.kill(name)

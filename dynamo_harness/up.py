@@ -92,6 +92,7 @@ class Session:
     overlay: str
     cluster: LocalCluster = field(default_factory=LocalCluster)
     reports: Path = REPORTS
+    fault_repetitions: int = suite.LoadPlan.fault_repetitions
     mode: RealNodeMode | KwokOnlyMode | None = None  # set by start_cluster
     plane: ClusterDataPlane | EmbeddedDataPlane | None = None  # set by start_data_plane
 
@@ -229,7 +230,7 @@ def conformance(s: Session) -> list[ProbeResult]:
                             node_runner=node.local_runner,
                             deployment=parse({"runtime": "vllm", "topology": "agg", "model": "Qwen/Qwen3-0.6B",
                                               "namespace": SCHEMA_NAMESPACE}))
-    results = suite.run(targets, suite.LoadPlan(), lambda r: print(report.progress_line(r), flush=True))
+    results = suite.run(targets, suite.LoadPlan(fault_repetitions=s.fault_repetitions), lambda r: print(report.progress_line(r), flush=True))
     paths = report.write_all(results, s.reports, header=report.run_header(s.cluster.kubectl))
     print("conformance: " + ", ".join(str(p) for p in paths.values()))
     return results
@@ -250,10 +251,12 @@ STEPS: list[tuple[Step, bool]] = [
 ]
 
 
-def up(overlay: str = DEFAULT_OVERLAY, cluster: LocalCluster | None = None, reports: Path = REPORTS) -> int:
-    """Run every step; 0 when all passed. A test gives its own cluster state dir and reports dir."""
+def up(overlay: str = DEFAULT_OVERLAY, cluster: LocalCluster | None = None, reports: Path = REPORTS,
+       fault_repetitions: int = suite.LoadPlan.fault_repetitions) -> int:
+    """Run every step; 0 when all passed. A test gives its own cluster state dir, reports dir and
+    fewer fault repetitions."""
     print(f"dynamo-harness up ({overlay})", flush=True)
-    session = Session(overlay, cluster or LocalCluster(), reports)
+    session = Session(overlay, cluster or LocalCluster(), reports, fault_repetitions)
     results: list[ProbeResult] = []
     started = time.monotonic()
     for step, required in STEPS:

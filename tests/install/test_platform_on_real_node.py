@@ -281,6 +281,30 @@ def test_frontend_and_mocker_pods_use_etcd_discovery_and_nats_events_where_the_r
         plane.down()
 
 
+@pytest.mark.parametrize("component", ["frontend", "worker"])
+def test_a_killed_data_plane_pod_is_replaced_and_the_verdict_accounts_for_every_request__operator_on_kwok(
+        install, kubectl, component):
+    """Kubernetes discovery, the default wiring: the pod killed under load, its replacement found
+    through its EndpointSlice; the verdict watches the window and names any other pod that restarted."""
+    from dynamo_harness.cluster_dataplane import ClusterDataPlane
+    from dynamo_harness.conformance import faults
+
+    release = install(OVERLAY)
+    plane = ClusterDataPlane(kubectl, namespace=release.namespace)
+    try:
+        plane.up()
+        (fault,) = [f for f in plane.faults() if f.component == component]
+        assert fault.name == f"faults/{component}-kill" and "readiness" in fault.window_reason
+        result, run = faults.watch(fault, plane.frontend_url, "tiny", plane, repetitions=1, concurrency=2,
+                                   max_requests=2000, max_seconds=120 + fault.window_s)
+        print(f"{result.name}: {result.reason} {result.figures}")
+        figures = result.figures
+        assert figures["unaccounted"] == 0 and figures["requests"] == figures["completed"] + figures["errors"]
+        assert result.ok, result.reason
+    finally:
+        plane.down()
+
+
 def _quietly(check):
     """A poll that treats "the pod is not there yet" as not ready."""
     try:
