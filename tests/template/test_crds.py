@@ -5,9 +5,10 @@ import copy
 import pytest
 import yaml
 
-from dynamo_harness.crd_schema import structural_violations, validation_errors
 from dynamo_harness.manifests import by_kind
 from dynamo_harness.paths import EXAMPLES
+
+from support.crd_schema import structural_violations, validation_errors
 
 KINDS = {
     "DynamoGraphDeployment", "DynamoComponentDeployment", "DynamoGraphDeploymentRequest", "DynamoModel",
