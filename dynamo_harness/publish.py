@@ -1,7 +1,8 @@
 """Release artifacts of the chart: the versioned archive with its provenance, the SBOM of every
 image the chart can deploy, and the push to an OCI registry. `make package` / `make publish` and
 .github/workflows/release.yaml run this; tests/install/test_release.py runs it against a real
-registry (the CNCF distribution registry, built by `hack/bootstrap.sh --with-registry`).
+registry (the CNCF distribution registry, built by `hack/bootstrap.sh --with-registry`, run by
+tests/support/registry.py).
 
 Provenance is Helm's own (`helm package --sign`, an OpenPGP key; `helm verify`), which Helm 3
 and Helm 4 both check. CI adds a cosign keyless signature of the OCI artifact on top.
@@ -16,8 +17,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,8 +24,7 @@ import yaml
 
 from .helm import EVERYTHING_ON, Helm
 from .manifests import images
-from .paths import CHART, ROOT, TOOLS_BIN, chart_metadata
-from .processes import Supervisor, free_port
+from .paths import CHART, ROOT, chart_metadata
 
 DIST = ROOT / "dist"
 TEST_KEY_NAME = "dynamo-platform test signing key"
@@ -137,41 +135,6 @@ def push(helm: Helm, archive: Path, registry: str) -> str:
     if not digest:
         raise RuntimeError(f"helm push printed no digest:\n{out}")
     return f"{registry.removeprefix('oci://')}/dynamo-platform@{digest[1]}"
-
-
-class LocalRegistry:
-    """The CNCF distribution registry on 127.0.0.1 with filesystem storage, as a supervised process."""
-
-    NAME = "registry"
-
-    def __init__(self, state_dir: Path, binary: Path = TOOLS_BIN / "registry"):
-        self.binary = binary
-        self.supervisor = Supervisor(state_dir)
-        self.port = free_port()
-
-    @property
-    def url(self) -> str:
-        return f"oci://127.0.0.1:{self.port}/charts"
-
-    def start(self) -> None:
-        state = self.supervisor.state_dir
-        state.mkdir(parents=True, exist_ok=True)
-        config = {"version": 0.1, "log": {"level": "warn"}, "storage": {"filesystem": {"rootdirectory": str(state / "data")}},
-                  "http": {"addr": f"127.0.0.1:{self.port}"}}
-        (state / "config.yaml").write_text(yaml.safe_dump(config))
-        self.supervisor.start(self.NAME, [str(self.binary), "serve", str(state / "config.yaml")],
-                              env={"OTEL_TRACES_EXPORTER": "none"})
-        self.supervisor.wait(self.answers, "the OCI registry's /v2/", 30, [self.NAME])
-
-    def answers(self) -> bool:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/v2/", timeout=2) as response:
-                return response.status == 200
-        except (urllib.error.URLError, OSError):
-            return False
-
-    def stop(self) -> None:
-        self.supervisor.remove([self.NAME])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,7 +2,7 @@
 
 Derived files: the operator's CRDs, Grove's, KAI's and LWS's CRDs, each chart's values.schema.json,
 and the values reference in the chart's README.md (between its values-reference markers). Run
-`make generate` after editing crds.py, values_schema.py or a values.yaml comment.
+`make generate` after editing crds/, values_schema.py or a values.yaml comment.
 """
 
 from __future__ import annotations

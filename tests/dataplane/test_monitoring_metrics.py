@@ -18,8 +18,9 @@ import urllib.request
 
 import pytest
 
-from dynamo_harness import promql
 from dynamo_harness.dataplane import MODEL
+
+from support import promql
 
 OPERATOR_METRICS = {  # upstream "Operator Metrics" guide, reconciliation and webhook tables
     "dynamo_operator_reconcile_duration_seconds_bucket", "dynamo_operator_reconcile_duration_seconds_sum",

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dynamo_harness.crd_schema import validation_errors
 from dynamo_harness.deploy import templates
 from dynamo_harness.deploy.config import API_VERSIONS, RUNTIMES, TOPOLOGIES, ConfigError, ignored_inputs, parse
 from dynamo_harness.paths import CHART
+
+from support.crd_schema import validation_errors
 
 GOLDEN = Path(__file__).parent / "golden"
 # The three examples of the dynamo-actions README, as compact JSON inputs.

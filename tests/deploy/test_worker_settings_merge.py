@@ -8,11 +8,12 @@ import pytest
 import yaml
 
 from dynamo_harness.cli import main as harness
-from dynamo_harness.crd_schema import validation_errors
 from dynamo_harness.deploy import templates, worker_settings
 from dynamo_harness.deploy.config import API_VERSIONS, RUNTIMES, parse
 from dynamo_harness.deploy.worker_settings import WorkerSettingsError, from_values_files, merge, worker_pod_templates
 from dynamo_harness.paths import CHART, OVERLAYS, ROOT
+
+from support.crd_schema import validation_errors
 
 CLOUD_OVERLAYS = ["aks-spot", "eks-efa", "gke"]
 EFA = "vpc.amazonaws.com/efa"

@@ -17,8 +17,10 @@ import pytest
 from dynamo_harness.helm import HELM3, HELM4, Helm, HelmError
 from dynamo_harness.kube import KubectlError
 from dynamo_harness.paths import TOOLS_BIN
-from dynamo_harness.publish import (LocalRegistry, SigningKey, chart_images, chart_version, main, package, plain_http, push,
+from dynamo_harness.publish import (SigningKey, chart_images, chart_version, main, package, plain_http, push,
                                     sbom_images, throwaway_signing_key, verify)
+
+from support.registry import LocalRegistry
 
 HELMS = pytest.mark.parametrize("binary", [HELM4, HELM3], ids=["helm4", "helm3"])
 

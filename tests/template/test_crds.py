@@ -5,9 +5,10 @@ import copy
 import pytest
 import yaml
 
-from dynamo_harness.crd_schema import structural_violations, validation_errors
 from dynamo_harness.manifests import by_kind
 from dynamo_harness.paths import EXAMPLES
+
+from support.crd_schema import structural_violations, validation_errors
 
 KINDS = {
     "DynamoGraphDeployment", "DynamoComponentDeployment", "DynamoGraphDeploymentRequest", "DynamoModel",
@@ -93,7 +94,7 @@ def test_extra_pod_spec_keeps_unlisted_pod_fields(crds):
     assert validation_errors(crds["DynamoGraphDeployment"], good) == []
 
 
-# Upstream at the pinned Dynamo release (dynamo_harness/chartgen/crds.py UPSTREAM): which version stores, which warns.
+# Upstream at the pinned Dynamo release (dynamo_harness/chartgen/crds UPSTREAM): which version stores, which warns.
 STORAGE = {"DynamoGraphDeployment": "v1alpha1", "DynamoComponentDeployment": "v1alpha1",
            "DynamoGraphDeploymentRequest": "v1beta1", "DynamoModel": "v1alpha1",
            "DynamoGraphDeploymentScalingAdapter": "v1alpha1"}

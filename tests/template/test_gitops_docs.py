@@ -11,11 +11,12 @@ import jsonschema
 import pytest
 import yaml
 
-from dynamo_harness.crd_schema import validation_errors
-from dynamo_harness.go_schema import GoTypes
 from dynamo_harness.helm import Helm
 from dynamo_harness.paths import CRD_SCHEMAS, ROOT
 from dynamo_harness.publish import chart_version
+
+from support.crd_schema import validation_errors
+from support.go_schema import GoTypes
 
 DOC = ROOT / "docs" / "gitops.md"
 ARGO_CD = CRD_SCHEMAS / "github.com/argoproj/argo-cd/v3/application-crd.yaml"

@@ -4,9 +4,10 @@ select the pods the chart and the Dynamo operator actually create, and hold Prom
 
 import pytest
 
-from dynamo_harness import promql
 from dynamo_harness.helm import ETCD_AND_NATS, HelmError
 from dynamo_harness.manifests import by_kind, named, pod_specs
+
+from support import promql
 
 MONITORING_API = "monitoring.coreos.com/v1"
 # With the bundled etcd and NATS, so their monitors, alerts and exporter sidecar render too.

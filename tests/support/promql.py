@@ -9,8 +9,8 @@ import subprocess
 from dataclasses import dataclass
 from typing import Any
 
-from .manifests import Manifest, by_kind
-from .paths import TOOLS_BIN
+from dynamo_harness.manifests import Manifest, by_kind
+from dynamo_harness.paths import TOOLS_BIN
 
 PROMQL_CHECK = TOOLS_BIN / "promql-check"
 # Grafana expands these before a query reaches Prometheus; stand-ins keep the PromQL parseable.
