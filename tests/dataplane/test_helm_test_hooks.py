@@ -9,6 +9,7 @@ import subprocess
 
 import pytest
 
+from dynamo_harness.helm import ETCD_AND_NATS
 from dynamo_harness.manifests import by_kind
 
 NAMESPACE_SUFFIX = ".dynamo-system.svc.cluster.local"
@@ -16,7 +17,9 @@ NAMESPACE_SUFFIX = ".dynamo-system.svc.cluster.local"
 
 @pytest.fixture(scope="module")
 def scripts(render):
-    pods = by_kind(render(values={"tests.inference.endpoint": "http://frontend:8000", "tests.inference.model": "tiny"}), "Pod")
+    # The embedded data plane runs etcd and NATS, so their probes are rendered too (off by default).
+    values = {**ETCD_AND_NATS, "tests.inference.endpoint": "http://frontend:8000", "tests.inference.model": "tiny"}
+    pods = by_kind(render(values=values), "Pod")
     return {p["metadata"]["labels"]["app.kubernetes.io/component"]: p["spec"]["containers"][0]["command"] for p in pods}
 
 
