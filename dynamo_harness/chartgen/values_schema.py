@@ -95,6 +95,57 @@ def placement(*, spread: bool = False) -> dict[str, Schema]:
     return keys
 
 
+# Kubernetes volume sources (core/v1 VolumeSource): an extra volume names exactly one of them.
+VOLUME_SOURCES = (
+    "awsElasticBlockStore", "azureDisk", "azureFile", "cephfs", "cinder", "configMap", "csi", "downwardAPI",
+    "emptyDir", "ephemeral", "fc", "flexVolume", "flocker", "gcePersistentDisk", "gitRepo", "glusterfs", "hostPath",
+    "image", "iscsi", "nfs", "persistentVolumeClaim", "photonPersistentDisk", "portworxVolume", "projected", "quobyte",
+    "rbd", "scaleIO", "secret", "storageos", "vsphereVolume",
+)
+# An environment variable name as the API server accepts it (C identifiers and more since 1.34: dots, dashes).
+ENV_NAME = r"^[-._a-zA-Z][-._a-zA-Z0-9]*$"
+
+
+def annotation_map() -> Schema:
+    return obj(additionalProperties=string(), propertyNames={"pattern": LABEL_KEY, "maxLength": 317})
+
+
+def env_vars() -> Schema:
+    """A container's env list; closed items, so a misspelt `valueFrom` fails instead of vanishing."""
+    return array(closed({"name": string(pattern=ENV_NAME), "value": string(), "valueFrom": kube_object()}, required=["name"]))
+
+
+def volumes() -> Schema:
+    volume = closed({"name": string(pattern=DNS_LABEL, maxLength=63), **{source: kube_object() for source in VOLUME_SOURCES}},
+                    required=["name"])
+    volume["minProperties"] = volume["maxProperties"] = 2  # the name and one source
+    return array(volume)
+
+
+def volume_mounts() -> Schema:
+    mount = {
+        "name": string(pattern=DNS_LABEL, maxLength=63),
+        "mountPath": string(pattern=r"^/"),
+        "subPath": string(),
+        "subPathExpr": string(),
+        "readOnly": boolean(),
+        "recursiveReadOnly": enum(["Disabled", "IfPossible", "Enabled"]),
+        "mountPropagation": enum(["None", "HostToContainer", "Bidirectional"]),
+    }
+    return array(closed(mount, required=["name", "mountPath"]))
+
+
+def pod_extras() -> dict[str, Schema]:
+    """Escape hatches every component with pods accepts (dynamo-common.podMetadata, .extraEnv, .extraVolumes)."""
+    return {
+        "podLabels": label_map(),
+        "podAnnotations": annotation_map(),
+        "extraEnv": env_vars(),
+        "extraVolumes": volumes(),
+        "extraVolumeMounts": volume_mounts(),
+    }
+
+
 def quorum_replicas() -> Schema:
     # 2 is caught by a template `fail` with a sentence on quorum; the schema bounds the rest.
     return integer(minimum=1, maximum=9)
@@ -169,6 +220,7 @@ def operator() -> Schema:
                     "resources": resources(),
                     "nodeSelector": label_map(),
                     "tolerations": tolerations(),
+                    **pod_extras(),
                 }
             ),
             "namespaceRestriction": closed(
@@ -183,11 +235,11 @@ def operator() -> Schema:
                         {
                             "image": image(),
                             "args": array(string()),
-                            "env": array(obj()),
                             "resources": resources(),
                         }
                     ),
                     **placement(spread=True),
+                    **pod_extras(),
                 }
             ),
             "imagePullSecrets": pull_secrets(),
@@ -239,7 +291,7 @@ def operator() -> Schema:
                         {
                             "pvc": closed(
                                 {
-                                    "pvcName": string(pattern=DNS_LABEL),
+                                    "pvcName": string(pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$", maxLength=63),
                                     "basePath": string(pattern=r"^/"),
                                     "create": boolean(),
                                     "size": size(),
@@ -270,6 +322,7 @@ def etcd() -> Schema:
             "imagePullSecrets": pull_secrets(),
             "podDisruptionBudget": closed({"enabled": boolean()}),
             **placement(spread=True),
+            **pod_extras(),
         }
     )
 
@@ -293,6 +346,7 @@ def nats() -> Schema:
             "imagePullSecrets": pull_secrets(),
             "podDisruptionBudget": closed({"enabled": boolean()}),
             **placement(spread=True),
+            **pod_extras(),
             "metrics": closed({"exporter": closed({"image": image(), "port": port(), "resources": resources()})}),
         }
     )
@@ -346,6 +400,7 @@ def lws() -> Schema:
             "resources": resources(),
             "imagePullSecrets": pull_secrets(),
             **placement(),
+            **pod_extras(),
         }
     )
 
@@ -386,6 +441,7 @@ def inference_gateway() -> Schema:
                     "resources": resources(),
                     "imagePullSecrets": pull_secrets(),
                     **placement(),
+                    **pod_extras(),
                 }
             ),
         }
@@ -405,6 +461,7 @@ def grove() -> Schema:
             "resources": resources(),
             "imagePullSecrets": pull_secrets(),
             **placement(),
+            **pod_extras(),
         }
     )
 
@@ -434,6 +491,7 @@ def kai_scheduler() -> Schema:
             ),
             "imagePullSecrets": pull_secrets(),
             **placement(),
+            **pod_extras(),
         }
     )
 
@@ -451,7 +509,7 @@ def snapshot() -> Schema:
                     "pvc": closed(
                         {
                             "create": boolean(),
-                            "name": string(pattern=DNS_LABEL),
+                            "name": string(pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$", maxLength=63),
                             "size": size(),
                             "storageClass": string(),
                             "accessMode": enum(["ReadWriteOnce", "ReadWriteMany", "ReadWriteOncePod"]),
@@ -462,6 +520,7 @@ def snapshot() -> Schema:
             "resources": resources(),
             "imagePullSecrets": pull_secrets(),
             **placement(),
+            **pod_extras(),
         }
     )
 
@@ -475,6 +534,7 @@ def helm_tests() -> Schema:
             "nodeSelector": label_map(),
             "tolerations": tolerations(),
             "inference": closed({"endpoint": string(pattern=r"^(https?://\S+)?$"), "model": string()}),
+            **pod_extras(),
         }
     )
 
@@ -494,6 +554,8 @@ def global_values() -> Schema:
             "priorityClassName": string(pattern=DNS_SUBDOMAIN, maxLength=253),
             "storageClass": string(),
             "clusterDomain": string(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"),
+            "commonLabels": label_map(),
+            "checkpoint": closed({"pvcName": string(pattern=DNS_LABEL, maxLength=63)}),
             "gitops": closed({"enabled": boolean()}),
             "etcd": data_plane_service(client_cert_auth=True),
             "nats": data_plane_service(user=True),

@@ -21,12 +21,95 @@ app.kubernetes.io/instance: {{ .ctx.Release.Name }}
 app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
-{{- define "dynamo-common.labels" -}}
+{{- define "dynamo-common.standardLabels" -}}
 {{ include "dynamo-common.selectorLabels" . }}
 app.kubernetes.io/version: {{ .ctx.Chart.AppVersion | default .ctx.Chart.Version | quote }}
 app.kubernetes.io/part-of: dynamo-platform
 app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .ctx.Chart.Name .ctx.Chart.Version | replace "+" "_" }}
+{{- end -}}
+
+{{/*
+Labels of every object: the standard ones, then global.commonLabels, then "extra" (a map the
+caller adds, named by the values key "extraKey": a component's podLabels, a ServiceMonitor's
+labels); a later source wins. A user label may not replace a standard one: the selectors and
+`helm upgrade` rely on them. Call with (dict "ctx" . "component" "etcd" ["extra" $map "extraKey" "etcd.podLabels"]).
+*/}}
+{{- define "dynamo-common.labels" -}}
+{{- $standard := include "dynamo-common.standardLabels" . -}}
+{{ $standard }}
+{{- $reserved := $standard | fromYaml -}}
+{{- $added := dict -}}
+{{- range $source := list (dict "key" "global.commonLabels" "labels" (dig "commonLabels" dict (.ctx.Values.global | default dict))) (dict "key" .extraKey "labels" (.extra | default dict)) -}}
+{{- range $name, $value := $source.labels -}}
+{{- if hasKey $reserved $name -}}
+{{- fail (printf "%s sets the label %s, which the chart sets on every object (its selectors and helm upgrade rely on it): choose another label key." $source.key $name) -}}
+{{- end -}}
+{{- $_ := set $added $name $value -}}
+{{- end -}}
+{{- end -}}
+{{- with $added }}
+{{ toYaml . }}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Metadata of a component's pod template: its labels (standard, global.commonLabels, then the
+component's podLabels) and annotations (the chart's own, such as config checksums, then the
+component's podAnnotations; one the chart sets may not be replaced). "key" is the values path of
+the component (etcd, dynamo-operator.controllerManager), named in error messages. Call with
+(dict "ctx" . "component" "etcd" "pod" .Values "key" "etcd" ["annotations" (dict "checksum/config" $sum)]).
+*/}}
+{{- define "dynamo-common.podMetadata" -}}
+{{- $pod := .pod | default dict -}}
+{{- $annotations := deepCopy (.annotations | default dict) -}}
+{{- range $name, $value := $pod.podAnnotations | default dict -}}
+{{- if hasKey $annotations $name -}}
+{{- fail (printf "%s.podAnnotations sets %s, which the chart sets on these pods: choose another annotation key." $.key $name) -}}
+{{- end -}}
+{{- $_ := set $annotations $name $value -}}
+{{- end -}}
+labels:
+  {{- include "dynamo-common.labels" (dict "ctx" .ctx "component" .component "extra" $pod.podLabels "extraKey" (printf "%s.podLabels" .key)) | nindent 2 }}
+{{- with $annotations }}
+annotations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/*
+The component's extraEnv as list items, for the end of its main container's env (a name the chart
+sets too is overridden: the last definition wins). Call with (dict "pod" .Values); empty when none.
+*/}}
+{{- define "dynamo-common.extraEnv" -}}
+{{- with .pod.extraEnv }}{{ toYaml . }}{{ end -}}
+{{- end -}}
+
+{{/* The component's extraVolumeMounts as list items, for the end of its main container's volumeMounts. Call with (dict "pod" .Values). */}}
+{{- define "dynamo-common.extraVolumeMounts" -}}
+{{- with .pod.extraVolumeMounts }}{{ toYaml . }}{{ end -}}
+{{- end -}}
+
+{{/*
+The component's extraVolumes as list items, for the end of its pod's volumes. Fails, naming the
+key, when an extra volume reuses the name of one of the chart's ("own", a list of names), or when
+an extraVolumeMounts entry names a volume the pod does not have. Call with
+(dict "key" "etcd" "pod" .Values "own" (list "data" "tls")).
+*/}}
+{{- define "dynamo-common.extraVolumes" -}}
+{{- $names := .own | default list -}}
+{{- range (.pod.extraVolumes | default list) -}}
+{{- if has .name $names -}}
+{{- fail (printf "%s.extraVolumes: a volume named %s exists already in these pods (the chart's own or an earlier extra one): rename it." $.key .name) -}}
+{{- end -}}
+{{- $names = append $names .name -}}
+{{- end -}}
+{{- range (.pod.extraVolumeMounts | default list) -}}
+{{- if not (has .name $names) -}}
+{{- fail (printf "%s.extraVolumeMounts mounts %s, which is no volume of these pods: add it to %s.extraVolumes (the chart's own are %s)." $.key .name $.key (join ", " ($.own | default list))) -}}
+{{- end -}}
+{{- end -}}
+{{- with .pod.extraVolumes }}{{ toYaml . }}{{ end -}}
 {{- end -}}
 
 {{/*
@@ -113,6 +196,15 @@ readOnlyRootFilesystem: true
 runAsNonRoot: true
 capabilities:
   drop: ["ALL"]
+{{- end -}}
+
+{{/*
+Name of the checkpoint PVC: the component's own key when set (upstream's names:
+dynamo-operator.checkpoint.storage.pvc.pvcName, snapshot.storage.pvc.name), else
+global.checkpoint.pvcName, the one key both read. Call with (dict "ctx" . "name" $ownKeyValue).
+*/}}
+{{- define "dynamo-common.checkpointPVC" -}}
+{{- .name | default (dig "checkpoint" "pvcName" "snapshot-pvc" .ctx.Values.global) -}}
 {{- end -}}
 
 {{/* In-cluster DNS name of a Service: <name>.<namespace>.svc.<clusterDomain>. Call with (dict "ctx" . "name" $svc). */}}
