@@ -457,3 +457,65 @@ absent. An offline render needs `--api-versions monitoring.coreos.com/v1`. Call 
 {{- define "dynamo-common.monitoringEnabled" -}}
 {{- if and (dig "monitoring" "enabled" false .Values.global) (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1") }}true{{ end -}}
 {{- end -}}
+
+{{/*
+The value at a dotted path of a values map, as JSON {"found": bool, "value": ...}. A key that
+holds null counts as absent: Helm reads null as "delete this key". Call with
+(dict "values" .Values "path" "dynamo-operator.natsAddr").
+*/}}
+{{- define "dynamo-common.valueAt" -}}
+{{- $node := .values -}}
+{{- $found := true -}}
+{{- range $key := splitList "." .path -}}
+{{- if and $found (kindIs "map" $node) (hasKey $node $key) -}}
+{{- $node = index $node $key -}}
+{{- else -}}
+{{- $found = false -}}
+{{- end -}}
+{{- end -}}
+{{- $found = and $found (not (kindIs "invalid" $node)) -}}
+{{- dict "found" $found "value" (ternary $node nil $found) | toJson -}}
+{{- end -}}
+
+{{/*
+"true" when value fits inside accept: equal scalars and lists, or a map whose every key is in
+accept's map with a value that fits there (so a partial copy of an upstream default fits); null
+always fits. Empty otherwise. Call with (dict "value" $v "accept" $a).
+*/}}
+{{- define "dynamo-common.within" -}}
+{{- if kindIs "invalid" .value -}}
+true
+{{- else if and (kindIs "map" .value) (kindIs "map" .accept) -}}
+{{- $fits := true -}}
+{{- range $key, $item := .value -}}
+{{- if not (and (hasKey $.accept $key) (include "dynamo-common.within" (dict "value" $item "accept" (index $.accept $key)))) -}}
+{{- $fits = false -}}
+{{- end -}}
+{{- end -}}
+{{- if $fits }}true{{ end -}}
+{{- else if eq (toJson .value) (toJson .accept) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/*
+Fails on the first key of "refused" (a list of {key, why, instead, accept}: files/refused-keys.yaml)
+that the values set to anything but one of its accepted values, naming the key, why it is not
+read and what to set instead. Call with (dict "values" .Values "refused" $list).
+*/}}
+{{- define "dynamo-common.refuseKeys" -}}
+{{- range $refused := .refused -}}
+{{- $at := include "dynamo-common.valueAt" (dict "values" $.values "path" $refused.key) | fromJson -}}
+{{- if $at.found -}}
+{{- $accepted := false -}}
+{{- range $refused.accept | default list -}}
+{{- if include "dynamo-common.within" (dict "value" $at.value "accept" .) -}}
+{{- $accepted = true -}}
+{{- end -}}
+{{- end -}}
+{{- if not $accepted -}}
+{{- fail (printf "%s=%s is not read by this chart: %s. Instead, %s." $refused.key (toJson $at.value) $refused.why $refused.instead) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}

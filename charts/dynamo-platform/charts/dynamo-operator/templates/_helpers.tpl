@@ -125,8 +125,11 @@ discovers GPUs itself.
 {{- define "dynamo-operator.labels" -}}{{ include "dynamo-common.labels" (dict "ctx" . "component" "manager") }}{{- end -}}
 {{- define "dynamo-operator.selectorLabels" -}}{{ include "dynamo-common.selectorLabels" (dict "ctx" . "component" "manager") }}{{- end -}}
 
-{{/* etcd endpoints the workloads get: the bundled etcd, else the external value, else none. */}}
+{{/* etcd endpoints the workloads get: the bundled etcd, else the external value, else none; never both. */}}
 {{- define "dynamo-operator.etcdEndpoints" -}}
+{{- if and .Values.global.etcd.install .Values.dynamo.etcd.endpoints -}}
+{{- fail "global.etcd.install=true deploys etcd for the workloads, and dynamo-operator.dynamo.etcd.endpoints (upstream: dynamo-operator.etcdAddr) points them at another one: keep one. Unset the endpoints to use the bundled etcd, or set global.etcd.install=false to use the external one." -}}
+{{- end -}}
 {{- if .Values.global.etcd.install -}}
 {{- $etcd := include "dynamo-common.fullname" (dict "ctx" . "name" "etcd") -}}
 {{- printf "%s://%s:%d" (ternary "https" "http" .Values.global.etcd.tls.enabled) (include "dynamo-common.serviceHost" (dict "ctx" . "name" $etcd)) (int .Values.global.etcd.clientPort) -}}
@@ -136,6 +139,9 @@ discovers GPUs itself.
 {{- end -}}
 
 {{- define "dynamo-operator.natsURL" -}}
+{{- if and .Values.global.nats.install .Values.dynamo.nats.url -}}
+{{- fail "global.nats.install=true deploys NATS for the workloads, and dynamo-operator.dynamo.nats.url (upstream: dynamo-operator.natsAddr) points them at another one: keep one. Unset the URL to use the bundled NATS, or set global.nats.install=false to use the external one." -}}
+{{- end -}}
 {{- if .Values.global.nats.install -}}
 {{- $nats := include "dynamo-common.fullname" (dict "ctx" . "name" "nats") -}}
 {{- printf "%s://%s:%d" (ternary "tls" "nats" .Values.global.nats.tls.enabled) (include "dynamo-common.serviceHost" (dict "ctx" . "name" $nats)) (int .Values.global.nats.clientPort) -}}
