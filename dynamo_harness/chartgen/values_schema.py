@@ -18,6 +18,22 @@ def closed(properties: dict[str, Schema], required: list[str] | None = None) -> 
     return obj(properties, required=required, additionalProperties=False)
 
 
+def nullable(node: Schema) -> Schema:
+    """A key upstream's values file sets to null (Helm's "unset"): null is accepted, so the key is not required."""
+    node["type"] = [node["type"], "null"]
+    if "enum" in node:
+        node["enum"] = [*node["enum"], None]
+    return node
+
+
+def go_duration() -> Schema:
+    """A Go time.Duration string (30s, 1h30m)."""
+    return string(pattern=r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$")
+
+
+NAMESPACE_OR_EMPTY = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$"
+
+
 def quantity() -> Schema:
     return string(pattern=QUANTITY)
 
@@ -155,7 +171,7 @@ def pvc(*, size_key: str = "size") -> dict[str, Schema]:
     return {
         size_key: size(),
         "deleteOnUninstall": boolean(),
-        "storageClass": string(),
+        "storageClass": nullable(string()),
         "accessModes": array(enum(["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany", "ReadWriteOncePod"]), minItems=1),
     }
 
@@ -195,7 +211,8 @@ def require_defaults(schema: Schema, defaults: object) -> Schema:
     schema error naming the key.
     """
     if isinstance(defaults, dict) and schema.get("additionalProperties") is False:
-        present = [key for key in schema.get("properties", {}) if key in defaults]
+        present = [key for key in schema.get("properties", {})
+                   if key in defaults and "null" not in (schema["properties"][key].get("type") or [])]
         schema["required"] = sorted(set(schema.get("required", [])) | set(present))
         for key in present:
             require_defaults(schema["properties"][key], defaults[key])
@@ -223,13 +240,26 @@ def operator() -> Schema:
                     **pod_extras(),
                 }
             ),
+            "modelExpressURL": string(pattern=r"^([a-z][a-z0-9+.-]*://\S+)?$"),
             "namespaceRestriction": closed(
-                {"enabled": boolean(), "targetNamespace": string(pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$", maxLength=63)}
+                {
+                    "enabled": boolean(),
+                    "targetNamespace": nullable(string(pattern=NAMESPACE_OR_EMPTY, maxLength=63)),
+                    "lease": closed({"duration": go_duration(), "renewInterval": go_duration()}),
+                }
             ),
+            "gpuDiscovery": closed({"enabled": boolean()}),
             "controllerManager": closed(
                 {
                     "replicas": integer(minimum=1, maximum=5),
-                    "leaderElection": closed({"enabled": boolean()}),
+                    "leaderElection": closed(
+                        {
+                            "enabled": boolean(),
+                            # A Lease name: a DNS subdomain.
+                            "id": string(pattern=DNS_SUBDOMAIN, maxLength=253),
+                            "namespace": string(pattern=NAMESPACE_OR_EMPTY, maxLength=63),
+                        }
+                    ),
                     "healthProbePort": port(),
                     "manager": closed(
                         {
@@ -252,6 +282,29 @@ def operator() -> Schema:
                     "hfTokenSecret": secret_name(),
                     "mpiRun": closed({"secretName": string(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", maxLength=253)}),
                     "metrics": closed({"prometheusEndpoint": string(pattern=r"^(https?://\S+)?$")}),
+                    "groveTerminationDelay": string(pattern=r"^(([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)?$"),
+                    "ingress": closed(
+                        {"enabled": boolean(), "className": nullable(string(pattern=DNS_SUBDOMAIN, maxLength=253)),
+                         "tlsSecretName": nullable(secret_name())}
+                    ),
+                    # The Gateway as <namespace>/<name> (or a name in the workloads' namespace).
+                    "istio": closed({"enabled": boolean(), "gateway": nullable(string(pattern=r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$"))}),
+                    "ingressHostSuffix": string(pattern=r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$"),
+                    "serviceMesh": closed(
+                        {
+                            "enabled": boolean(),
+                            "provider": enum(["istio"]),
+                            "istio": closed(
+                                {
+                                    "tlsMode": enum(["SIMPLE", "DISABLE", "ISTIO_MUTUAL", "MUTUAL"]),
+                                    "insecureSkipVerify": boolean(),
+                                    "clientCertificate": string(),
+                                    "privateKey": string(),
+                                    "caCertificates": string(),
+                                }
+                            ),
+                        }
+                    ),
                     "workerDefaults": closed(
                         {
                             "env": array(obj(required=["name"])),
@@ -271,6 +324,7 @@ def operator() -> Schema:
                     "certManager": closed(
                         {
                             "enabled": boolean(),
+                            "certificate": closed({"duration": go_duration(), "renewBefore": go_duration()}),
                             "issuerRef": closed({"kind": enum(["Issuer", "ClusterIssuer"]), "name": string()}),
                         }
                     ),
@@ -287,8 +341,10 @@ def operator() -> Schema:
             "checkpoint": closed(
                 {
                     "enabled": boolean(),
+                    "cleanupImage": string(pattern=r"^(\S+)?$"),
                     "storage": closed(
                         {
+                            "type": enum(["pvc"]),
                             "pvc": closed(
                                 {
                                     "pvcName": string(pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$", maxLength=63),
@@ -348,6 +404,8 @@ def nats() -> Schema:
             **placement(spread=True),
             **pod_extras(),
             "metrics": closed({"exporter": closed({"image": image(), "port": port(), "resources": resources()})}),
+            # Upstream's (official NATS chart) cluster switch, mapped to replicas by nats.applyUpstream.
+            "config": closed({"cluster": closed({"enabled": nullable(boolean()), "replicas": nullable(quorum_replicas())})}),
         }
     )
 

@@ -114,12 +114,20 @@ an extraVolumeMounts entry names a volume the pod does not have. Call with
 
 {{/*
 Image reference: [registry/]repository(:tag)(@digest). global.imageRegistry replaces every
-registry so a mirror needs one setting. Call with (dict "ctx" . "image" .Values.image).
+registry so a mirror needs one setting. A repository that starts with a registry host (upstream's
+values write nvcr.io/nvidia/ai-dynamo/kubernetes-operator) brings its own registry instead of
+.image.registry. Call with (dict "ctx" . "image" .Values.image).
 */}}
 {{- define "dynamo-common.image" -}}
-{{- $registry := .ctx.Values.global.imageRegistry | default .image.registry -}}
-{{- $tag := .image.tag | default .ctx.Chart.AppVersion | toString -}}
 {{- $ref := .image.repository -}}
+{{- $registry := .image.registry -}}
+{{- $first := splitList "/" $ref | first -}}
+{{- if and (contains "/" $ref) (or (contains "." $first) (contains ":" $first) (eq $first "localhost")) -}}
+{{- $registry = $first -}}
+{{- $ref = trimPrefix (printf "%s/" $first) $ref -}}
+{{- end -}}
+{{- $registry = .ctx.Values.global.imageRegistry | default $registry -}}
+{{- $tag := .image.tag | default .ctx.Chart.AppVersion | toString -}}
 {{- if $registry }}{{ $ref = printf "%s/%s" $registry $ref }}{{ end -}}
 {{- if $tag }}{{ $ref = printf "%s:%s" $ref $tag }}{{ end -}}
 {{- if .image.digest }}{{ $ref = printf "%s@%s" $ref .image.digest }}{{ end -}}
@@ -516,6 +524,33 @@ read and what to set instead. Call with (dict "values" .Values "refused" $list).
 {{- if not $accepted -}}
 {{- fail (printf "%s=%s is not read by this chart: %s. Instead, %s." $refused.key (toJson $at.value) $refused.why $refused.instead) -}}
 {{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Upstream's names of a subchart's keys (its files/upstream-aliases.yaml: upstream key -> {key, default}:
+this chart's key and its values.yaml default, both relative to the subchart; Helm hides values.yaml
+from .Files, and chartgen checks the copy). A value set under upstream's name is copied to this
+chart's key, in place, before the template reads it. Setting both names to different values fails,
+naming both (a key still at its default counts as unset). Idempotent: every template of the
+subchart calls it first, in whatever order Helm renders them. Call with
+(dict "ctx" . "chart" "nats") where "chart" is the subchart's key in the umbrella.
+*/}}
+{{- define "dynamo-common.applyAliases" -}}
+{{- range $from, $alias := .ctx.Files.Get "files/upstream-aliases.yaml" | fromYaml -}}
+{{- $theirs := include "dynamo-common.valueAt" (dict "values" $.ctx.Values "path" $from) | fromJson -}}
+{{- if $theirs.found -}}
+{{- $ours := include "dynamo-common.valueAt" (dict "values" $.ctx.Values "path" $alias.key) | fromJson -}}
+{{- if and (ne (toJson $ours.value) (toJson $alias.default)) (ne (toJson $ours.value) (toJson $theirs.value)) -}}
+{{- fail (printf "%s.%s (upstream's name for %s.%s) and %s.%s are set to different values (%s, %s): keep one, preferably %s.%s." $.chart $from $.chart $alias.key $.chart $alias.key (toJson $theirs.value) (toJson $ours.value) $.chart $alias.key) -}}
+{{- end -}}
+{{- $parent := $.ctx.Values -}}
+{{- $keys := splitList "." $alias.key -}}
+{{- range initial $keys -}}
+{{- $parent = index $parent . -}}
+{{- end -}}
+{{- $_ := set $parent (last $keys) $theirs.value -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}

@@ -44,6 +44,27 @@ cert-manager.io/inject-ca-from: {{ .Release.Namespace }}/{{ include "dynamo-oper
 {{- end -}}
 {{- end -}}
 
+{{/* The leader-election Lease: upstream's leaderElection.id and .namespace keys, else one per release in its namespace. */}}
+{{- define "dynamo-operator.leaderElectionID" -}}{{ .Values.controllerManager.leaderElection.id | default (printf "%s.nvidia.com" (include "dynamo-operator.fullname" .)) }}{{- end -}}
+{{- define "dynamo-operator.leaderElectionNamespace" -}}{{ .Values.controllerManager.leaderElection.namespace | default .Release.Namespace }}{{- end -}}
+{{/*
+Extra manager flags (controllerManager.manager.args) as list items. Upstream's values file lists
+--health-probe-bind-address and --metrics-bind-address there, but upstream's chart never passes
+them (its operator takes only --config, --operator-version and zap's flags): those two are dropped
+at upstream's default values and refused otherwise, naming the keys that set the ports.
+*/}}
+{{- define "dynamo-operator.managerArgs" -}}
+{{- $upstreamDefaults := list "--health-probe-bind-address=:8081" "--metrics-bind-address=127.0.0.1:8080" -}}
+{{- range .Values.controllerManager.manager.args -}}
+{{- if not (has . $upstreamDefaults) -}}
+{{- if or (hasPrefix "--health-probe-bind-address" .) (hasPrefix "--metrics-bind-address" .) -}}
+{{- fail (printf "dynamo-operator.controllerManager.manager.args: %s is no flag of the operator (it reads its addresses from its config file). Set dynamo-operator.controllerManager.healthProbePort or dynamo-operator.metricsService.port instead." .) -}}
+{{- end }}
+- {{ . | quote }}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
 {{- define "dynamo-operator.targetNamespace" -}}{{ .Values.namespaceRestriction.targetNamespace | default .Release.Namespace }}{{- end -}}
 
 {{/* Cluster-scoped objects carry the namespace so installs in two namespaces never collide. */}}
