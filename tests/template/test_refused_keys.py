@@ -62,6 +62,10 @@ BAD = [
     ("checkpoint-pvc-name-empty", {"global.checkpoint.pvcName": ""}, ["/global/checkpoint/pvcName"]),
     ("bundled-and-external-nats", {"global.nats.install": True, "dynamo-operator.dynamo.nats.url": "nats://nats.corp:4222"},
      ["global.nats.install=true", "dynamo-operator.dynamo.nats.url", "keep one"]),
+    ("nats-auth-without-nats", {"global.nats.auth.enabled": True},
+     ["global.nats.auth.enabled=true, but this release has no nats", "global.nats.install=true", "dynamo-operator.dynamo.nats.url"]),
+    ("etcd-tls-without-etcd", {"global.etcd.tls.enabled": True},
+     ["global.etcd.tls.enabled=true, but this release has no etcd", "dynamo-operator.dynamo.etcd.endpoints"]),
     ("bundled-and-external-etcd", {"global.etcd.install": True, "dynamo-operator.dynamo.etcd.endpoints": "http://etcd.corp:2379"},
      ["global.etcd.install=true", "dynamo-operator.dynamo.etcd.endpoints", "keep one"]),
 ]
