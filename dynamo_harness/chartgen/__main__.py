@@ -16,7 +16,7 @@ import yaml
 
 from ..paths import CHART as UMBRELLA
 from ..paths import ROOT
-from . import comments, crds, foreign_crds, reference, values_schema
+from . import aliases, comments, crds, foreign_crds, reference, refused, values_schema
 from .openapi import Schema
 
 SUBCHARTS = UMBRELLA / "charts"
@@ -58,18 +58,28 @@ def render() -> dict[Path, str]:
         values = yaml.safe_load(values_file.read_text())
         # Required defaults go into the subchart's own schema only: Helm validates it against the
         # subchart's merged values, while a disabled subchart's section in the umbrella holds only what users set.
+        aliases.check_defaults(name, values)
         schema = values_schema.require_defaults(describe(build(), docs, values_file), values)
+        schema = refused.add_to(aliases.add_to(schema, name), name)
         files[SUBCHARTS / name / "values.schema.json"] = json.dumps(_with_meta(schema, name), indent=2) + "\n"
-        umbrella_schema["properties"][name] = describe(umbrella_schema["properties"][name], docs, values_file)
+        umbrella_schema["properties"][name] = aliases.add_to(describe(umbrella_schema["properties"][name], docs, values_file), name)
         sections.append(f"### `{name}`\n\n" + "\n".join(reference.table(name, schema, values, docs)) + "\n")
     docs = comments.descriptions(umbrella_values)
     describe(umbrella_schema, docs, umbrella_values)
     defaults = yaml.safe_load(umbrella_values.read_text())
     for own in ("global", "tests"):
         values_schema.require_defaults(umbrella_schema["properties"][own], defaults[own])
+    refused.add_to(umbrella_schema)
     files[UMBRELLA / "values.schema.json"] = json.dumps(_with_meta(umbrella_schema, "dynamo-platform"), indent=2) + "\n"
     umbrella_table = reference.table("", umbrella_schema, yaml.safe_load(umbrella_values.read_text()), docs)
     sections.insert(1, "### Umbrella (`global` and switches)\n\n" + "\n".join(umbrella_table) + "\n")
+    sections.append("### Upstream's names of keys\n\nKeys of upstream's platform chart (and of the etcd and NATS charts it bundles) "
+                    "that set a key of this chart (`charts/*/files/upstream-aliases.yaml`); setting both names to different "
+                    "values fails. docs/migration.md covers every upstream key.\n\n"
+                    + "\n".join(aliases.table(list(values_schema.SUBCHARTS))) + "\n")
+    sections.append("### Keys this chart refuses\n\nFormer names of its keys and upstream keys without an equivalent "
+                    f"(`{refused.REFUSED_KEYS.relative_to(ROOT)}`): setting one fails at template time with this text.\n\n"
+                    + "\n".join(refused.table()) + "\n")
     files[README] = with_reference(README.read_text(), "\n".join(sections))
     return files
 

@@ -2,7 +2,9 @@
 
 Rule enforced by `check_documented`: every key carries a `# --` comment, except a mapping whose
 own keys are all documented (a section heading). Keys below a documented key (the inside of a
-default such as `resources:`) and inside list items belong to that key's value.
+default such as `resources:`) and inside list items belong to that key's value. A key left unset on
+purpose is written commented out right below its `# --` line (`# tolerations: []`): it is documented,
+and Helm sees no default.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 
 KEY_LINE = re.compile(r"^(?P<indent>\s*)(?P<key>[A-Za-z0-9_.\-]+):(?:\s|$)")
 DOC_LINE = re.compile(r"^\s*# -- (?P<text>.+)$")
+UNSET_KEY_LINE = re.compile(r"^(?P<indent>\s*)# (?P<key>[A-Za-z0-9_.\-]+):(?:\s|$)")
 
 
 @dataclass
@@ -36,7 +39,7 @@ def read_keys(values_file: Path) -> list[Key]:
             if stack and opaque_indent is None:
                 opaque_indent = stack[-1].indent
             continue
-        match = KEY_LINE.match(line)
+        match = KEY_LINE.match(line) or (UNSET_KEY_LINE.match(line) if pending else None)
         if not match:
             continue
         indent = len(match.group("indent"))

@@ -28,6 +28,8 @@ def type_of(node: Schema) -> str:
 def default_at(values: dict[str, Any], path: tuple[str, ...]) -> str:
     value: Any = values
     for key in path:
+        if key not in value:
+            return "unset"
         value = value[key]
     text = json.dumps(value, separators=(", ", ": "))
     return f"`{text}`".replace("|", "\\|")

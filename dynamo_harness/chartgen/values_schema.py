@@ -18,6 +18,22 @@ def closed(properties: dict[str, Schema], required: list[str] | None = None) -> 
     return obj(properties, required=required, additionalProperties=False)
 
 
+def nullable(node: Schema) -> Schema:
+    """A key upstream's values file sets to null (Helm's "unset"): null is accepted, so the key is not required."""
+    node["type"] = [node["type"], "null"]
+    if "enum" in node:
+        node["enum"] = [*node["enum"], None]
+    return node
+
+
+def go_duration() -> Schema:
+    """A Go time.Duration string (30s, 1h30m)."""
+    return string(pattern=r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$")
+
+
+NAMESPACE_OR_EMPTY = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$"
+
+
 def quantity() -> Schema:
     return string(pattern=QUANTITY)
 
@@ -95,6 +111,57 @@ def placement(*, spread: bool = False) -> dict[str, Schema]:
     return keys
 
 
+# Kubernetes volume sources (core/v1 VolumeSource): an extra volume names exactly one of them.
+VOLUME_SOURCES = (
+    "awsElasticBlockStore", "azureDisk", "azureFile", "cephfs", "cinder", "configMap", "csi", "downwardAPI",
+    "emptyDir", "ephemeral", "fc", "flexVolume", "flocker", "gcePersistentDisk", "gitRepo", "glusterfs", "hostPath",
+    "image", "iscsi", "nfs", "persistentVolumeClaim", "photonPersistentDisk", "portworxVolume", "projected", "quobyte",
+    "rbd", "scaleIO", "secret", "storageos", "vsphereVolume",
+)
+# An environment variable name as the API server accepts it (C identifiers and more since 1.34: dots, dashes).
+ENV_NAME = r"^[-._a-zA-Z][-._a-zA-Z0-9]*$"
+
+
+def annotation_map() -> Schema:
+    return obj(additionalProperties=string(), propertyNames={"pattern": LABEL_KEY, "maxLength": 317})
+
+
+def env_vars() -> Schema:
+    """A container's env list; closed items, so a misspelt `valueFrom` fails instead of vanishing."""
+    return array(closed({"name": string(pattern=ENV_NAME), "value": string(), "valueFrom": kube_object()}, required=["name"]))
+
+
+def volumes() -> Schema:
+    volume = closed({"name": string(pattern=DNS_LABEL, maxLength=63), **{source: kube_object() for source in VOLUME_SOURCES}},
+                    required=["name"])
+    volume["minProperties"] = volume["maxProperties"] = 2  # the name and one source
+    return array(volume)
+
+
+def volume_mounts() -> Schema:
+    mount = {
+        "name": string(pattern=DNS_LABEL, maxLength=63),
+        "mountPath": string(pattern=r"^/"),
+        "subPath": string(),
+        "subPathExpr": string(),
+        "readOnly": boolean(),
+        "recursiveReadOnly": enum(["Disabled", "IfPossible", "Enabled"]),
+        "mountPropagation": enum(["None", "HostToContainer", "Bidirectional"]),
+    }
+    return array(closed(mount, required=["name", "mountPath"]))
+
+
+def pod_extras() -> dict[str, Schema]:
+    """Escape hatches every component with pods accepts (dynamo-common.podMetadata, .extraEnv, .extraVolumes)."""
+    return {
+        "podLabels": label_map(),
+        "podAnnotations": annotation_map(),
+        "extraEnv": env_vars(),
+        "extraVolumes": volumes(),
+        "extraVolumeMounts": volume_mounts(),
+    }
+
+
 def quorum_replicas() -> Schema:
     # 2 is caught by a template `fail` with a sentence on quorum; the schema bounds the rest.
     return integer(minimum=1, maximum=9)
@@ -104,7 +171,7 @@ def pvc(*, size_key: str = "size") -> dict[str, Schema]:
     return {
         size_key: size(),
         "deleteOnUninstall": boolean(),
-        "storageClass": string(),
+        "storageClass": nullable(string()),
         "accessModes": array(enum(["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany", "ReadWriteOncePod"]), minItems=1),
     }
 
@@ -144,7 +211,8 @@ def require_defaults(schema: Schema, defaults: object) -> Schema:
     schema error naming the key.
     """
     if isinstance(defaults, dict) and schema.get("additionalProperties") is False:
-        present = [key for key in schema.get("properties", {}) if key in defaults]
+        present = [key for key in schema.get("properties", {})
+                   if key in defaults and "null" not in (schema["properties"][key].get("type") or [])]
         schema["required"] = sorted(set(schema.get("required", [])) | set(present))
         for key in present:
             require_defaults(schema["properties"][key], defaults[key])
@@ -169,25 +237,39 @@ def operator() -> Schema:
                     "resources": resources(),
                     "nodeSelector": label_map(),
                     "tolerations": tolerations(),
+                    **pod_extras(),
                 }
             ),
+            "modelExpressURL": string(pattern=r"^([a-z][a-z0-9+.-]*://\S+)?$"),
             "namespaceRestriction": closed(
-                {"enabled": boolean(), "targetNamespace": string(pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$", maxLength=63)}
+                {
+                    "enabled": boolean(),
+                    "targetNamespace": nullable(string(pattern=NAMESPACE_OR_EMPTY, maxLength=63)),
+                    "lease": closed({"duration": go_duration(), "renewInterval": go_duration()}),
+                }
             ),
+            "gpuDiscovery": closed({"enabled": boolean()}),
             "controllerManager": closed(
                 {
                     "replicas": integer(minimum=1, maximum=5),
-                    "leaderElection": closed({"enabled": boolean()}),
+                    "leaderElection": closed(
+                        {
+                            "enabled": boolean(),
+                            # A Lease name: a DNS subdomain.
+                            "id": string(pattern=DNS_SUBDOMAIN, maxLength=253),
+                            "namespace": string(pattern=NAMESPACE_OR_EMPTY, maxLength=63),
+                        }
+                    ),
                     "healthProbePort": port(),
                     "manager": closed(
                         {
                             "image": image(),
                             "args": array(string()),
-                            "env": array(obj()),
                             "resources": resources(),
                         }
                     ),
                     **placement(spread=True),
+                    **pod_extras(),
                 }
             ),
             "imagePullSecrets": pull_secrets(),
@@ -200,6 +282,29 @@ def operator() -> Schema:
                     "hfTokenSecret": secret_name(),
                     "mpiRun": closed({"secretName": string(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", maxLength=253)}),
                     "metrics": closed({"prometheusEndpoint": string(pattern=r"^(https?://\S+)?$")}),
+                    "groveTerminationDelay": string(pattern=r"^(([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)?$"),
+                    "ingress": closed(
+                        {"enabled": boolean(), "className": nullable(string(pattern=DNS_SUBDOMAIN, maxLength=253)),
+                         "tlsSecretName": nullable(secret_name())}
+                    ),
+                    # The Gateway as <namespace>/<name> (or a name in the workloads' namespace).
+                    "istio": closed({"enabled": boolean(), "gateway": nullable(string(pattern=r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$"))}),
+                    "ingressHostSuffix": string(pattern=r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$"),
+                    "serviceMesh": closed(
+                        {
+                            "enabled": boolean(),
+                            "provider": enum(["istio"]),
+                            "istio": closed(
+                                {
+                                    "tlsMode": enum(["SIMPLE", "DISABLE", "ISTIO_MUTUAL", "MUTUAL"]),
+                                    "insecureSkipVerify": boolean(),
+                                    "clientCertificate": string(),
+                                    "privateKey": string(),
+                                    "caCertificates": string(),
+                                }
+                            ),
+                        }
+                    ),
                     "workerDefaults": closed(
                         {
                             "env": array(obj(required=["name"])),
@@ -219,6 +324,7 @@ def operator() -> Schema:
                     "certManager": closed(
                         {
                             "enabled": boolean(),
+                            "certificate": closed({"duration": go_duration(), "renewBefore": go_duration()}),
                             "issuerRef": closed({"kind": enum(["Issuer", "ClusterIssuer"]), "name": string()}),
                         }
                     ),
@@ -235,11 +341,13 @@ def operator() -> Schema:
             "checkpoint": closed(
                 {
                     "enabled": boolean(),
+                    "cleanupImage": string(pattern=r"^(\S+)?$"),
                     "storage": closed(
                         {
+                            "type": enum(["pvc"]),
                             "pvc": closed(
                                 {
-                                    "pvcName": string(pattern=DNS_LABEL),
+                                    "pvcName": string(pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$", maxLength=63),
                                     "basePath": string(pattern=r"^/"),
                                     "create": boolean(),
                                     "size": size(),
@@ -270,6 +378,7 @@ def etcd() -> Schema:
             "imagePullSecrets": pull_secrets(),
             "podDisruptionBudget": closed({"enabled": boolean()}),
             **placement(spread=True),
+            **pod_extras(),
         }
     )
 
@@ -293,7 +402,10 @@ def nats() -> Schema:
             "imagePullSecrets": pull_secrets(),
             "podDisruptionBudget": closed({"enabled": boolean()}),
             **placement(spread=True),
+            **pod_extras(),
             "metrics": closed({"exporter": closed({"image": image(), "port": port(), "resources": resources()})}),
+            # Upstream's (official NATS chart) cluster switch, mapped to replicas by nats.applyUpstream.
+            "config": closed({"cluster": closed({"enabled": nullable(boolean()), "replicas": nullable(quorum_replicas())})}),
         }
     )
 
@@ -346,6 +458,7 @@ def lws() -> Schema:
             "resources": resources(),
             "imagePullSecrets": pull_secrets(),
             **placement(),
+            **pod_extras(),
         }
     )
 
@@ -386,6 +499,7 @@ def inference_gateway() -> Schema:
                     "resources": resources(),
                     "imagePullSecrets": pull_secrets(),
                     **placement(),
+                    **pod_extras(),
                 }
             ),
         }
@@ -405,6 +519,7 @@ def grove() -> Schema:
             "resources": resources(),
             "imagePullSecrets": pull_secrets(),
             **placement(),
+            **pod_extras(),
         }
     )
 
@@ -434,6 +549,7 @@ def kai_scheduler() -> Schema:
             ),
             "imagePullSecrets": pull_secrets(),
             **placement(),
+            **pod_extras(),
         }
     )
 
@@ -451,7 +567,7 @@ def snapshot() -> Schema:
                     "pvc": closed(
                         {
                             "create": boolean(),
-                            "name": string(pattern=DNS_LABEL),
+                            "name": string(pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$", maxLength=63),
                             "size": size(),
                             "storageClass": string(),
                             "accessMode": enum(["ReadWriteOnce", "ReadWriteMany", "ReadWriteOncePod"]),
@@ -462,6 +578,7 @@ def snapshot() -> Schema:
             "resources": resources(),
             "imagePullSecrets": pull_secrets(),
             **placement(),
+            **pod_extras(),
         }
     )
 
@@ -475,6 +592,7 @@ def helm_tests() -> Schema:
             "nodeSelector": label_map(),
             "tolerations": tolerations(),
             "inference": closed({"endpoint": string(pattern=r"^(https?://\S+)?$"), "model": string()}),
+            **pod_extras(),
         }
     )
 
@@ -494,6 +612,8 @@ def global_values() -> Schema:
             "priorityClassName": string(pattern=DNS_SUBDOMAIN, maxLength=253),
             "storageClass": string(),
             "clusterDomain": string(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"),
+            "commonLabels": label_map(),
+            "checkpoint": closed({"pvcName": string(pattern=DNS_LABEL, maxLength=63)}),
             "gitops": closed({"enabled": boolean()}),
             "etcd": data_plane_service(client_cert_auth=True),
             "nats": data_plane_service(user=True),

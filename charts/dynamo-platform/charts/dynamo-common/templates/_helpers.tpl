@@ -21,7 +21,7 @@ app.kubernetes.io/instance: {{ .ctx.Release.Name }}
 app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
-{{- define "dynamo-common.labels" -}}
+{{- define "dynamo-common.standardLabels" -}}
 {{ include "dynamo-common.selectorLabels" . }}
 app.kubernetes.io/version: {{ .ctx.Chart.AppVersion | default .ctx.Chart.Version | quote }}
 app.kubernetes.io/part-of: dynamo-platform
@@ -30,13 +30,104 @@ helm.sh/chart: {{ printf "%s-%s" .ctx.Chart.Name .ctx.Chart.Version | replace "+
 {{- end -}}
 
 {{/*
+Labels of every object: the standard ones, then global.commonLabels, then "extra" (a map the
+caller adds, named by the values key "extraKey": a component's podLabels, a ServiceMonitor's
+labels); a later source wins. A user label may not replace a standard one: the selectors and
+`helm upgrade` rely on them. Call with (dict "ctx" . "component" "etcd" ["extra" $map "extraKey" "etcd.podLabels"]).
+*/}}
+{{- define "dynamo-common.labels" -}}
+{{- $standard := include "dynamo-common.standardLabels" . -}}
+{{ $standard }}
+{{- $reserved := $standard | fromYaml -}}
+{{- $added := dict -}}
+{{- range $source := list (dict "key" "global.commonLabels" "labels" (dig "commonLabels" dict (.ctx.Values.global | default dict))) (dict "key" .extraKey "labels" (.extra | default dict)) -}}
+{{- range $name, $value := $source.labels -}}
+{{- if hasKey $reserved $name -}}
+{{- fail (printf "%s sets the label %s, which the chart sets on every object (its selectors and helm upgrade rely on it): choose another label key." $source.key $name) -}}
+{{- end -}}
+{{- $_ := set $added $name $value -}}
+{{- end -}}
+{{- end -}}
+{{- with $added }}
+{{ toYaml . }}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Metadata of a component's pod template: its labels (standard, global.commonLabels, then the
+component's podLabels) and annotations (the chart's own, such as config checksums, then the
+component's podAnnotations; one the chart sets may not be replaced). "key" is the values path of
+the component (etcd, dynamo-operator.controllerManager), named in error messages. Call with
+(dict "ctx" . "component" "etcd" "pod" .Values "key" "etcd" ["annotations" (dict "checksum/config" $sum)]).
+*/}}
+{{- define "dynamo-common.podMetadata" -}}
+{{- $pod := .pod | default dict -}}
+{{- $annotations := deepCopy (.annotations | default dict) -}}
+{{- range $name, $value := $pod.podAnnotations | default dict -}}
+{{- if hasKey $annotations $name -}}
+{{- fail (printf "%s.podAnnotations sets %s, which the chart sets on these pods: choose another annotation key." $.key $name) -}}
+{{- end -}}
+{{- $_ := set $annotations $name $value -}}
+{{- end -}}
+labels:
+  {{- include "dynamo-common.labels" (dict "ctx" .ctx "component" .component "extra" $pod.podLabels "extraKey" (printf "%s.podLabels" .key)) | nindent 2 }}
+{{- with $annotations }}
+annotations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}
+
+{{/*
+The component's extraEnv as list items, for the end of its main container's env (a name the chart
+sets too is overridden: the last definition wins). Call with (dict "pod" .Values); empty when none.
+*/}}
+{{- define "dynamo-common.extraEnv" -}}
+{{- with .pod.extraEnv }}{{ toYaml . }}{{ end -}}
+{{- end -}}
+
+{{/* The component's extraVolumeMounts as list items, for the end of its main container's volumeMounts. Call with (dict "pod" .Values). */}}
+{{- define "dynamo-common.extraVolumeMounts" -}}
+{{- with .pod.extraVolumeMounts }}{{ toYaml . }}{{ end -}}
+{{- end -}}
+
+{{/*
+The component's extraVolumes as list items, for the end of its pod's volumes. Fails, naming the
+key, when an extra volume reuses the name of one of the chart's ("own", a list of names), or when
+an extraVolumeMounts entry names a volume the pod does not have. Call with
+(dict "key" "etcd" "pod" .Values "own" (list "data" "tls")).
+*/}}
+{{- define "dynamo-common.extraVolumes" -}}
+{{- $names := .own | default list -}}
+{{- range (.pod.extraVolumes | default list) -}}
+{{- if has .name $names -}}
+{{- fail (printf "%s.extraVolumes: a volume named %s exists already in these pods (the chart's own or an earlier extra one): rename it." $.key .name) -}}
+{{- end -}}
+{{- $names = append $names .name -}}
+{{- end -}}
+{{- range (.pod.extraVolumeMounts | default list) -}}
+{{- if not (has .name $names) -}}
+{{- fail (printf "%s.extraVolumeMounts mounts %s, which is no volume of these pods: add it to %s.extraVolumes (the chart's own are %s)." $.key .name $.key (join ", " ($.own | default list))) -}}
+{{- end -}}
+{{- end -}}
+{{- with .pod.extraVolumes }}{{ toYaml . }}{{ end -}}
+{{- end -}}
+
+{{/*
 Image reference: [registry/]repository(:tag)(@digest). global.imageRegistry replaces every
-registry so a mirror needs one setting. Call with (dict "ctx" . "image" .Values.image).
+registry so a mirror needs one setting. A repository that starts with a registry host (upstream's
+values write nvcr.io/nvidia/ai-dynamo/kubernetes-operator) brings its own registry instead of
+.image.registry. Call with (dict "ctx" . "image" .Values.image).
 */}}
 {{- define "dynamo-common.image" -}}
-{{- $registry := .ctx.Values.global.imageRegistry | default .image.registry -}}
-{{- $tag := .image.tag | default .ctx.Chart.AppVersion | toString -}}
 {{- $ref := .image.repository -}}
+{{- $registry := .image.registry -}}
+{{- $first := splitList "/" $ref | first -}}
+{{- if and (contains "/" $ref) (or (contains "." $first) (contains ":" $first) (eq $first "localhost")) -}}
+{{- $registry = $first -}}
+{{- $ref = trimPrefix (printf "%s/" $first) $ref -}}
+{{- end -}}
+{{- $registry = .ctx.Values.global.imageRegistry | default $registry -}}
+{{- $tag := .image.tag | default .ctx.Chart.AppVersion | toString -}}
 {{- if $registry }}{{ $ref = printf "%s/%s" $registry $ref }}{{ end -}}
 {{- if $tag }}{{ $ref = printf "%s:%s" $ref $tag }}{{ end -}}
 {{- if .image.digest }}{{ $ref = printf "%s@%s" $ref .image.digest }}{{ end -}}
@@ -113,6 +204,15 @@ readOnlyRootFilesystem: true
 runAsNonRoot: true
 capabilities:
   drop: ["ALL"]
+{{- end -}}
+
+{{/*
+Name of the checkpoint PVC: the component's own key when set (upstream's names:
+dynamo-operator.checkpoint.storage.pvc.pvcName, snapshot.storage.pvc.name), else
+global.checkpoint.pvcName, the one key both read. Call with (dict "ctx" . "name" $ownKeyValue).
+*/}}
+{{- define "dynamo-common.checkpointPVC" -}}
+{{- .name | default (dig "checkpoint" "pvcName" "snapshot-pvc" .ctx.Values.global) -}}
 {{- end -}}
 
 {{/* In-cluster DNS name of a Service: <name>.<namespace>.svc.<clusterDomain>. Call with (dict "ctx" . "name" $svc). */}}
@@ -364,4 +464,93 @@ absent. An offline render needs `--api-versions monitoring.coreos.com/v1`. Call 
 */}}
 {{- define "dynamo-common.monitoringEnabled" -}}
 {{- if and (dig "monitoring" "enabled" false .Values.global) (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1") }}true{{ end -}}
+{{- end -}}
+
+{{/*
+The value at a dotted path of a values map, as JSON {"found": bool, "value": ...}. A key that
+holds null counts as absent: Helm reads null as "delete this key". Call with
+(dict "values" .Values "path" "dynamo-operator.natsAddr").
+*/}}
+{{- define "dynamo-common.valueAt" -}}
+{{- $node := .values -}}
+{{- $found := true -}}
+{{- range $key := splitList "." .path -}}
+{{- if and $found (kindIs "map" $node) (hasKey $node $key) -}}
+{{- $node = index $node $key -}}
+{{- else -}}
+{{- $found = false -}}
+{{- end -}}
+{{- end -}}
+{{- $found = and $found (not (kindIs "invalid" $node)) -}}
+{{- dict "found" $found "value" (ternary $node nil $found) | toJson -}}
+{{- end -}}
+
+{{/*
+"true" when value fits inside accept: equal scalars and lists, or a map whose every key is in
+accept's map with a value that fits there (so a partial copy of an upstream default fits); null
+always fits. Empty otherwise. Call with (dict "value" $v "accept" $a).
+*/}}
+{{- define "dynamo-common.within" -}}
+{{- if kindIs "invalid" .value -}}
+true
+{{- else if and (kindIs "map" .value) (kindIs "map" .accept) -}}
+{{- $fits := true -}}
+{{- range $key, $item := .value -}}
+{{- if not (and (hasKey $.accept $key) (include "dynamo-common.within" (dict "value" $item "accept" (index $.accept $key)))) -}}
+{{- $fits = false -}}
+{{- end -}}
+{{- end -}}
+{{- if $fits }}true{{ end -}}
+{{- else if eq (toJson .value) (toJson .accept) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/*
+Fails on the first key of "refused" (a list of {key, why, instead, accept}: files/refused-keys.yaml)
+that the values set to anything but one of its accepted values, naming the key, why it is not
+read and what to set instead. Call with (dict "values" .Values "refused" $list).
+*/}}
+{{- define "dynamo-common.refuseKeys" -}}
+{{- range $refused := .refused -}}
+{{- $at := include "dynamo-common.valueAt" (dict "values" $.values "path" $refused.key) | fromJson -}}
+{{- if $at.found -}}
+{{- $accepted := false -}}
+{{- range $refused.accept | default list -}}
+{{- if include "dynamo-common.within" (dict "value" $at.value "accept" .) -}}
+{{- $accepted = true -}}
+{{- end -}}
+{{- end -}}
+{{- if not $accepted -}}
+{{- fail (printf "%s=%s is not read by this chart: %s. Instead, %s." $refused.key (toJson $at.value) $refused.why $refused.instead) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Upstream's names of a subchart's keys (its files/upstream-aliases.yaml: upstream key -> {key, default}:
+this chart's key and its values.yaml default, both relative to the subchart; Helm hides values.yaml
+from .Files, and chartgen checks the copy). A value set under upstream's name is copied to this
+chart's key, in place, before the template reads it. Setting both names to different values fails,
+naming both (a key still at its default counts as unset). Idempotent: every template of the
+subchart calls it first, in whatever order Helm renders them. Call with
+(dict "ctx" . "chart" "nats") where "chart" is the subchart's key in the umbrella.
+*/}}
+{{- define "dynamo-common.applyAliases" -}}
+{{- range $from, $alias := .ctx.Files.Get "files/upstream-aliases.yaml" | fromYaml -}}
+{{- $theirs := include "dynamo-common.valueAt" (dict "values" $.ctx.Values "path" $from) | fromJson -}}
+{{- if $theirs.found -}}
+{{- $ours := include "dynamo-common.valueAt" (dict "values" $.ctx.Values "path" $alias.key) | fromJson -}}
+{{- if and (ne (toJson $ours.value) (toJson $alias.default)) (ne (toJson $ours.value) (toJson $theirs.value)) -}}
+{{- fail (printf "%s.%s (upstream's name for %s.%s) and %s.%s are set to different values (%s, %s): keep one, preferably %s.%s." $.chart $from $.chart $alias.key $.chart $alias.key (toJson $theirs.value) (toJson $ours.value) $.chart $alias.key) -}}
+{{- end -}}
+{{- $parent := $.ctx.Values -}}
+{{- $keys := splitList "." $alias.key -}}
+{{- range initial $keys -}}
+{{- $parent = index $parent . -}}
+{{- end -}}
+{{- $_ := set $parent (last $keys) $theirs.value -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}

@@ -44,6 +44,27 @@ cert-manager.io/inject-ca-from: {{ .Release.Namespace }}/{{ include "dynamo-oper
 {{- end -}}
 {{- end -}}
 
+{{/* The leader-election Lease: upstream's leaderElection.id and .namespace keys, else one per release in its namespace. */}}
+{{- define "dynamo-operator.leaderElectionID" -}}{{ .Values.controllerManager.leaderElection.id | default (printf "%s.nvidia.com" (include "dynamo-operator.fullname" .)) }}{{- end -}}
+{{- define "dynamo-operator.leaderElectionNamespace" -}}{{ .Values.controllerManager.leaderElection.namespace | default .Release.Namespace }}{{- end -}}
+{{/*
+Extra manager flags (controllerManager.manager.args) as list items. Upstream's values file lists
+--health-probe-bind-address and --metrics-bind-address there, but upstream's chart never passes
+them (its operator takes only --config, --operator-version and zap's flags): those two are dropped
+at upstream's default values and refused otherwise, naming the keys that set the ports.
+*/}}
+{{- define "dynamo-operator.managerArgs" -}}
+{{- $upstreamDefaults := list "--health-probe-bind-address=:8081" "--metrics-bind-address=127.0.0.1:8080" -}}
+{{- range .Values.controllerManager.manager.args -}}
+{{- if not (has . $upstreamDefaults) -}}
+{{- if or (hasPrefix "--health-probe-bind-address" .) (hasPrefix "--metrics-bind-address" .) -}}
+{{- fail (printf "dynamo-operator.controllerManager.manager.args: %s is no flag of the operator (it reads its addresses from its config file). Set dynamo-operator.controllerManager.healthProbePort or dynamo-operator.metricsService.port instead." .) -}}
+{{- end }}
+- {{ . | quote }}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
 {{- define "dynamo-operator.targetNamespace" -}}{{ .Values.namespaceRestriction.targetNamespace | default .Release.Namespace }}{{- end -}}
 
 {{/* Cluster-scoped objects carry the namespace so installs in two namespaces never collide. */}}
@@ -125,8 +146,11 @@ discovers GPUs itself.
 {{- define "dynamo-operator.labels" -}}{{ include "dynamo-common.labels" (dict "ctx" . "component" "manager") }}{{- end -}}
 {{- define "dynamo-operator.selectorLabels" -}}{{ include "dynamo-common.selectorLabels" (dict "ctx" . "component" "manager") }}{{- end -}}
 
-{{/* etcd endpoints the workloads get: the bundled etcd, else the external value, else none. */}}
+{{/* etcd endpoints the workloads get: the bundled etcd, else the external value, else none; never both. */}}
 {{- define "dynamo-operator.etcdEndpoints" -}}
+{{- if and .Values.global.etcd.install .Values.dynamo.etcd.endpoints -}}
+{{- fail "global.etcd.install=true deploys etcd for the workloads, and dynamo-operator.dynamo.etcd.endpoints (upstream: dynamo-operator.etcdAddr) points them at another one: keep one. Unset the endpoints to use the bundled etcd, or set global.etcd.install=false to use the external one." -}}
+{{- end -}}
 {{- if .Values.global.etcd.install -}}
 {{- $etcd := include "dynamo-common.fullname" (dict "ctx" . "name" "etcd") -}}
 {{- printf "%s://%s:%d" (ternary "https" "http" .Values.global.etcd.tls.enabled) (include "dynamo-common.serviceHost" (dict "ctx" . "name" $etcd)) (int .Values.global.etcd.clientPort) -}}
@@ -136,6 +160,9 @@ discovers GPUs itself.
 {{- end -}}
 
 {{- define "dynamo-operator.natsURL" -}}
+{{- if and .Values.global.nats.install .Values.dynamo.nats.url -}}
+{{- fail "global.nats.install=true deploys NATS for the workloads, and dynamo-operator.dynamo.nats.url (upstream: dynamo-operator.natsAddr) points them at another one: keep one. Unset the URL to use the bundled NATS, or set global.nats.install=false to use the external one." -}}
+{{- end -}}
 {{- if .Values.global.nats.install -}}
 {{- $nats := include "dynamo-common.fullname" (dict "ctx" . "name" "nats") -}}
 {{- printf "%s://%s:%d" (ternary "tls" "nats" .Values.global.nats.tls.enabled) (include "dynamo-common.serviceHost" (dict "ctx" . "name" $nats)) (int .Values.global.nats.clientPort) -}}

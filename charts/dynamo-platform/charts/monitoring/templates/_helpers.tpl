@@ -1,8 +1,5 @@
 {{- define "monitoring.labels" -}}
-{{ include "dynamo-common.labels" (dict "ctx" . "component" "monitoring") }}
-{{- with .Values.labels }}
-{{ toYaml . }}
-{{- end }}
+{{ include "dynamo-common.labels" (dict "ctx" . "component" "monitoring" "extra" .Values.labels "extraKey" "monitoring.labels") }}
 {{- end -}}
 
 {{/* Prometheus job of a PodMonitor's targets: <namespace>/<PodMonitor name>. Call with (dict "ctx" . "name" "etcd"). */}}
