@@ -73,10 +73,11 @@ class ApiServerRelay:
                 continue
             upstream.settimeout(None)
             for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=_pump, args=(source, sink), daemon=True).start()
+                threading.Thread(target=pump, args=(source, sink), daemon=True).start()
 
 
-def _pump(source: socket.socket, sink: socket.socket) -> None:
+def pump(source: socket.socket, sink: socket.socket) -> None:
+    """Copy one direction of a relayed connection until either side closes, then close both."""
     try:
         while data := source.recv(65536):
             sink.sendall(data)

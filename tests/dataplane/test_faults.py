@@ -12,6 +12,7 @@ import threading
 
 import pytest
 
+from dynamo_harness.clusters.apiserver_relay import pump
 from dynamo_harness.conformance.faults import Fault, watch
 from dynamo_harness.conformance.result import Status
 from dynamo_harness.dataplane import MODEL
@@ -82,18 +83,7 @@ class Relay:
                 return
             self.sockets += [client, upstream]
             for src, dst in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
-
-    @staticmethod
-    def _pump(src: socket.socket, dst: socket.socket) -> None:
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for sock in (src, dst):
-                sock.close()
+                threading.Thread(target=pump, args=(src, dst), daemon=True).start()
 
     def close(self) -> None:
         for sock in self.sockets:
