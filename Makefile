@@ -44,10 +44,10 @@ publish: package ## Push the packaged chart and its provenance with helm push to
 	python -m dynamo_harness.publish push $(REGISTRY) --out $(DIST)
 
 .PHONY: previous-chart
-previous-chart: bootstrap ## Package the chart at git REF (the last release) into tests/data for the upgrade test
-	@test -n "$(REF)" || { echo "usage: make previous-chart REF=<tag or commit of the previous release>"; exit 2; }
+previous-chart: bootstrap ## Package the chart at git REF (a past release) as tests/data/dynamo-platform-<its version>.tgz for the upgrade tests
+	@test -n "$(REF)" || { echo "usage: make previous-chart REF=<tag or commit of a past release>"; exit 2; }
 	rm -rf $(TOOLS)/previous && git worktree add --detach $(TOOLS)/previous $(REF)
-	rm -f tests/data/dynamo-platform-*.tgz
+	@# Replaces the archive of that version only: each upgrade test names the release it starts from.
 	helm package $(TOOLS)/previous/$(CHART) -d tests/data; status=$$?; git worktree remove --force $(TOOLS)/previous; exit $$status
 
 .PHONY: lint

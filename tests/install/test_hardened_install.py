@@ -4,11 +4,11 @@ upgrades, and PVCs are deleted on uninstall only when the user opted in."""
 
 import pytest
 
-from dynamo_harness.helm import HelmError
+from dynamo_harness.helm import ETCD_AND_NATS, HelmError
 from dynamo_harness.paths import ROOT
 
 RESTRICTED = {"pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "latest"}
-(PREVIOUS_CHART,) = (ROOT / "tests" / "data").glob("dynamo-platform-*.tgz")  # make previous-chart REF=...
+PREVIOUS_CHART = ROOT / "tests" / "data" / "dynamo-platform-0.1.0.tgz"  # packaged by `make previous-chart`
 # Everything that runs under restricted: auth and TLS for etcd and NATS, quorum sizes, policies.
 HARDENED = {
     "global.etcd.auth.enabled": True,
@@ -65,7 +65,8 @@ def test_upgrade_from_the_previous_chart_keeps_etcd_and_nats_data(install):
     release = install(chart=PREVIOUS_CHART)
     before = data_identity(release)
     assert {"data-dynamo-platform-etcd-0", "data-dynamo-platform-nats-0", "dynamo-platform-etcd", "dynamo-platform-nats"} <= set(before)
-    release.upgrade()
+    # 0.1.0 installs etcd and NATS by default, this chart does not: a user keeping them says so.
+    release.upgrade(values=ETCD_AND_NATS)
     assert data_identity(release) == before, "an upgrade replaced a StatefulSet or a PVC"
     pods = {p["metadata"]["name"] for p in release.pods()}
     assert {"dynamo-platform-etcd-0", "dynamo-platform-nats-0"} <= pods
