@@ -1,0 +1,165 @@
+"""Upgrading a release of this chart's 0.4.0 (tests/data/dynamo-platform-0.4.0.tgz, `make
+previous-chart REF=98da738`) to this chart, with the local cluster's real node, as
+docs/operations.md ("Upgrading from 0.4.x") describes it.
+
+0.4.0 installs etcd and NATS by default and its OperatorConfiguration gives the operator their
+addresses next to Kubernetes discovery; this chart leaves both off. The default upgrade drops them
+(their PVCs stay), a DGD written before is kept and the in-cluster data plane, which reads its
+wiring from the installed release as the operator does, rolls its pods without the etcd and NATS
+addresses and still serves the model. An upgrade that keeps them (`global.etcd.install` and
+`global.nats.install` true) keeps their data and the addresses.
+
+The releases here leave the CRDs to the session's platform release (crds.enabled=false: one release
+owns them), so the CRD side of the upgrade is a comparison: 0.4.0's CRD files serve and store the
+same versions as the CRDs this chart put on the API server and as docs/compatibility.md states,
+so the upgrade migrates no stored object. The operator stays on the kwok pools (no operator image
+can be built here); the DGD lives in a namespace its webhooks skip, and its v1beta1 read goes
+through the conversion stand-in, which sets apiVersion and maps no fields. Skips, naming why,
+where the local cluster runs kwok-only.
+"""
+
+from __future__ import annotations
+
+import tarfile
+
+import pytest
+import yaml
+
+from dynamo_harness.cluster_dataplane import ClusterDataPlane, Wiring
+from dynamo_harness.conformance import inference
+from dynamo_harness.helm import ETCD_AND_NATS
+from dynamo_harness.kube import Kubectl
+from dynamo_harness.paths import ROOT
+from dynamo_harness.release import SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES
+
+from support.release_data import DataPlane, assert_both_read_back, assert_on_real_node, wait_statefulsets_ready, write_both
+
+PREVIOUS_CHART = ROOT / "tests" / "data" / "dynamo-platform-0.4.0.tgz"
+OVERLAY = "local/real-node"  # 0.4.0 takes the same overlay: its etcd and NATS run on the real node
+COMPATIBILITY = ROOT / "docs" / "compatibility.md"
+# Every install and upgrade here: the webhooks of the release (nothing answers them on local) skip
+# the schema-only namespace the DGD lives in.
+WEBHOOKS = SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES
+# A DGD as a 0.4.x user stored it: v1alpha1 is the version the DGD CRD stores.
+DGD = {"apiVersion": "nvidia.com/v1alpha1", "kind": "DynamoGraphDeployment", "metadata": {"name": "made-on-0-4"},
+       "spec": {"services": {"Frontend": {"componentType": "frontend", "replicas": 1}}}}
+
+pytestmark = pytest.mark.usefixtures("node_cluster")
+
+
+def api_versions(crds: list[dict]) -> dict[str, tuple[str, str]]:
+    """kind -> (versions served, version stored), as docs/compatibility.md writes them."""
+    return {crd["spec"]["names"]["kind"]: (", ".join(v["name"] for v in crd["spec"]["versions"] if v["served"]),
+                                           next(v["name"] for v in crd["spec"]["versions"] if v["storage"]))
+            for crd in crds}
+
+
+def previous_crds() -> list[dict]:
+    with tarfile.open(PREVIOUS_CHART) as archive:
+        return [doc for member in archive.getmembers() if "/charts/dynamo-operator/files/crds/" in member.name
+                for doc in yaml.safe_load_all(archive.extractfile(member)) if doc]
+
+
+def live_crds(kubectl: Kubectl) -> list[dict]:
+    return [crd for crd in kubectl.items("crds") if crd["spec"]["group"] == "nvidia.com"]
+
+
+def documented_api_versions() -> dict[str, tuple[str, str]]:
+    """The table "The API per kind (nvidia.com)": kind -> (served, stored)."""
+    table = COMPATIBILITY.read_text().split("## The API per kind (nvidia.com)", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split("|")[1:4] for line in table.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    return {kind.strip(): (served.strip(), stored.strip()) for kinds, served, stored in rows for kind in kinds.split(",")}
+
+
+def identities(release, *kinds: str) -> dict[str, str]:
+    """'<kind>/<name>' -> uid of the release's objects of those kinds."""
+    return {f"{o['kind']}/{o['metadata']['name']}": o["metadata"]["uid"] for o in release.objects(*kinds)}
+
+
+def addresses(wiring: Wiring) -> tuple[str, str | None, str | None]:
+    return wiring.discovery, wiring.etcd, wiring.nats
+
+
+def running_pods(plane: ClusterDataPlane, component: str) -> list[dict]:
+    """The component's pods, without those a rollout is still terminating."""
+    pods = [p for p in plane.pods(component) if not p["metadata"].get("deletionTimestamp")]
+    assert pods, f"no {component} pod"
+    return pods
+
+
+def main_env(pod: dict) -> dict[str, str | None]:
+    return {e["name"]: e.get("value") for e in pod["spec"]["containers"][0]["env"]}
+
+
+def test_default_upgrade_from_0_4_keeps_the_dgd_drops_etcd_and_nats_and_rewires_the_data_plane__operator_on_kwok(
+        install, kubectl, schema_only_namespace):
+    release = install(OVERLAY, WEBHOOKS, chart=PREVIOUS_CHART)
+    namespace = release.namespace
+    kubectl.run("create", "-n", schema_only_namespace, "-f", "-", input=yaml.safe_dump(DGD))
+    stored = kubectl.get("dynamographdeployments.v1alpha1.nvidia.com", DGD["metadata"]["name"], "-n", schema_only_namespace)
+    on_0_4 = ClusterDataPlane(kubectl, namespace=namespace)
+    try:
+        on_0_4.up()
+        # What 0.4.0's OperatorConfiguration says: Kubernetes discovery, and the addresses of its own etcd and NATS.
+        assert addresses(on_0_4.wiring) == ("kubernetes", f"http://dynamo-platform-etcd.{namespace}.svc.cluster.local:2379",
+                                            f"nats://dynamo-platform-nats.{namespace}.svc.cluster.local:4222")
+        before = {c: {p["metadata"]["uid"] for p in running_pods(on_0_4, c)} for c in ("frontend", "worker")}
+        (worker,) = running_pods(on_0_4, "worker")
+        assert {k: main_env(worker).get(k) for k in ("ETCD_ENDPOINTS", "NATS_SERVER")} == {
+            "ETCD_ENDPOINTS": on_0_4.wiring.etcd, "NATS_SERVER": on_0_4.wiring.nats}
+        claims = identities(release, "persistentvolumeclaims")
+        assert set(claims) == {"PersistentVolumeClaim/data-dynamo-platform-etcd-0",
+                               "PersistentVolumeClaim/data-dynamo-platform-nats-0"}
+
+        release.upgrade(OVERLAY, WEBHOOKS)
+
+        # The CRDs: the same versions served and stored before and after, as documented.
+        live = live_crds(kubectl)
+        assert api_versions(previous_crds()) == api_versions(live) == documented_api_versions()
+        (dgd_crd,) = [crd for crd in live if crd["spec"]["names"]["kind"] == "DynamoGraphDeployment"]
+        assert dgd_crd["status"]["storedVersions"] == [documented_api_versions()["DynamoGraphDeployment"][1]]
+
+        # The DGD: the same object, untouched, readable in both versions.
+        kept = kubectl.get("dynamographdeployments.v1alpha1.nvidia.com", DGD["metadata"]["name"], "-n", schema_only_namespace)
+        assert (kept["metadata"]["uid"], kept["metadata"]["resourceVersion"], kept["spec"]) == (
+            stored["metadata"]["uid"], stored["metadata"]["resourceVersion"], DGD["spec"])
+        served = kubectl.get("dynamographdeployments.v1beta1.nvidia.com", DGD["metadata"]["name"], "-n", schema_only_namespace)
+        assert (served["apiVersion"], served["metadata"]["uid"]) == ("nvidia.com/v1beta1", stored["metadata"]["uid"])
+
+        # etcd and NATS are gone with the defaults; their data claims stay.
+        left = [name for name in identities(release, "statefulsets", "services")
+                if name.split("/")[1].startswith(("dynamo-platform-etcd", "dynamo-platform-nats"))]
+        assert not left, left
+        assert identities(release, "persistentvolumeclaims") == claims
+
+        # The operator configuration names no etcd or NATS; the data plane rolls its pods to it.
+        rewired = ClusterDataPlane(kubectl, namespace=namespace)
+        assert addresses(rewired.wiring) == ("kubernetes", None, None)
+        assert rewired.up() is False, "the data plane's Deployments were gone before the rewiring"
+        for component in ("frontend", "worker"):
+            for pod in running_pods(rewired, component):
+                assert pod["metadata"]["uid"] not in before[component], f"{component} pod not replaced"
+                env = main_env(pod)
+                assert "ETCD_ENDPOINTS" not in env and "NATS_SERVER" not in env, (component, env)
+                assert env["DYN_DISCOVERY_BACKEND"] == "kubernetes", (component, env)
+        results = inference.functional(rewired.frontend_url, rewired.model)
+        assert results and all(r.ok for r in results), [(r.name, r.reason) for r in results if not r.ok]
+    finally:
+        on_0_4.down()
+
+
+def test_upgrade_from_0_4_keeping_etcd_and_nats_keeps_their_data_and_addresses__operator_on_kwok(install, kubectl):
+    release = install(OVERLAY, WEBHOOKS, chart=PREVIOUS_CHART)
+    wiring = Wiring.from_release(kubectl, release.namespace, release.name)
+    assert wiring.etcd and wiring.nats, wiring.describe()
+    data = DataPlane(kubectl, release.namespace)
+    written = write_both(data)
+    stateful = identities(release, "statefulsets", "persistentvolumeclaims")
+
+    release.upgrade(OVERLAY, {**WEBHOOKS, **ETCD_AND_NATS})  # as docs/operations.md tells users who keep them
+    wait_statefulsets_ready(kubectl, release.namespace)
+
+    assert identities(release, "statefulsets", "persistentvolumeclaims") == stateful, "a StatefulSet or PVC was replaced"
+    assert_on_real_node(kubectl, release.namespace)
+    assert_both_read_back(data, written)
+    assert addresses(Wiring.from_release(kubectl, release.namespace, release.name)) == addresses(wiring)
