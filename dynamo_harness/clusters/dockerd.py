@@ -70,6 +70,10 @@ class Dockerd:
         return self.state_dir / "docker.sock"
 
     @property
+    def network(self) -> str:
+        return NETWORK
+
+    @property
     def processes(self) -> Supervisor:
         return Supervisor(self.state_dir)
 
@@ -190,10 +194,13 @@ class Dockerd:
 
     # -- clients ---------------------------------------------------------------------------
 
-    def docker(self, *args: str, check: bool = True, input: bytes | str | None = None,
+    def docker(self, *args: str, check: bool = True, input: bytes | str | None = None, stdin: Path | None = None,
                timeout: float = 600) -> subprocess.CompletedProcess:
-        result = subprocess.run([DOCKER_CLI, *args], env=self.env, capture_output=True, input=input,
-                                text=not isinstance(input, bytes), timeout=timeout)
+        """Run the docker CLI against this engine; `stdin` streams a file (an image archive)."""
+        with stdin.open("rb") if stdin else open(os.devnull, "rb") as source:
+            result = subprocess.run([DOCKER_CLI, *args], env=self.env, capture_output=True, timeout=timeout,
+                                    text=not isinstance(input, bytes) and stdin is None,
+                                    **({"input": input} if input is not None else {"stdin": source}))
         if check and result.returncode != 0:
             stderr = result.stderr if isinstance(result.stderr, str) else result.stderr.decode(errors="replace")
             raise DockerError(f"docker {' '.join(args[:3])} failed ({result.returncode}): {stderr.strip()[-2000:]}")

@@ -80,5 +80,16 @@ POOLS = [
 ]
 
 
+# The workers of a kind cluster (clusters/kind.py), per cloud: one real node per entry, labelled
+# and tainted like that pool above. Three the platform's own pods tolerate, so a three-member etcd
+# and NATS spread over three nodes (DoNotSchedule on hostname); a GPU pool's nodes stay simulated
+# (kwok) where a GPU is needed.
+KIND_LAYOUTS = {
+    "aks-spot": ("system", "aks-spot", "aks-spot"),  # AKS: the system pool and the spot pool
+    "eks-efa": ("system", "system", "system"),
+    "gke": ("system", "system", "system"),
+}
+
+
 def all_nodes() -> list[dict[str, Any]]:
     return [node for pool in POOLS for node in pool.manifests()]
