@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from .cluster_dataplane import ClusterDataPlane
 from .clusters import node as real_node
+from .clusters.kind import KindCluster
 from .clusters.local import LocalCluster
 from .conformance import health, node, report, suite
 from .conformance.result import ProbeResult, failed, passed, skipped, timed
@@ -231,4 +232,5 @@ def down() -> None:
         Release(cluster.kubectl).uninstall(wait=False)
     cluster.down()
     EmbeddedDataPlane().down()
+    KindCluster().down()  # a kind cluster of `make test-kind --keep-cluster`, and its private dockerd
     print(f"local cluster and data plane stopped; reports kept in {REPORTS}")

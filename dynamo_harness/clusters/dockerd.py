@@ -145,6 +145,8 @@ class Dockerd:
     def stop(self) -> None:
         """Remove every container, volume and network, stop dockerd, undo its host changes and
         delete its state; safe to call when nothing runs."""
+        if not self.state_dir.exists() and not self.leftovers():
+            return
         if self.processes.alive("dockerd"):
             containers = self.docker("ps", "-aq", check=False).stdout.split()
             if containers:
@@ -157,10 +159,11 @@ class Dockerd:
         host.unmount_all(self.state_dir)
         if host.bridge_exists(BRIDGE):
             host.run("ip", "link", "delete", BRIDGE, check=False)
-        while host.run("iptables", "-w", "-D", "FORWARD", "-j", FORWARD_CHAIN, check=False).returncode == 0:
-            pass
-        host.run("iptables", "-w", "-F", FORWARD_CHAIN, check=False)
-        host.run("iptables", "-w", "-X", FORWARD_CHAIN, check=False)
+        if FORWARD_CHAIN in _chains():
+            while host.run("iptables", "-w", "-D", "FORWARD", "-j", FORWARD_CHAIN, check=False).returncode == 0:
+                pass
+            host.run("iptables", "-w", "-F", FORWARD_CHAIN, check=False)
+            host.run("iptables", "-w", "-X", FORWARD_CHAIN, check=False)
         host.remove_cgroups(CGROUP_PARENT)
         self._remove_host_paths()
         if host.mounts_under(self.state_dir):

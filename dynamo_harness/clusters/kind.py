@@ -1,9 +1,17 @@
 """The `kind` provider: a throwaway kind cluster of real nodes (containers of a private dockerd).
 
 Everything is local: the private dockerd (dockerd.py) runs the nodes, and the node image is built
-here from pinned sources (kind_images.py). One control plane and three workers by default, the
-workers labelled and tainted like a cloud's node pools, from the pool table the kwok nodes use
-(nodes.py KIND_LAYOUTS). down() deletes the cluster and stops the engine, undoing its host changes.
+here from pinned sources (kind_images.py). One control plane and workers labelled and tainted like
+the clouds' node pools, from the pool table the kwok nodes use (nodes.py KIND_LAYOUTS: three
+system workers and three AKS spot workers by default, three workers per single cloud). down()
+deletes the cluster and stops the engine, undoing its host changes.
+
+What runs where: every platform pod runs for real on the workers, from the images built here
+(images.py: etcd, NATS, the `helm test` probes), except the operator. No operator image can be
+built on this machine, so, as on the local provider, kwok simulates it: a kwok controller on the
+host registers the pools of nodes.py as simulated nodes, each with SIMULATED_TAINT, which only the
+operator's pods tolerate (install_values()). Those nodes also stand for the GPU pools, where a
+GPU is needed.
 """
 
 from __future__ import annotations
@@ -16,12 +24,21 @@ from dataclasses import dataclass
 
 import yaml
 
-from ..kube import Kubectl
+from .. import images
+from ..kube import KWOK_NODE_ANNOTATION, Kubectl
 from ..paths import ROOT, TOOLS_BIN
-from .dockerd import Dockerd
-from .nodes import KIND_LAYOUTS, POOLS
+from ..processes import Supervisor
+from ..release import NO_STORAGE_MIGRATION
+from . import storage
+from .dockerd import GATEWAY, Dockerd
+from .nodes import KIND_LAYOUTS, POOLS, all_nodes
 
 WAIT_READY_S = 300
+STATE = ROOT / ".cache" / "kind"
+SIMULATED_TAINT = {"key": "dynamo-platform.test/simulated", "value": "true", "effect": "NoSchedule"}
+SIMULATED_POD_CIDR = "10.225.0.0/16"  # kwok's made-up pod IPs, apart from kind's 10.244.0.0/16
+# The images.py images the chart's real pods run here (etcd, NATS, the helm-test probes).
+CHART_IMAGES = sorted({name for name in images.CHART_IMAGES.values()})
 
 
 class KindError(RuntimeError):
@@ -31,13 +48,26 @@ class KindError(RuntimeError):
 @dataclass
 class KindCluster:
     cluster_name: str = "dynamo-platform-test"
-    layout: str = "aks-spot"  # which cloud's pools the workers mirror: a key of KIND_LAYOUTS
+    layout: str = "clouds"  # which pools the workers mirror: a key of KIND_LAYOUTS
 
     name = "kind"
 
+    # The operator cannot run here (no image can be built for it): kwok simulates its pods.
+    simulates_operator = True
+
     @property
     def kubeconfig(self):
-        return ROOT / ".cache" / "kind" / "kubeconfig"
+        return STATE / "kubeconfig"
+
+    @property
+    def processes(self) -> Supervisor:
+        return Supervisor(STATE / "kwok")
+
+    @property
+    def webhook_standin_address(self) -> str:
+        """The host's address on the nodes' network: a webhook stand-in listening here is reachable
+        from the API server (conversion_standin.py)."""
+        return GATEWAY
 
     @property
     def kubectl(self) -> Kubectl:
@@ -72,8 +102,9 @@ class KindCluster:
         engine = self.engine
         engine.start()
         self.kubeconfig.parent.mkdir(parents=True, exist_ok=True)
-        if self.cluster_name in self._kind("get", "clusters").split():
+        if self.cluster_name in self._kind("get", "clusters").split():  # kept from an earlier run
             self.kubeconfig.write_text(self._kind("get", "kubeconfig", "--name", self.cluster_name))
+            self._start_simulated_pools()
             return False
         try:
             image = kind_images.node_image(engine, log=_say)
@@ -81,11 +112,53 @@ class KindCluster:
             self._kind("create", "cluster", "--name", self.cluster_name, "--kubeconfig", str(self.kubeconfig),
                        "--config", "-", input=yaml.safe_dump(self.config(image)))
             self.kubectl.run("wait", "--for=condition=Ready", "node", "--all", f"--timeout={WAIT_READY_S}s")
+            _say(f"{1 + len(KIND_LAYOUTS[self.layout])} nodes Ready {time.monotonic() - started:.0f} s after `kind create cluster`")
+            self._load_chart_images()
+            self._start_simulated_pools()
+            self.kubectl.apply([{**sc, "provisioner": "rancher.io/local-path", "volumeBindingMode": "WaitForFirstConsumer",
+                                 "reclaimPolicy": "Delete"}
+                                for sc in storage.storage_classes() if sc["metadata"]["name"] != storage.DEFAULT_CLASS])
         except BaseException:
             self.down()  # nothing half-made stays behind: no nodes, no engine
             raise
-        _say(f"{1 + len(KIND_LAYOUTS[self.layout])} nodes Ready {time.monotonic() - started:.0f} s after `kind create cluster`")
         return True
+
+    def _load_chart_images(self) -> None:
+        """The chart's local images into every node (`kind load`, as kind's users load theirs)."""
+        started = time.monotonic()
+        built = images.build(CHART_IMAGES, log=_say)
+        for item in built.values():
+            self._kind("load", "image-archive", "--name", self.cluster_name, str(item.archive))
+        _say(f"loaded {', '.join(i.recipe.ref for i in built.values())} in {time.monotonic() - started:.0f} s")
+
+    def _start_simulated_pools(self) -> None:
+        """kwok on the host, registering nodes.py's pools as simulated nodes with SIMULATED_TAINT."""
+        if self.processes.alive("kwok"):
+            return
+        config = STATE / "kwok" / "kwok.yaml"
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text("apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokConfiguration\noptions: {}\n")
+        self.processes.start("kwok", [
+            str(TOOLS_BIN / "kwok"), f"--kubeconfig={self.kubeconfig}", f"--config={config}",
+            f"--manage-nodes-with-annotation-selector={KWOK_NODE_ANNOTATION}=fake", "--server-address=127.0.0.1:0",
+            "--node-ip=127.0.0.1", f"--cidr={SIMULATED_POD_CIDR}", "-v=WARN", "--node-lease-duration-seconds=40",
+        ])
+        simulated = all_nodes()
+        for node in simulated:
+            node["spec"]["taints"] = [*node["spec"]["taints"], SIMULATED_TAINT]
+        self.kubectl.apply(simulated)
+        self.kubectl.run("wait", "--for=condition=Ready", "node", "-l", "type=kwok", f"--timeout={WAIT_READY_S}s")
+
+    def install_values(self) -> dict:
+        """Values every install on this cluster needs: the local images of the real pods, the
+        operator on the simulated nodes, and no storage-migration hook (it needs the operator)."""
+        toleration = {"key": SIMULATED_TAINT["key"], "operator": "Equal", "value": SIMULATED_TAINT["value"],
+                      "effect": SIMULATED_TAINT["effect"]}
+        local_images = {f"{component}.{key}": value for component, values in images.chart_values().items()
+                        for key, value in values.items()}
+        return {**local_images, **NO_STORAGE_MIGRATION,
+                "dynamo-operator.controllerManager.nodeSelector": {"type": "kwok", "dynamo-platform.test/pool": "system"},
+                "dynamo-operator.controllerManager.tolerations": [toleration]}
 
     def config(self, image: str) -> dict:
         """kind's cluster config: the image built here, kubeadm pointed at the images in it."""
@@ -114,6 +187,7 @@ class KindCluster:
         }
 
     def down(self) -> None:
+        self.processes.remove(["kwok"])
         engine = self.engine
         if engine.alive():
             subprocess.run([str(TOOLS_BIN / "kind"), "delete", "cluster", "--name", self.cluster_name],
@@ -125,7 +199,7 @@ class KindCluster:
         pass  # kind ships a default StorageClass with a real provisioner
 
     def log_tails(self) -> str:
-        return self.engine.processes.tails(["dockerd"])
+        return self.engine.processes.tails(["dockerd"]) + "\n" + self.processes.tails(["kwok"])
 
 
 def _say(line: str) -> None:

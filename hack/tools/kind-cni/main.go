@@ -15,8 +15,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -119,7 +121,8 @@ func sync(self string, nodes *nodeList) error {
 			continue
 		}
 		for _, address := range node.Status.Addresses {
-			if address.Type == "InternalIP" && !strings.Contains(address.Address, ":") {
+			// Nodes without a reachable address (simulated ones report loopback) get no route.
+			if addr := net.ParseIP(address.Address); address.Type == "InternalIP" && addr != nil && addr.To4() != nil && !addr.IsLoopback() {
 				want[node.Spec.PodCIDR] = address.Address
 			}
 		}
@@ -128,10 +131,12 @@ func sync(self string, nodes *nodeList) error {
 	if err != nil {
 		return err
 	}
+	var failed []error // one bad route must not hold up the others
 	for cidr, via := range want {
 		if have[cidr] != via {
 			if err := ip("route", "replace", cidr, "via", via, "proto", routeProto); err != nil {
-				return err
+				failed = append(failed, err)
+				continue
 			}
 			log.Printf("route %s via %s", cidr, via)
 		}
@@ -139,12 +144,13 @@ func sync(self string, nodes *nodeList) error {
 	for cidr := range have {
 		if _, ok := want[cidr]; !ok {
 			if err := ip("route", "del", cidr, "proto", routeProto); err != nil {
-				return err
+				failed = append(failed, err)
+				continue
 			}
 			log.Printf("route %s removed (its node is gone)", cidr)
 		}
 	}
-	return nil
+	return errors.Join(failed...)
 }
 
 // ourRoutes lists the routes this program installed: pod range -> gateway.
