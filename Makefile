@@ -125,7 +125,7 @@ bench: bootstrap-all ## Benchmarks: render, test suite, cluster start, install, 
 	python -m dynamo_harness.bench $(BENCH_ARGS)
 
 .PHONY: test-kind
-test-kind: bootstrap ## Install tests on a kind cluster (needs a Docker engine)
+test-kind: bootstrap ## Install tests on a kind cluster of real nodes: private dockerd, node image built here (root)
 	@bash hack/bootstrap.sh --with-kind
 	$(PYTEST) -m install --cluster=kind $(PYTEST_ARGS)
 
@@ -138,7 +138,7 @@ up: bootstrap-all ## Bring the local platform up on the default overlay and prin
 	python -m dynamo_harness.cli up
 
 .PHONY: down
-down: bootstrap ## Undo `make up`
+down: bootstrap ## Undo `make up`; also remove a kept kind cluster and its private dockerd
 	python -m dynamo_harness.cli down
 
 .PHONY: clean

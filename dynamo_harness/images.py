@@ -90,18 +90,22 @@ class Recipe:
     # checks the list is complete.
     pins: tuple[str, ...] = ()
     sources: str = ""  # where the contents come from, recorded as an image label
+    repository: str = ""  # under REGISTRY; the name by default
+    stop_signal: str = ""
+    code: str = ""  # build code outside this module that decides the contents (hashed into the key)
 
     @property
     def ref(self) -> str:
-        return f"{REGISTRY}/{self.name}:{self.tag}"
+        return f"{REGISTRY}/{self.repository or self.name}:{self.tag}"
 
     def key(self) -> str:
         """Hash of what the image is made from (module docstring); the archive name carries it."""
         functions, _ = build_code(self.fill)
         made_of = {
-            "config": [self.ref, self.entrypoint, self.user, self.cmd, self.env, self.sources],
+            "config": [self.ref, self.entrypoint, self.user, self.cmd, self.env, self.sources, self.stop_signal],
             "pins": {name: globals()[name] for name in self.pins},
             "code": {f.__name__: inspect.getsource(f) for f in functions},
+            "external_code": self.code,
             "toolchain": _toolchain(),
         }
         digest = hashlib.sha256(json.dumps(made_of, sort_keys=True).encode())
@@ -168,11 +172,12 @@ def fill_frontend(recipe: Recipe, root: Path) -> None:
     make_dirs(root, {"tmp": (0, 0o1777)})
 
 
-def go_build(out: Path, module: str, package: str) -> None:
+def go_build(out: Path, module: str, package: str, tags: str = "", ldflags: str = "") -> None:
     """A static binary from the Go module pinned under hack/tools/<module> (go.mod + go.sum)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=readonly"}
-    _run(["go", "build", "-trimpath", "-ldflags=-s -w", "-o", str(out), package], cwd=GO_TOOLS / module, env=env)
+    _run(["go", "build", "-trimpath", f"-tags={tags}", f"-ldflags=-s -w {ldflags}".strip(), "-o", str(out), package],
+         cwd=GO_TOOLS / module, env=env)
 
 
 def go_module_version(module: str, path: str) -> str:
@@ -184,14 +189,17 @@ def go_module_version(module: str, path: str) -> str:
     raise ImageError(f"hack/tools/{module}/go.mod does not require {path}")
 
 
-def debian_install(root: Path, packages: dict[str, str]) -> None:
-    """Debian packages at pinned versions, unpacked (no maintainer scripts) with their dependencies.
+def debian_install(root: Path, packages: dict[str, str], variant: str = "extract") -> None:
+    """Debian packages at pinned versions with their dependencies: unpacked only (variant
+    "extract", no maintainer scripts), or a system on Debian's essential set with every package
+    configured (variant "minbase", for an image that boots systemd).
 
     Dependencies come at the archive's current versions; the list of every package that went in,
     with its version, is written to /usr/share/dynamo-local/packages.txt in the image."""
     pins = ",".join(f"{name}={version}" for name, version in packages.items())
     try:
-        _run(["mmdebstrap", "--quiet", "--mode=root", "--variant=extract", f"--include={pins}",
+        no_recommends = ["--aptopt=APT::Install-Recommends \"false\""] if variant != "extract" else []
+        _run(["mmdebstrap", "--quiet", "--mode=root", f"--variant={variant}", f"--include={pins}", *no_recommends,
               "--skip=cleanup/apt", DEBIAN_SUITE, str(root), *DEBIAN_SOURCES])
     except ImageError as err:
         # Debian drops superseded versions from the archive: a pin that worked can stop working.
@@ -304,6 +312,8 @@ def _build_archive(recipe: Recipe, archive: Path) -> None:
                       "--label", f"dev.dynamo-platform.image-key={recipe.key()}"]
             if recipe.cmd:
                 config += ["--cmd", json.dumps(recipe.cmd)]
+            if recipe.stop_signal:
+                config += ["--stop-signal", recipe.stop_signal]
             for name, value in recipe.env.items():
                 config += ["--env", f"{name}={value}"]
             _buildah("config", *config, container)
@@ -352,9 +362,11 @@ class Built:
     bytes: int
 
 
-def build(names: Iterable[str] | None = None, log: Callable[[str], None] = lambda _: None) -> dict[str, Built]:
-    """Build the named images (all by default) into .cache/images; skip those already built."""
-    recipes = _select(names)
+def build(names: Iterable[str] | None = None, log: Callable[[str], None] = lambda _: None,
+          recipes: dict[str, Recipe] | None = None) -> dict[str, Built]:
+    """Build the named images (all of `recipes`, by default the local node's) into .cache/images;
+    skip those already built."""
+    recipes = _select(names, recipes or RECIPES)
     missing = [tool for tool in ("buildah", "go") if shutil.which(tool) is None]
     if missing:
         raise ImageError(f"{', '.join(missing)} not found: run `hack/bootstrap.sh --with-images` (installs buildah)")
@@ -442,12 +454,12 @@ def chart_values() -> dict:
 
 # --- helpers ----------------------------------------------------------------------------------
 
-def _select(names: Iterable[str] | None) -> list[Recipe]:
-    names = list(names or RECIPES)
-    unknown = [n for n in names if n not in RECIPES]
+def _select(names: Iterable[str] | None, recipes: dict[str, Recipe]) -> list[Recipe]:
+    names = list(names or recipes)
+    unknown = [n for n in names if n not in recipes]
     if unknown:
-        raise ImageError(f"unknown images {unknown}; known: {sorted(RECIPES)}")
-    return [RECIPES[n] for n in names]
+        raise ImageError(f"unknown images {unknown}; known: {sorted(recipes)}")
+    return [recipes[n] for n in names]
 
 
 def build_code(fill: Callable) -> tuple[list[Callable], set[str]]:

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from .cluster_dataplane import FRONTEND_PORT, FRONTEND_SERVICE, ClusterDataPlane, WiringError
 from .clusters import node as real_node
+from .clusters.kind import KindCluster
 from .clusters.local import LocalCluster
 from .conformance import health, node, report, suite
 from .conformance.result import ProbeResult, failed, passed, skipped, timed
@@ -284,4 +285,5 @@ def down(cluster: LocalCluster | None = None) -> None:
         Release(cluster.kubectl).uninstall(wait=False)
     cluster.down()
     EmbeddedDataPlane().down()
+    KindCluster().down()  # a kind cluster of `make test-kind --keep-cluster`, and its private dockerd
     print(f"local cluster and data plane stopped; reports kept in {REPORTS}")

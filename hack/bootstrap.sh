@@ -3,7 +3,8 @@
 # hack/versions.env, requirements.lock and hack/tools/*/go.sum. Idempotent: a tool already at its
 # pinned version is kept. --with-control-plane also builds the local Kubernetes control plane;
 # --with-node the local cluster's real node (Debian containerd, runc, CNI plugins and iptables when
-# root, kubelet, kube-proxy, CoreDNS); --with-kind builds the kind CLI; --with-dynamo makes the
+# root, kubelet, kube-proxy, CoreDNS); --with-kind the kind CLI, Docker and what the kind node image
+# is built from; --with-dynamo makes the
 # Dynamo runtime venv; --with-bench the benchmark venv (aiperf); --with-lint the policy linters of
 # `make lint` (checkov, actionlint); --with-images the local node's container images (buildah, as root).
 set -euo pipefail
@@ -157,6 +158,33 @@ install_node() {
   build_go_tools coredns coredns=.
 }
 
+# kind (dynamo_harness/clusters/kind.py): the kind CLI, and what its node image is built from here
+# (dynamo_harness/kind_images.py): the Kubernetes binaries with kubeadm, etcd, buildah and mmdebstrap.
+# Its nodes run on a private dockerd: Debian's docker.io, installed when missing, never over another
+# Docker (apt would remove docker-ce to make room) and without starting the package's own daemon.
+install_kind() {
+  build_go_tools kind kind=sigs.k8s.io/kind
+  build_go_tools etcd etcd=go.etcd.io/etcd/server/v3
+  GO_LDFLAGS="$(kube_version_ldflags)" build_go_tools kube \
+    kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver \
+    kube-controller-manager=k8s.io/kubernetes/cmd/kube-controller-manager \
+    kube-scheduler=k8s.io/kubernetes/cmd/kube-scheduler \
+    kubelet=k8s.io/kubernetes/cmd/kubelet kube-proxy=k8s.io/kubernetes/cmd/kube-proxy \
+    kubeadm=k8s.io/kubernetes/cmd/kubeadm
+  if dpkg-query -W -f='${Status}' docker-ce containerd.io 2>/dev/null | grep -q "ok installed"; then
+    log "another Docker (docker-ce/containerd.io) is installed: not installing Debian's docker.io; the kind provider will say why it cannot run"
+    return
+  fi
+  local policy=/usr/sbin/policy-rc.d made=""
+  if [[ $EUID -eq 0 && ! -e $policy ]]; then  # keep apt from starting the system dockerd
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 0755 "$policy" && made=1
+  fi
+  # shellcheck disable=SC2086
+  install_apt $KIND_APT_PACKAGES $IMAGE_APT_PACKAGES || log "not root: kind's engine and image builder are not installed; the kind provider will say why it cannot run"
+  [[ -n $made ]] && rm -f "$policy"
+  return 0
+}
+
 # The local node's images (dynamo_harness/images.py): buildah and mmdebstrap from Debian, then the
 # images themselves, skipped when their archives under .cache/images are up to date.
 install_images() {
@@ -220,7 +248,7 @@ for extra in "$@"; do
   case "$extra" in
     --with-control-plane) install_control_plane ;;
     --with-node) install_node ;;
-    --with-kind) build_go_tools kind kind=sigs.k8s.io/kind ;;
+    --with-kind) install_kind ;;
     --with-registry) build_go_tools registry registry=github.com/distribution/distribution/v3/cmd/registry ;;
     --with-dynamo) install_locked_venv dynamo-venv requirements-dynamo.lock ;;
     --with-bench) install_locked_venv bench-venv requirements-bench.lock ;;

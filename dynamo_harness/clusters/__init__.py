@@ -14,6 +14,9 @@ from ..kube import Kubectl
 
 class Cluster(Protocol):
     name: str
+    # True where no operator image can run and kwok simulates the operator's pods (local, kind
+    # here): the admission webhooks have no server, and the CRD conversion webhook gets a stand-in.
+    simulates_operator: bool
 
     @property
     def kubectl(self) -> Kubectl: ...
@@ -29,6 +32,10 @@ class Cluster(Protocol):
 
     def prepare_install(self) -> None:
         """Anything an install needs that the provider owns (the local provider's volumes)."""
+
+    def install_values(self) -> dict:
+        """Chart values every install on this cluster needs (kind: its local images, where the
+        simulated operator goes); {} where the chart's defaults run as they are."""
 
     def log_tails(self) -> str:
         """Component logs worth printing when a test fails."""

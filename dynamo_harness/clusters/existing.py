@@ -15,6 +15,7 @@ class ExistingCluster:
     context: str | None = None
 
     name = "existing"
+    simulates_operator = False
 
     @property
     def kubectl(self) -> Kubectl:
@@ -34,6 +35,9 @@ class ExistingCluster:
 
     def down(self) -> None:
         pass  # never deletes what it did not create
+
+    def install_values(self) -> dict:
+        return {}
 
     def prepare_install(self) -> None:
         pass

@@ -80,8 +80,8 @@ def guard_forwarding(chain: str, bridge: str) -> None:
         run("iptables", "-w", "-I", "FORWARD", "1", "-j", chain)
 
 
-def our_chains(binary: str = "iptables") -> dict[str, list[str]]:
-    """{table: [chain, ...]} of the chains with CHAIN_PREFIXES in iptables-save output."""
+def our_chains(binary: str = "iptables", prefixes: tuple[str, ...] = CHAIN_PREFIXES) -> dict[str, list[str]]:
+    """{table: [chain, ...]} of the chains named with `prefixes` in iptables-save output."""
     if not shutil.which(f"{binary}-save"):
         return {}
     chains: dict[str, list[str]] = {}
@@ -89,7 +89,7 @@ def our_chains(binary: str = "iptables") -> dict[str, list[str]]:
     for line in run(f"{binary}-save", check=False).stdout.splitlines():
         if line.startswith("*"):
             table = line[1:]
-        elif line.startswith(":") and line[1:].startswith(CHAIN_PREFIXES):
+        elif line.startswith(":") and line[1:].startswith(prefixes):
             chains.setdefault(table, []).append(line[1:].split()[0])
     return chains
 
@@ -134,7 +134,12 @@ def unmount_all(path: Path) -> None:
 
 def pod_cgroups() -> list[Path]:
     """The `kubepods` cgroup in every hierarchy it exists in (each v1 controller, the unified one)."""
-    return sorted(p / POD_CGROUP for p in CGROUP_ROOT.iterdir() if (p / POD_CGROUP).is_dir()) if CGROUP_ROOT.is_dir() else []
+    return cgroups_named(POD_CGROUP)
+
+
+def cgroups_named(name: str) -> list[Path]:
+    """The top-level cgroup `name` in every hierarchy it exists in."""
+    return sorted(p / name for p in CGROUP_ROOT.iterdir() if (p / name).is_dir()) if CGROUP_ROOT.is_dir() else []
 
 
 def pod_cgroup_pids() -> set[int]:
@@ -149,7 +154,12 @@ def pod_cgroup_pids() -> set[int]:
 
 
 def remove_pod_cgroups() -> None:
-    for root in pod_cgroups():
+    remove_cgroups(POD_CGROUP)
+
+
+def remove_cgroups(name: str) -> None:
+    """Remove the top-level cgroup `name` and everything below it, in every hierarchy."""
+    for root in cgroups_named(name):
         for _ in range(5):  # a cgroup can vanish while it is walked (its last task exiting): walk again
             try:
                 directories = sorted((d for d in root.rglob("*") if d.is_dir()), key=lambda d: len(d.parts), reverse=True)

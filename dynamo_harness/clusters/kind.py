@@ -1,66 +1,207 @@
-"""The `kind` provider: a throwaway kind cluster where a Docker engine runs."""
+"""The `kind` provider: a throwaway kind cluster of real nodes (containers of a private dockerd).
+
+Everything is local: the private dockerd (dockerd.py) runs the nodes, and the node image is built
+here from pinned sources (kind_images.py). One control plane and workers labelled and tainted like
+the clouds' node pools, from the pool table the kwok nodes use (nodes.py KIND_LAYOUTS: three
+system workers and three AKS spot workers by default, three workers per single cloud). down()
+deletes the cluster and stops the engine, undoing its host changes.
+
+What runs where: every platform pod runs for real on the workers, from the images built here
+(images.py: etcd, NATS, the `helm test` probes), except the operator. No operator image can be
+built on this machine, so, as on the local provider, kwok simulates it: a kwok controller on the
+host registers the pools of nodes.py as simulated nodes, each with SIMULATED_TAINT, which only the
+operator's pods tolerate (install_values()). Those nodes also stand for the GPU pools, where a
+GPU is needed.
+"""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
+import time
 from dataclasses import dataclass
 
 import yaml
 
-from ..kube import Kubectl
+from .. import images
+from ..kube import KWOK_NODE_ANNOTATION, Kubectl
 from ..paths import ROOT, TOOLS_BIN
+from ..processes import Supervisor
+from ..release import NO_STORAGE_MIGRATION
+from . import storage
+from .dockerd import GATEWAY, Dockerd
+from .nodes import KIND_LAYOUTS, POOLS, all_nodes
 
-CONFIG = {
-    "kind": "Cluster",
-    "apiVersion": "kind.x-k8s.io/v1alpha4",
-    "nodes": [{"role": "control-plane"}, {"role": "worker"}, {"role": "worker"}],
-}
+WAIT_READY_S = 300
+STATE = ROOT / ".cache" / "kind"
+SIMULATED_TAINT = {"key": "dynamo-platform.test/simulated", "value": "true", "effect": "NoSchedule"}
+SIMULATED_POD_CIDR = "10.225.0.0/16"  # kwok's made-up pod IPs, apart from kind's 10.244.0.0/16
+# The images.py images the chart's real pods run here (etcd, NATS, the helm-test probes).
+CHART_IMAGES = sorted({name for name in images.CHART_IMAGES.values()})
+
+
+class KindError(RuntimeError):
+    pass
 
 
 @dataclass
 class KindCluster:
     cluster_name: str = "dynamo-platform-test"
+    layout: str = "clouds"  # which pools the workers mirror: a key of KIND_LAYOUTS
 
     name = "kind"
 
+    # The operator cannot run here (no image can be built for it): kwok simulates its pods.
+    simulates_operator = True
+
     @property
     def kubeconfig(self):
-        return ROOT / ".cache" / "kind" / "kubeconfig"
+        return STATE / "kubeconfig"
+
+    @property
+    def processes(self) -> Supervisor:
+        return Supervisor(STATE / "kwok")
+
+    @property
+    def webhook_standin_address(self) -> str:
+        """The host's address on the nodes' network: a webhook stand-in listening here is reachable
+        from the API server (conversion_standin.py)."""
+        return GATEWAY
 
     @property
     def kubectl(self) -> Kubectl:
         return Kubectl(self.kubeconfig)
 
+    @property
+    def engine(self) -> Dockerd:
+        return Dockerd()
+
     def unavailable(self) -> str | None:
         if not (TOOLS_BIN / "kind").exists():
             return "kind CLI missing: run `hack/bootstrap.sh --with-kind` (make test-kind does)"
-        if not shutil.which("docker"):
-            return "kind needs Docker and there is no docker CLI here"
-        info = subprocess.run(["docker", "info"], capture_output=True, text=True, timeout=30)
-        if info.returncode != 0:
-            return "kind needs a running Docker engine; `docker info` failed here (client only, no daemon)"
+        if reason := self.engine.unavailable():
+            return f"kind runs its nodes on a private dockerd, which cannot run here: {reason}"
+        missing = [tool for tool in ("buildah", "mmdebstrap", "go") if shutil.which(tool) is None]
+        missing += [name for name in ("kubeadm", "kubelet", "kube-apiserver", "etcd") if not (TOOLS_BIN / name).exists()]
+        if missing:
+            return f"{', '.join(missing)} missing (the node image is built here): run `hack/bootstrap.sh --with-kind` as root"
         return None
 
     def _kind(self, *args: str, input: str | None = None) -> str:
-        return subprocess.run([str(TOOLS_BIN / "kind"), *args], input=input, capture_output=True,
-                              text=True, check=True, timeout=600).stdout
+        result = subprocess.run([str(TOOLS_BIN / "kind"), *args], input=input, capture_output=True, text=True,
+                                env={**self.engine.env, "KIND_EXPERIMENTAL_DOCKER_NETWORK": self.engine.network},
+                                timeout=900)
+        if result.returncode != 0:
+            raise KindError(f"kind {' '.join(args[:2])} failed ({result.returncode}):\n{result.stderr[-4000:]}")
+        return result.stdout
 
     def up(self) -> bool:
-        if self.cluster_name in self._kind("get", "clusters").split():
-            self.kubeconfig.parent.mkdir(parents=True, exist_ok=True)
-            self.kubeconfig.write_text(self._kind("get", "kubeconfig", "--name", self.cluster_name))
-            return False
+        from .. import kind_images
+
+        engine = self.engine
+        engine.start()
         self.kubeconfig.parent.mkdir(parents=True, exist_ok=True)
-        self._kind("create", "cluster", "--name", self.cluster_name, "--kubeconfig", str(self.kubeconfig),
-                   "--wait", "180s", "--config", "-", input=yaml.safe_dump(CONFIG))
+        if self.cluster_name in self._kind("get", "clusters").split():  # kept from an earlier run
+            self.kubeconfig.write_text(self._kind("get", "kubeconfig", "--name", self.cluster_name))
+            self._start_simulated_pools()
+            return False
+        try:
+            image = kind_images.node_image(engine, log=_say)
+            started = time.monotonic()
+            self._kind("create", "cluster", "--name", self.cluster_name, "--kubeconfig", str(self.kubeconfig),
+                       "--config", "-", input=yaml.safe_dump(self.config(image)))
+            self.kubectl.run("wait", "--for=condition=Ready", "node", "--all", f"--timeout={WAIT_READY_S}s")
+            _say(f"{1 + len(KIND_LAYOUTS[self.layout])} nodes Ready {time.monotonic() - started:.0f} s after `kind create cluster`")
+            self._load_chart_images()
+            self._start_simulated_pools()
+            self.kubectl.apply([{**sc, "provisioner": "rancher.io/local-path", "volumeBindingMode": "WaitForFirstConsumer",
+                                 "reclaimPolicy": "Delete"}
+                                for sc in storage.storage_classes() if sc["metadata"]["name"] != storage.DEFAULT_CLASS])
+        except BaseException:
+            self.down()  # nothing half-made stays behind: no nodes, no engine
+            raise
         return True
 
+    def _load_chart_images(self) -> None:
+        """The chart's local images into every node (`kind load`, as kind's users load theirs)."""
+        started = time.monotonic()
+        built = images.build(CHART_IMAGES, log=_say)
+        for item in built.values():
+            self._kind("load", "image-archive", "--name", self.cluster_name, str(item.archive))
+        _say(f"loaded {', '.join(i.recipe.ref for i in built.values())} in {time.monotonic() - started:.0f} s")
+
+    def _start_simulated_pools(self) -> None:
+        """kwok on the host, registering nodes.py's pools as simulated nodes with SIMULATED_TAINT."""
+        if self.processes.alive("kwok"):
+            return
+        config = STATE / "kwok" / "kwok.yaml"
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text("apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokConfiguration\noptions: {}\n")
+        self.processes.start("kwok", [
+            str(TOOLS_BIN / "kwok"), f"--kubeconfig={self.kubeconfig}", f"--config={config}",
+            f"--manage-nodes-with-annotation-selector={KWOK_NODE_ANNOTATION}=fake", "--server-address=127.0.0.1:0",
+            "--node-ip=127.0.0.1", f"--cidr={SIMULATED_POD_CIDR}", "-v=WARN", "--node-lease-duration-seconds=40",
+        ])
+        simulated = all_nodes()
+        for node in simulated:
+            node["spec"]["taints"] = [*node["spec"]["taints"], SIMULATED_TAINT]
+        self.kubectl.apply(simulated)
+        self.kubectl.run("wait", "--for=condition=Ready", "node", "-l", "type=kwok", f"--timeout={WAIT_READY_S}s")
+
+    def install_values(self) -> dict:
+        """Values every install on this cluster needs: the local images of the real pods, the
+        operator on the simulated nodes, and no storage-migration hook (it needs the operator)."""
+        toleration = {"key": SIMULATED_TAINT["key"], "operator": "Equal", "value": SIMULATED_TAINT["value"],
+                      "effect": SIMULATED_TAINT["effect"]}
+        local_images = {f"{component}.{key}": value for component, values in images.chart_values().items()
+                        for key, value in values.items()}
+        return {**local_images, **NO_STORAGE_MIGRATION,
+                "dynamo-operator.controllerManager.nodeSelector": {"type": "kwok", "dynamo-platform.test/pool": "system"},
+                "dynamo-operator.controllerManager.tolerations": [toleration]}
+
+    def config(self, image: str) -> dict:
+        """kind's cluster config: the image built here, kubeadm pointed at the images in it."""
+        from ..kind_images import COREDNS_VERSION, ETCD_TAG, KUBEADM_REPOSITORY
+
+        cluster_patches = [
+            {"kind": "ClusterConfiguration", "imageRepository": KUBEADM_REPOSITORY,
+             "etcd": {"local": {"imageTag": ETCD_TAG}}, "dns": {"imageTag": COREDNS_VERSION}},
+            # This VM runs cgroup v1, which the 1.35 kubelet refuses unless told otherwise.
+            {"kind": "KubeletConfiguration", "failCgroupV1": False},
+        ]
+        pools = {pool.name: pool for pool in POOLS}
+        workers = []
+        for i, pool_name in enumerate(KIND_LAYOUTS[self.layout]):
+            pool = pools[pool_name]
+            join = {"kind": "JoinConfiguration", "nodeRegistration": {"taints": [dict(t) for t in pool.taints]}}
+            workers.append({"role": "worker", "image": image,
+                            "labels": {**pool.labels, "dynamo-platform.test/pool": pool.name,
+                                       "topology.kubernetes.io/zone": f"zone-{i % 3}"},
+                            "kubeadmConfigPatches": [yaml.safe_dump(join)]})
+        return {
+            "kind": "Cluster", "apiVersion": "kind.x-k8s.io/v1alpha4",
+            "networking": {"ipFamily": "ipv4", "apiServerAddress": "127.0.0.1", "kubeProxyMode": "iptables"},
+            "kubeadmConfigPatches": [yaml.safe_dump(patch) for patch in cluster_patches],
+            "nodes": [{"role": "control-plane", "image": image}, *workers],
+        }
+
     def down(self) -> None:
-        self._kind("delete", "cluster", "--name", self.cluster_name)
+        self.processes.remove(["kwok"])
+        engine = self.engine
+        if engine.alive():
+            subprocess.run([str(TOOLS_BIN / "kind"), "delete", "cluster", "--name", self.cluster_name],
+                           env=engine.env, capture_output=True, timeout=300)
+        engine.stop()
+        self.kubeconfig.unlink(missing_ok=True)
 
     def prepare_install(self) -> None:
         pass  # kind ships a default StorageClass with a real provisioner
 
     def log_tails(self) -> str:
-        return ""
+        return self.engine.processes.tails(["dockerd"]) + "\n" + self.processes.tails(["kwok"])
+
+
+def _say(line: str) -> None:
+    print(f"kind: {line}", file=sys.stderr, flush=True)
+

@@ -50,6 +50,7 @@ class LocalCluster:
     ports: dict[str, int] = field(default_factory=dict)
 
     name = "local"
+    simulates_operator = True  # kwok simulates every pod but the real node's
 
     @property
     def kubeconfig(self) -> Path:
@@ -104,6 +105,15 @@ class LocalCluster:
 
     def prepare_install(self) -> None:
         self.ensure_volumes()
+
+    def install_values(self) -> dict:
+        return {}
+
+    @property
+    def webhook_standin_address(self) -> str | None:
+        """Where a webhook stand-in listens so the API server reaches it: the real node's address,
+        else (kwok-only) the Service's ClusterIP itself (conversion_standin.py)."""
+        return real_node.NODE_IP if self.real_node else None
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -80,5 +80,19 @@ POOLS = [
 ]
 
 
+# The workers of a kind cluster (clusters/kind.py): one real node per entry, labelled and tainted
+# like that pool above. Each layout has three nodes that the platform's own pods tolerate, so a
+# three-member etcd and NATS spread over three (DoNotSchedule on hostname); the GPU pools stay
+# simulated (kwok) where a GPU is needed. "clouds", the test session's, serves every overlay at
+# once: three system workers (the system pools of AKS, EKS and GKE) and AKS's spot pool, three
+# strong, so the spot-pinned install spreads too.
+KIND_LAYOUTS = {
+    "clouds": ("system", "system", "system", "aks-spot", "aks-spot", "aks-spot"),
+    "aks-spot": ("system", "aks-spot", "aks-spot"),  # AKS: the system pool and the spot pool
+    "eks-efa": ("system", "system", "system"),
+    "gke": ("system", "system", "system"),
+}
+
+
 def all_nodes() -> list[dict[str, Any]]:
     return [node for pool in POOLS for node in pool.manifests()]

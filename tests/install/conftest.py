@@ -14,7 +14,6 @@ import pytest
 import yaml
 
 from dynamo_harness.clusters import Cluster, provider
-from dynamo_harness.clusters import node as real_node
 from dynamo_harness.clusters.conversion_standin import ConversionStandin, crd_webhook_service
 from dynamo_harness.clusters.local import LocalCluster
 from dynamo_harness.helm import Helm
@@ -78,7 +77,8 @@ def platform(cluster: Cluster, kubectl: Kubectl) -> Iterator[Release]:
     webhooks skip the namespaces of `schema_only_namespace` (no operator answers them here); on
     `local` its storage-migration hook is off (it would not really run there, see release.py)."""
     cluster.prepare_install()
-    base_values = {**SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES, **(NO_STORAGE_MIGRATION if cluster.name == "local" else {})}
+    base_values = {**SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES, **(NO_STORAGE_MIGRATION if cluster.name == "local" else {}),
+                   **cluster.install_values()}
     release = Release(kubectl, namespace=PLATFORM_NAMESPACE, base_values=base_values)
     release.install()
     yield release
@@ -88,15 +88,15 @@ def platform(cluster: Cluster, kubectl: Kubectl) -> Iterator[Release]:
 
 @pytest.fixture(scope="session")
 def conversion_standin(cluster: Cluster, kubectl: Kubectl, platform: Release) -> Iterator[ConversionStandin | None]:
-    """Where the operator cannot run (local), serves the CRDs' conversion webhook in its place (see
-    conversion_standin.py); elsewhere the real operator does and this yields None."""
-    if cluster.name != "local":
+    """Where the operator cannot run (local, kind here), serves the CRDs' conversion webhook in its
+    place (see conversion_standin.py); elsewhere the real operator does and this yields None."""
+    if not cluster.simulates_operator:
         yield None
         return
     namespace, service = crd_webhook_service(kubectl)
     try:
         standin = ConversionStandin.for_release(kubectl, namespace, service, f"{platform.name}-webhook-server-cert",
-                                                real_node.NODE_IP if cluster.real_node else None)
+                                                cluster.webhook_standin_address)
     except OSError as err:
         pytest.skip(f"the conversion stand-in cannot listen on the webhook Service address: {err}")
     with standin:
@@ -139,7 +139,8 @@ def install(cluster: Cluster, kubectl: Kubectl, platform: Release, conversion_st
     def _install(overlay: str | None = None, values: dict | None = None, wait: bool = True,
                  release: str = "dynamo-platform", chart=CHART, namespace_labels: dict | None = None) -> Release:
         cluster.prepare_install()
-        handle = Release(kubectl, release, new_namespace(kubectl, namespace_labels), {"dynamo-operator.crds.enabled": False})
+        handle = Release(kubectl, release, new_namespace(kubectl, namespace_labels),
+                         {"dynamo-operator.crds.enabled": False, **cluster.install_values()})
         made.append(handle)
         handle.install(overlay, values, wait=wait, timeout=120, chart=chart)
         return handle

@@ -87,7 +87,7 @@ def test_where_kwok_simulates_the_operator_its_metrics_probe_skips_saying_so(clu
     from dynamo_harness.conformance import health
     from dynamo_harness.conformance.result import Status
 
-    if cluster.name != "local":
+    if not cluster.simulates_operator:
         pytest.skip(f"the operator runs for real on the {cluster.name} cluster: its endpoints are probed instead")
     (result,) = health.operator_simulated(kubectl, platform.namespace)
     assert (result.name, result.status) == ("operator/metrics", Status.SKIP)

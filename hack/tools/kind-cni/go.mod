@@ -1,0 +1,3 @@
+module github.com/dynamo-platform/hack/tools/kind-cni
+
+go 1.26.0
