@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from dynamo_harness import images
+from dynamo_harness.helm import ETCD_AND_NATS
 from dynamo_harness.processes import Supervisor
 
 NAMESPACE = "dynamo-images-test"
@@ -28,6 +29,13 @@ def missing(tools: tuple[str, ...], what: str, install: str) -> str | None:
         return f"{what} needs root"
     absent = [tool for tool in tools if shutil.which(tool) is None]
     return f"{what} needs {', '.join(absent)}: {install}" if absent else None
+
+
+@pytest.fixture(scope="session")
+def render(render):
+    """The chart rendered with etcd and NATS on (its defaults leave them off): their images are
+    what these tests run."""
+    return lambda overlay=None, values=None, **kwargs: render(overlay, {**ETCD_AND_NATS, **(values or {})}, **kwargs)
 
 
 @pytest.fixture(scope="session")

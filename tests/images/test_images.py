@@ -188,7 +188,7 @@ def test_etcd_runs_the_charts_statefulset_and_passes_its_helm_test(pod, render, 
 
 
 def test_etcd_auth_job_enables_auth_with_the_images_etcdctl(pod, render, writable):
-    values = {"global": {"etcd": {"auth": {"enabled": True}}}}
+    values = {"global.etcd.auth.enabled": True}
     start_etcd(pod, render, writable, values)
     wait_for(lambda: curl(pod, "http://127.0.0.1:2381/health"), "etcd /health", pod)
     job = named(render(values=values), "Job", "dynamo-platform-etcd-enable-auth")["spec"]["template"]["spec"]

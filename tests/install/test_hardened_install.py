@@ -9,8 +9,10 @@ from dynamo_harness.paths import ROOT
 
 RESTRICTED = {"pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "latest"}
 PREVIOUS_CHART = ROOT / "tests" / "data" / "dynamo-platform-0.1.0.tgz"  # packaged by `make previous-chart`
-# Everything that runs under restricted: auth and TLS for etcd and NATS, quorum sizes, policies.
+# Everything that runs under restricted: etcd and NATS (off by default) with auth and TLS, quorum
+# sizes, policies.
 HARDENED = {
+    **ETCD_AND_NATS,
     "global.etcd.auth.enabled": True,
     "global.etcd.tls.enabled": True,
     "global.nats.auth.enabled": True,
@@ -84,7 +86,8 @@ def test_generated_credentials_and_certificates_survive_an_upgrade(install):
 
 
 def test_opting_in_deletes_the_data_pvcs_on_uninstall(install, kubectl):
-    release = install(values={"etcd.persistence.deleteOnUninstall": True, "nats.jetstream.fileStore.deleteOnUninstall": True})
+    release = install(values={**ETCD_AND_NATS, "etcd.persistence.deleteOnUninstall": True,
+                             "nats.jetstream.fileStore.deleteOnUninstall": True})
     assert len(release.objects("persistentvolumeclaims")) == 2
     release.uninstall()
     kubectl.wait_for(lambda: not release.objects("persistentvolumeclaims"), "the opted-in PVCs to be deleted", timeout=90)

@@ -5,6 +5,7 @@ import base64
 import pytest
 import yaml
 
+from dynamo_harness.helm import ETCD_AND_NATS
 from dynamo_harness.paths import OVERLAYS, overlay_names
 
 DYNAMO_CRDS = {
@@ -55,7 +56,8 @@ def test_spot_pinned_platform_runs_on_spot_nodes_only_when_tolerated(install, ku
     tolerated = install("aks-spot", spot_only)
     assert set(pools_of(kubectl, tolerated.pods()).values()) == {"aks-spot"}
 
-    untolerated = install("kind", spot_only, wait=False)
+    # etcd and NATS on (kind leaves them off), so three pods are refused.
+    untolerated = install("kind", {**spot_only, **ETCD_AND_NATS}, wait=False)
 
     def operator_refused():
         events = kubectl.items("events", "-n", untolerated.namespace, "--field-selector", "reason=FailedScheduling")

@@ -4,6 +4,7 @@ import shutil
 
 import yaml
 
+from dynamo_harness.helm import ETCD_AND_NATS
 from dynamo_harness.kube import KubectlError
 from dynamo_harness.paths import CHART, EXAMPLES
 
@@ -18,9 +19,9 @@ def operator_state(release):
 
 
 def test_upgrade_with_changed_values_then_rollback(install):
-    release = install()
+    release = install(values=ETCD_AND_NATS)
     before = operator_state(release)
-    release.upgrade(values={"dynamo-operator.controllerManager.replicas": 2, "nats.maxPayload": 1048576})
+    release.upgrade(values={**ETCD_AND_NATS, "dynamo-operator.controllerManager.replicas": 2, "nats.maxPayload": 1048576})
     replicas, budgets, nats_conf = operator_state(release)
     assert (replicas, budgets) == (2, [OPERATOR])
     assert "max_payload: 1048576" in nats_conf
@@ -55,7 +56,8 @@ def test_crd_schema_change_reaches_the_cluster_on_helm_upgrade(tmp_path, cluster
 
 
 def test_uninstall_leaves_only_the_data_and_a_reinstall_finds_it(install, kubectl):
-    release = install(values={"global.etcd.auth.enabled": True})
+    data = {**ETCD_AND_NATS, "global.etcd.auth.enabled": True}
+    release = install(values=data)
     claims = {c["metadata"]["name"]: c["spec"]["volumeName"] for c in release.objects("persistentvolumeclaims")}
     assert set(claims) == {"data-dynamo-platform-etcd-0", "data-dynamo-platform-nats-0"}
     release.uninstall()
@@ -67,7 +69,7 @@ def test_uninstall_leaves_only_the_data_and_a_reinstall_finds_it(install, kubect
     cluster_scoped = ("clusterroles", "clusterrolebindings", "validatingwebhookconfigurations", "mutatingwebhookconfigurations")
     assert not [o for o in kubectl.items(",".join(cluster_scoped)) if release.namespace in o["metadata"]["name"]]
 
-    release.install()
+    release.install(values=data)
     again = {c["metadata"]["name"]: c["spec"]["volumeName"] for c in release.objects("persistentvolumeclaims")}
     assert again == claims, "the reinstalled StatefulSets did not get their data back"
 

@@ -242,3 +242,13 @@ def test_upstream_bitnami_etcd_image_is_refused_once_etcd_is_bundled(helm, tmp_p
 def test_a_key_set_under_both_names_to_different_values_fails_naming_both(render_error):
     message = render_error(None, {"dynamo-operator.natsAddr": "nats://a:4222", "dynamo-operator.dynamo.nats.url": "nats://b:4222"})
     assert "dynamo-operator.natsAddr (upstream's name for dynamo-operator.dynamo.nats.url)" in message
+
+
+def test_a_values_file_layered_over_upstreams_defaults_keeps_its_settings(helm, tmp_path):
+    """Upstream's defaults leave NATS's tolerations empty; a later file that sets this chart's key
+    (as a user's placement overlay does) is what the NATS pods get, not a conflict."""
+    toleration = {"key": "dedicated", "operator": "Equal", "value": "platform", "effect": "NoSchedule"}
+    later = tmp_path / "placement.yaml"
+    later.write_text(yaml.safe_dump({"nats": {"tolerations": [toleration]}}))
+    manifests = render_file(helm, write_values(tmp_path, DATA["defaults"]["1.3.0"]), "--values", str(later))
+    assert nats_statefulset(manifests)["spec"]["template"]["spec"]["tolerations"] == [toleration]

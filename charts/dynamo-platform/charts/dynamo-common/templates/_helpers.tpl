@@ -540,7 +540,9 @@ subchart calls it first, in whatever order Helm renders them. Call with
 {{- define "dynamo-common.applyAliases" -}}
 {{- range $from, $alias := .ctx.Files.Get "files/upstream-aliases.yaml" | fromYaml -}}
 {{- $theirs := include "dynamo-common.valueAt" (dict "values" $.ctx.Values "path" $from) | fromJson -}}
-{{- if $theirs.found -}}
+{{- /* An upstream key left empty (as upstream's defaults leave tolerations, affinity, ...) sets
+nothing: this chart's key, maybe set by a later values file, stands. */ -}}
+{{- if and $theirs.found (not (has (toJson $theirs.value) (list "null" "\"\"" "[]" "{}"))) -}}
 {{- $ours := include "dynamo-common.valueAt" (dict "values" $.ctx.Values "path" $alias.key) | fromJson -}}
 {{- if and (ne (toJson $ours.value) (toJson $alias.default)) (ne (toJson $ours.value) (toJson $theirs.value)) -}}
 {{- fail (printf "%s.%s (upstream's name for %s.%s) and %s.%s are set to different values (%s, %s): keep one, preferably %s.%s." $.chart $from $.chart $alias.key $.chart $alias.key (toJson $theirs.value) (toJson $ours.value) $.chart $alias.key) -}}
