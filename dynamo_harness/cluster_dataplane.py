@@ -31,7 +31,7 @@ import yaml
 from . import http_client, images
 from .clusters import node as real_node
 from .conformance.faults import Fault, explaining_line
-from .conformance.result import ProbeResult, failed, passed, timed
+from .results import ProbeResult, failed, passed, timed
 from .kube import Kubectl, KubectlError, condition, pod_placement
 from .tiny_model import MODEL
 

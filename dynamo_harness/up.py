@@ -30,7 +30,7 @@ from .clusters import node as real_node
 from .clusters.kind import KindCluster
 from .clusters.local import LocalCluster
 from .conformance import health, node, report, suite
-from .conformance.result import ProbeResult, failed, passed, skipped, timed
+from .results import ProbeResult, failed, passed, skipped, timed
 from .dataplane import EmbeddedDataPlane
 from .deploy.config import parse
 from .helm import Helm, HelmError

@@ -22,7 +22,7 @@ from pathlib import Path
 import yaml
 
 from .. import http_client
-from ..conformance.result import Outcome, ProbeResult, passed, skipped, timed
+from ..results import Outcome, ProbeResult, passed, skipped, timed
 from ..kube import Kubectl, KubectlError, condition
 from ..paths import ROOT, TOOLS_BIN
 from ..processes import ProcessError, Supervisor

@@ -41,7 +41,7 @@ from typing import Protocol
 import aiohttp
 
 from .inference import Sample, one_request
-from .result import Outcome, ProbeResult, failed, passed, timed
+from ..results import Outcome, ProbeResult, failed, passed, timed
 
 
 # -- the interface a data plane implements --------------------------------------------------------

@@ -16,7 +16,7 @@ from ..deploy.config import DeploymentConfig
 from ..kube import Kubectl
 from ..release import DEFAULT_NAME
 from . import deployment, faults, health, inference, node
-from .result import ProbeResult
+from ..results import ProbeResult
 
 
 def _option(help: str, **extra) -> dict:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from dynamo_harness.conformance import node
-from dynamo_harness.conformance.result import Status
+from dynamo_harness.results import Status
 
 NODES = Path(__file__).parent / "nodes"
 

@@ -14,7 +14,7 @@ import pytest
 
 from dynamo_harness.clusters.apiserver_relay import pump
 from dynamo_harness.conformance.faults import Fault, watch
-from dynamo_harness.conformance.result import Status
+from dynamo_harness.results import Status
 from dynamo_harness.dataplane import MODEL
 
 LEASE_EXIT = "Unable to maintain lease"

@@ -85,7 +85,7 @@ def test_a_scraper_bound_to_the_metrics_reader_may_get_metrics(kubectl, platform
 
 def test_where_kwok_simulates_the_operator_its_metrics_probe_skips_saying_so(cluster, kubectl, platform):
     from dynamo_harness.conformance import health
-    from dynamo_harness.conformance.result import Status
+    from dynamo_harness.results import Status
 
     if not cluster.simulates_operator:
         pytest.skip(f"the operator runs for real on the {cluster.name} cluster: its endpoints are probed instead")

@@ -10,7 +10,7 @@ import yaml
 
 from dynamo_harness.cli import main as harness
 from dynamo_harness.conformance import deployment
-from dynamo_harness.conformance.result import Status
+from dynamo_harness.results import Status
 from dynamo_harness.deploy.config import API_VERSIONS, parse
 from dynamo_harness.deploy.worker_settings import worker_pod_templates
 from dynamo_harness.paths import OVERLAYS
