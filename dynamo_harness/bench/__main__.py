@@ -28,7 +28,8 @@ from .. import images
 from ..clusters import node as real_node
 from ..clusters.local import LocalCluster
 from ..conformance import inference
-from ..dataplane import MODEL, EmbeddedDataPlane
+from ..dataplane import MODEL
+from ..dataplane.embedded import EmbeddedDataPlane
 from ..helm import Helm
 from ..paths import ROOT, overlay_names
 from ..release import NO_STORAGE_MIGRATION, Release

@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
                       dgds=[tuple(d.split("/", 1)) for d in args.dgd],
                       expect_rdma=args.expect_rdma, expect_efa=args.expect_efa)
     if args.embedded:
-        from ..dataplane import EmbeddedDataPlane
+        from ..dataplane.embedded import EmbeddedDataPlane
 
         plane = EmbeddedDataPlane()
         print("starting the embedded data plane..." if not plane.healthy() else "reusing the embedded data plane", flush=True)

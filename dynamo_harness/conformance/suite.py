@@ -12,11 +12,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from ..dataplane import DataPlane, Fault, Observed
 from ..deploy.config import DeploymentConfig
 from ..kube import Kubectl
 from ..release import DEFAULT_NAME
-from . import deployment, faults, health, inference, node
 from ..results import ProbeResult
+from . import deployment, faults, health, inference, node
 
 
 def _option(help: str, **extra) -> dict:
@@ -45,8 +46,8 @@ class Targets:
     expect_rdma: bool = False
     expect_efa: bool = False
     # Faults a data plane the harness runs can inject, and its view of its own components.
-    faults: list[faults.Fault] = field(default_factory=list)
-    observed: faults.Observed | None = None
+    faults: list[Fault] = field(default_factory=list)
+    observed: Observed | None = None
     deployment: DeploymentConfig | None = None  # the model the deploy stage puts on the cluster
     deploy_timeout: float = 1800
     keep_deployment: bool = False
@@ -66,10 +67,10 @@ class LoadPlan:
     fault_repetitions: int = 3  # each fault is injected this many times under one load
 
 
-def data_plane_targets(plane, *, restarts: bool) -> dict:
+def data_plane_targets(plane: DataPlane, *, restarts: bool) -> dict:
     """The Targets fields of a data plane the harness runs (frontend, model, etcd, NATS), and with
     `restarts` the faults it offers (`plane.faults()`) and the plane itself as their observer
-    (faults.Observed: `plane.instances()`, `plane.exit_reason(component)`)."""
+    (dataplane.Observed: `plane.instances()`, `plane.exit_reason(component)`)."""
     found = {"frontend": plane.frontend_url, "model": plane.model, "etcd": plane.etcd_url,
              "nats": plane.nats_url, "nats_monitor": plane.nats_monitor_url}
     if restarts:
