@@ -16,7 +16,7 @@ from pathlib import Path
 from ..deploy.config import ConfigError, DeploymentConfig, load_file, parse
 from ..kube import Kubectl
 from ..paths import ROOT
-from . import node, report
+from . import node_checks, report
 from .suite import LoadPlan, Targets, data_plane_targets, run
 
 
@@ -58,11 +58,11 @@ def main(argv: list[str] | None = None) -> int:
     elif args.faults:
         parser.error("--faults needs --embedded: the harness restarts only processes it runs")
     if args.node == "local":
-        targets.node_runner = node.local_runner
+        targets.node_runner = node_checks.local_runner
     elif args.node:
         if not args.kubeconfig:
             parser.error("--node <name> needs --kubeconfig")
-        targets.node_runner = node.NodeDebugRunner(Kubectl(args.kubeconfig), args.node)
+        targets.node_runner = node_checks.NodeDebugRunner(Kubectl(args.kubeconfig), args.node)
         targets.node_name = args.node
     if args.deploy:
         if not args.kubeconfig:

@@ -15,9 +15,9 @@ from pathlib import Path
 from ..dataplane import DataPlane, Fault, Observed
 from ..deploy.config import DeploymentConfig
 from ..kube import Kubectl
-from ..release import DEFAULT_NAME
+from ..helm_release import DEFAULT_NAME
 from ..results import ProbeResult
-from . import deployment, faults, health, inference, node
+from . import deployment, faults, health, inference, node_checks
 
 
 def _option(help: str, **extra) -> dict:
@@ -41,7 +41,7 @@ class Targets:
     platform_release: str | None = _option(f"name of the platform release whose worker settings the DGDs' worker pods "
                                            f"must carry (default {DEFAULT_NAME})")
     dgds: list[tuple[str, str]] = field(default_factory=list)  # (namespace, name) that must be Ready
-    node_runner: node.Runner | None = None  # runs the GPU/RDMA checks on this host or a cluster node
+    node_runner: node_checks.Runner | None = None  # runs the GPU/RDMA checks on this host or a cluster node
     node_name: str | None = None  # the cluster node of node_runner, for its allocatable resources
     expect_rdma: bool = False
     expect_efa: bool = False
@@ -185,9 +185,9 @@ def fault_recovery(t: Targets, plan: LoadPlan) -> Iterable[ProbeResult]:
 
 @probe("node_runner")
 def node_devices(t: Targets, plan: LoadPlan) -> list[ProbeResult]:
-    return node.all_checks(t.node_runner, expect_rdma=t.expect_rdma, expect_efa=t.expect_efa)
+    return node_checks.all_checks(t.node_runner, expect_rdma=t.expect_rdma, expect_efa=t.expect_efa)
 
 
 @probe("kubeconfig", "node_name")
 def node_resources(t: Targets, plan: LoadPlan) -> list[ProbeResult]:
-    return [node.allocatable(Kubectl(t.kubeconfig), t.node_name)]
+    return [node_checks.allocatable(Kubectl(t.kubeconfig), t.node_name)]

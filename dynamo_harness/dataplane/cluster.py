@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from .. import images
-from ..clusters import node as real_node
+from ..clusters import real_node
 from ..kube import Kubectl, KubectlError, condition, pod_placement
 from ..results import ProbeResult, failed, passed, timed
 from ..tiny_model import MODEL

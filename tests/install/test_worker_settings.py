@@ -14,7 +14,7 @@ from dynamo_harness.results import Status
 from dynamo_harness.deploy.config import API_VERSIONS, parse
 from dynamo_harness.deploy.worker_settings import worker_pod_templates
 from dynamo_harness.paths import OVERLAYS
-from dynamo_harness.release import SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES
+from dynamo_harness.helm_release import SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES
 
 CLOUD_OVERLAYS = ["aks-spot", "eks-efa", "gke"]
 # agg has one worker component, disagg a decode and a prefill one.
