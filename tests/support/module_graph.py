@@ -223,6 +223,11 @@ def report(root: Path | None = None) -> str:
     depth, chain = levels(graph, names)
     lines = [f"modules: {len(names)}", f"import edges: {len(graph)}", f"levels (longest import chain): {depth}",
              "  " + " -> ".join(chain)]
+    rooms = [Edge(room(e.source), room(e.target), e.line) for e in graph
+             if room(e.source) and room(e.target) and room(e.source) != room(e.target)]
+    room_depth, room_chain = levels(rooms, {room(m) for m in names if room(m)})
+    lines += [f"room levels (longest chain between rooms, a cycle counted once): {room_depth}",
+              "  " + " -> ".join(room_chain)]
     cycles = room_cycles(graph)
     lines.append(f"cycles between rooms: {len(cycles)}")
     lines += [f"  {' <-> '.join(c)}" for c in cycles]
