@@ -17,7 +17,7 @@ from .deploy import commands as deploy_commands
 from .deploy.cluster import ensure_hf_token_secret
 from .helm import HelmError
 from .paths import overlay_names
-from .release import Release
+from .helm_release import Release
 
 
 def install_command(args: argparse.Namespace) -> int:

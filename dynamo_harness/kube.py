@@ -63,6 +63,10 @@ class Kubectl:
 
 # kwok manages (simulates) the nodes that carry this annotation: their pods run no container.
 KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node"
+# The local cluster's real node (clusters/real_node.py) carries this label and taint: pods opt in
+# with the toleration and node selector; nothing else lands there.
+REAL_NODE_LABEL = {"dynamo-platform.test/pool": "real-node"}
+REAL_NODE_TAINT = {"key": "dynamo-platform.test/real-node", "value": "true", "effect": "NoSchedule"}
 
 
 def simulated(node: dict[str, Any]) -> bool:

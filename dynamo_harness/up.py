@@ -25,19 +25,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cluster_dataplane import FRONTEND_PORT, FRONTEND_SERVICE, ClusterDataPlane, WiringError
-from .clusters import node as real_node
+from .clusters import real_node
 from .clusters.kind import KindCluster
 from .clusters.local import LocalCluster
-from .conformance import health, node, report, suite
-from .conformance.result import ProbeResult, failed, passed, skipped, timed
-from .dataplane import EmbeddedDataPlane
+from .conformance import health, node_checks, report, suite
+from .dataplane import DataPlane
+from .dataplane.cluster import FRONTEND_PORT, FRONTEND_SERVICE, ClusterDataPlane, WiringError
+from .dataplane.embedded import EmbeddedDataPlane
 from .deploy.config import parse
 from .helm import Helm, HelmError
 from .kube import KubectlError
 from .paths import EXAMPLES, ROOT, overlay_names
 from .processes import ProcessError, Supervisor
-from .release import NO_STORAGE_MIGRATION, SCHEMA_ONLY_LABELS, SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES, Release
+from .helm_release import NO_STORAGE_MIGRATION, SCHEMA_ONLY_LABELS, SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES, Release
+from .results import ProbeResult, failed, passed, skipped, timed
 from .tiny_model import MODEL
 
 REPORTS = ROOT / "reports"
@@ -95,7 +96,7 @@ class Session:
     reports: Path = REPORTS
     fault_repetitions: int = suite.LoadPlan.fault_repetitions
     mode: RealNodeMode | KwokOnlyMode | None = None  # set by start_cluster
-    plane: ClusterDataPlane | EmbeddedDataPlane | None = None  # set by start_data_plane
+    plane: DataPlane | None = None  # set by start_data_plane
 
     @property
     def release(self) -> Release:
@@ -228,7 +229,7 @@ def start_data_plane(s: Session) -> list[ProbeResult]:
 
 def conformance(s: Session) -> list[ProbeResult]:
     targets = suite.Targets(**suite.data_plane_targets(s.plane, restarts=True), kubeconfig=s.cluster.kubeconfig,
-                            node_runner=node.local_runner,
+                            node_runner=node_checks.local_runner,
                             deployment=parse({"runtime": "vllm", "topology": "agg", "model": "Qwen/Qwen3-0.6B",
                                               "namespace": SCHEMA_NAMESPACE}))
     results = suite.run(targets, suite.LoadPlan(fault_repetitions=s.fault_repetitions), lambda r: print(report.progress_line(r), flush=True))

@@ -148,7 +148,7 @@ install_apt() {
   DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends "${missing[@]}"
 }
 
-# The real node of the local cluster (dynamo_harness/clusters/node.py). Its Debian packages need
+# The real node of the local cluster (dynamo_harness/clusters/real_node.py). Its Debian packages need
 # root; without them the local cluster says why and runs kwok-only.
 install_node() {
   # shellcheck disable=SC2086
@@ -159,7 +159,7 @@ install_node() {
 }
 
 # kind (dynamo_harness/clusters/kind.py): the kind CLI, and what its node image is built from here
-# (dynamo_harness/kind_images.py): the Kubernetes binaries with kubeadm, etcd, buildah and mmdebstrap.
+# (dynamo_harness/clusters/kind_node_image.py): the Kubernetes binaries with kubeadm, etcd, buildah and mmdebstrap.
 # Its nodes run on a private dockerd: Debian's docker.io, installed when missing, never over another
 # Docker (apt would remove docker-ce to make room) and without starting the package's own daemon.
 install_kind() {

@@ -25,13 +25,14 @@ from pathlib import Path
 
 from .. import http_client
 from .. import images
-from ..clusters import node as real_node
+from ..clusters import real_node
 from ..clusters.local import LocalCluster
 from ..conformance import inference
-from ..dataplane import MODEL, EmbeddedDataPlane
+from ..dataplane import MODEL
+from ..dataplane.embedded import EmbeddedDataPlane
 from ..helm import Helm
 from ..paths import ROOT, overlay_names
-from ..release import NO_STORAGE_MIGRATION, Release
+from ..helm_release import NO_STORAGE_MIGRATION, Release
 from ..processes import Supervisor, free_port
 from . import aiperf
 

@@ -1,5 +1,5 @@
 """A route from pods on the local cluster's real node to the API server: a component of the real
-node (node.py starts it with `python -m dynamo_harness.clusters.apiserver_relay`), because the
+node (real_node.py starts it with `python -m dynamo_harness.clusters.apiserver_relay`), because the
 pods that Kubernetes discovery wires (Dynamo frontend and workers) and the storage-migration hook
 Job call the API server from inside the cluster.
 

@@ -1,15 +1,15 @@
 """The `kind` provider: a throwaway kind cluster of real nodes (containers of a private dockerd).
 
 Everything is local: the private dockerd (dockerd.py) runs the nodes, and the node image is built
-here from pinned sources (kind_images.py). One control plane and workers labelled and tainted like
-the clouds' node pools, from the pool table the kwok nodes use (nodes.py KIND_LAYOUTS: three
+here from pinned sources (kind_node_image.py). One control plane and workers labelled and tainted like
+the clouds' node pools, from the pool table the kwok nodes use (node_pools.py KIND_LAYOUTS: three
 system workers and three AKS spot workers by default, three workers per single cloud). down()
 deletes the cluster and stops the engine, undoing its host changes.
 
 What runs where: every platform pod runs for real on the workers, from the images built here
 (images.py: etcd, NATS, the `helm test` probes), except the operator. No operator image can be
 built on this machine, so, as on the local provider, kwok simulates it: a kwok controller on the
-host registers the pools of nodes.py as simulated nodes, each with SIMULATED_TAINT, which only the
+host registers the pools of node_pools.py as simulated nodes, each with SIMULATED_TAINT, which only the
 operator's pods tolerate (install_values()). Those nodes also stand for the GPU pools, where a
 GPU is needed.
 """
@@ -28,10 +28,10 @@ from .. import images
 from ..kube import KWOK_NODE_ANNOTATION, Kubectl
 from ..paths import ROOT, TOOLS_BIN
 from ..processes import Supervisor
-from ..release import NO_STORAGE_MIGRATION
+from ..helm_release import NO_STORAGE_MIGRATION
 from . import storage
 from .dockerd import GATEWAY, Dockerd
-from .nodes import KIND_LAYOUTS, POOLS, all_nodes
+from .node_pools import KIND_LAYOUTS, POOLS, all_nodes
 
 WAIT_READY_S = 300
 STATE = ROOT / ".cache" / "kind"
@@ -97,7 +97,7 @@ class KindCluster:
         return result.stdout
 
     def up(self) -> bool:
-        from .. import kind_images
+        from . import kind_node_image
 
         engine = self.engine
         engine.start()
@@ -107,7 +107,7 @@ class KindCluster:
             self._start_simulated_pools()
             return False
         try:
-            image = kind_images.node_image(engine, log=_say)
+            image = kind_node_image.node_image(engine, log=_say)
             started = time.monotonic()
             self._kind("create", "cluster", "--name", self.cluster_name, "--kubeconfig", str(self.kubeconfig),
                        "--config", "-", input=yaml.safe_dump(self.config(image)))
@@ -132,7 +132,7 @@ class KindCluster:
         _say(f"loaded {', '.join(i.recipe.ref for i in built.values())} in {time.monotonic() - started:.0f} s")
 
     def _start_simulated_pools(self) -> None:
-        """kwok on the host, registering nodes.py's pools as simulated nodes with SIMULATED_TAINT."""
+        """kwok on the host, registering node_pools.py's pools as simulated nodes with SIMULATED_TAINT."""
         if self.processes.alive("kwok"):
             return
         config = STATE / "kwok" / "kwok.yaml"
@@ -162,7 +162,7 @@ class KindCluster:
 
     def config(self, image: str) -> dict:
         """kind's cluster config: the image built here, kubeadm pointed at the images in it."""
-        from ..kind_images import COREDNS_VERSION, ETCD_TAG, KUBEADM_REPOSITORY
+        from .kind_node_image import COREDNS_VERSION, ETCD_TAG, KUBEADM_REPOSITORY
 
         cluster_patches = [
             {"kind": "ClusterConfiguration", "imageRepository": KUBEADM_REPOSITORY,

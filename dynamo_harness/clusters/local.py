@@ -1,9 +1,9 @@
 """The `local` cluster: a real Kubernetes control plane run as processes on 127.0.0.1.
 
 etcd, kube-apiserver, kube-controller-manager and kube-scheduler are the real binaries (built by
-`hack/bootstrap.sh --with-control-plane`); kwok simulates the nodes of nodes.py and the pods on
+`hack/bootstrap.sh --with-control-plane`); kwok simulates the nodes of node_pools.py and the pods on
 them (scheduled pods become Running and Ready; no container runs). Where the machine can run
-containers, one real node (node.py: containerd, kubelet, kube-proxy, CoreDNS) joins them;
+containers, one real node (real_node.py: containerd, kubelet, kube-proxy, CoreDNS) joins them;
 `node_mode` says which mode ran. The control plane listens on 127.0.0.1 only, and each
 component logs to <state>/logs/<component>.log.
 
@@ -22,12 +22,12 @@ from pathlib import Path
 import yaml
 
 from .. import http_client
-from ..conformance.result import Outcome, ProbeResult, passed, skipped, timed
+from ..results import Outcome, ProbeResult, passed, skipped, timed
 from ..kube import Kubectl, KubectlError, condition
 from ..paths import ROOT, TOOLS_BIN
 from ..processes import ProcessError, Supervisor
-from . import node as real_node
-from . import nodes, storage
+from . import real_node
+from . import node_pools, storage
 from .pki import Pki
 
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
@@ -149,7 +149,7 @@ class LocalCluster:
         self._start("kube-controller-manager", self._controller_manager_args())
         self._start("kube-scheduler", self._scheduler_args())
         self._start("kwok", self._kwok_args())
-        self.kubectl.apply(nodes.all_nodes() + storage.storage_classes())
+        self.kubectl.apply(node_pools.all_nodes() + storage.storage_classes())
         self.ensure_volumes()
         self._wait(self._nodes_ready, "kwok nodes Ready", timeout)
         self._wait(lambda: self._has_default_service_account("default"), "service account controller", timeout)
@@ -278,7 +278,7 @@ class LocalCluster:
 
     def _nodes_ready(self) -> bool:
         ready = [condition(node, "Ready").get("status") for node in self.kubectl.items("nodes")]
-        return len(ready) == len(nodes.all_nodes()) and set(ready) == {"True"}
+        return len(ready) == len(node_pools.all_nodes()) and set(ready) == {"True"}
 
     def _real_node_ready(self, since: datetime) -> bool:
         try:

@@ -16,7 +16,7 @@ from pathlib import Path
 from ..deploy.config import ConfigError, DeploymentConfig, load_file, parse
 from ..kube import Kubectl
 from ..paths import ROOT
-from . import node, report
+from . import node_checks, report
 from .suite import LoadPlan, Targets, data_plane_targets, run
 
 
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
                       dgds=[tuple(d.split("/", 1)) for d in args.dgd],
                       expect_rdma=args.expect_rdma, expect_efa=args.expect_efa)
     if args.embedded:
-        from ..dataplane import EmbeddedDataPlane
+        from ..dataplane.embedded import EmbeddedDataPlane
 
         plane = EmbeddedDataPlane()
         print("starting the embedded data plane..." if not plane.healthy() else "reusing the embedded data plane", flush=True)
@@ -58,11 +58,11 @@ def main(argv: list[str] | None = None) -> int:
     elif args.faults:
         parser.error("--faults needs --embedded: the harness restarts only processes it runs")
     if args.node == "local":
-        targets.node_runner = node.local_runner
+        targets.node_runner = node_checks.local_runner
     elif args.node:
         if not args.kubeconfig:
             parser.error("--node <name> needs --kubeconfig")
-        targets.node_runner = node.NodeDebugRunner(Kubectl(args.kubeconfig), args.node)
+        targets.node_runner = node_checks.NodeDebugRunner(Kubectl(args.kubeconfig), args.node)
         targets.node_name = args.node
     if args.deploy:
         if not args.kubeconfig:

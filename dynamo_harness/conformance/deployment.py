@@ -17,7 +17,7 @@ from ..deploy import cluster, templates, worker_settings
 from ..deploy.config import DeploymentConfig
 from ..kube import Kubectl, KubectlError, simulated
 from . import health, inference
-from .result import Outcome, ProbeResult, failed, passed, skipped, timed
+from ..results import Outcome, ProbeResult, failed, passed, skipped, timed
 
 SIMULATED = "every node a DGD can use is simulated (kwok): no operator or worker container runs, so the DGD cannot become Ready"
 # The labels upstream's operator puts on a DGD's pods (ai-dynamo/dynamo

@@ -13,7 +13,7 @@ from pathlib import Path
 from ..deploy import cluster
 from ..kube import ROLLOUT_KINDS, Kubectl, condition, pod_placement, rollout_state, simulated
 from .. import http_client
-from .result import Outcome, ProbeResult, failed, passed, skipped, timed
+from ..results import Outcome, ProbeResult, failed, passed, skipped, timed
 
 
 def etcd(client_url: str) -> list[ProbeResult]:

@@ -17,7 +17,7 @@ from typing import Any
 import aiohttp
 
 from .. import http_client
-from .result import Outcome, ProbeResult, failed, passed, timed
+from ..results import Outcome, ProbeResult, failed, passed, timed
 from .sse import DONE, events
 
 PROMPT = "w1 w2 w3 w4 w5 w6 w7 w8"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..kube import Kubectl, KubectlError, simulated
 from ..paths import chart_metadata
-from .result import ProbeResult, Status
+from ..results import ProbeResult, Status
 
 MARK = {Status.PASS: "PASS", Status.FAIL: "FAIL", Status.SKIP: "skip"}
 

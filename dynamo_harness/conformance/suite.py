@@ -12,11 +12,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from ..dataplane import DataPlane, Fault, Observed
 from ..deploy.config import DeploymentConfig
 from ..kube import Kubectl
-from ..release import DEFAULT_NAME
-from . import deployment, faults, health, inference, node
-from .result import ProbeResult
+from ..helm_release import DEFAULT_NAME
+from ..results import ProbeResult
+from . import deployment, faults, health, inference, node_checks
 
 
 def _option(help: str, **extra) -> dict:
@@ -40,13 +41,13 @@ class Targets:
     platform_release: str | None = _option(f"name of the platform release whose worker settings the DGDs' worker pods "
                                            f"must carry (default {DEFAULT_NAME})")
     dgds: list[tuple[str, str]] = field(default_factory=list)  # (namespace, name) that must be Ready
-    node_runner: node.Runner | None = None  # runs the GPU/RDMA checks on this host or a cluster node
+    node_runner: node_checks.Runner | None = None  # runs the GPU/RDMA checks on this host or a cluster node
     node_name: str | None = None  # the cluster node of node_runner, for its allocatable resources
     expect_rdma: bool = False
     expect_efa: bool = False
     # Faults a data plane the harness runs can inject, and its view of its own components.
-    faults: list[faults.Fault] = field(default_factory=list)
-    observed: faults.Observed | None = None
+    faults: list[Fault] = field(default_factory=list)
+    observed: Observed | None = None
     deployment: DeploymentConfig | None = None  # the model the deploy stage puts on the cluster
     deploy_timeout: float = 1800
     keep_deployment: bool = False
@@ -66,10 +67,10 @@ class LoadPlan:
     fault_repetitions: int = 3  # each fault is injected this many times under one load
 
 
-def data_plane_targets(plane, *, restarts: bool) -> dict:
+def data_plane_targets(plane: DataPlane, *, restarts: bool) -> dict:
     """The Targets fields of a data plane the harness runs (frontend, model, etcd, NATS), and with
     `restarts` the faults it offers (`plane.faults()`) and the plane itself as their observer
-    (faults.Observed: `plane.instances()`, `plane.exit_reason(component)`)."""
+    (dataplane.Observed: `plane.instances()`, `plane.exit_reason(component)`)."""
     found = {"frontend": plane.frontend_url, "model": plane.model, "etcd": plane.etcd_url,
              "nats": plane.nats_url, "nats_monitor": plane.nats_monitor_url}
     if restarts:
@@ -184,9 +185,9 @@ def fault_recovery(t: Targets, plan: LoadPlan) -> Iterable[ProbeResult]:
 
 @probe("node_runner")
 def node_devices(t: Targets, plan: LoadPlan) -> list[ProbeResult]:
-    return node.all_checks(t.node_runner, expect_rdma=t.expect_rdma, expect_efa=t.expect_efa)
+    return node_checks.all_checks(t.node_runner, expect_rdma=t.expect_rdma, expect_efa=t.expect_efa)
 
 
 @probe("kubeconfig", "node_name")
 def node_resources(t: Targets, plan: LoadPlan) -> list[ProbeResult]:
-    return [node.allocatable(Kubectl(t.kubeconfig), t.node_name)]
+    return [node_checks.allocatable(Kubectl(t.kubeconfig), t.node_name)]

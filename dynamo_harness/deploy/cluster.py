@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ..kube import Kubectl, KubectlError, condition, simulated
+from ..kube import REAL_NODE_TAINT, Kubectl, KubectlError, condition, simulated
 
 
 def validate(kubectl: Kubectl, manifest: dict[str, Any]) -> None:
@@ -75,9 +75,7 @@ def undeploy(kubectl: Kubectl, namespace: str, name: str, wait: bool = True) -> 
 def dgd_nodes(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The nodes a DGD's pods can land on. The local cluster's real node takes only pods that
     tolerate its taint (the platform's etcd and NATS), never a DGD's, so it does not count."""
-    from ..clusters.node import TAINT
-
-    return [n for n in nodes if TAINT["key"] not in {t["key"] for t in n.get("spec", {}).get("taints", [])}]
+    return [n for n in nodes if REAL_NODE_TAINT["key"] not in {t["key"] for t in n.get("spec", {}).get("taints", [])}]
 
 
 def simulated_nodes(kubectl: Kubectl) -> bool:

@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from ..kube import Kubectl, KubectlError
-from ..release import DEFAULT_NAME, DEFAULT_NAMESPACE
+from ..helm_release import DEFAULT_NAME, DEFAULT_NAMESPACE
 from . import cluster, templates, worker_settings
 from .config import (API_VERSIONS, COMPACT_GROUPS, MULTINODE_BACKENDS, RUNTIMES, TOPOLOGIES, ConfigError, DeploymentConfig,
                      ignored_inputs, load_file, parse)

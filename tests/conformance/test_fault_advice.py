@@ -1,7 +1,7 @@
 """The line a fault verdict quotes from a component's log, and the advice a known cause gets
 (log lines as the in-cluster frontend printed them, issue 18)."""
 
-from dynamo_harness.conformance.faults import WINDOWS, Fault, advice, explaining_line
+from dynamo_harness.dataplane import WINDOWS, Fault, advice, explaining_line
 
 FRONTEND_LOG = [
     "\x1b[2m2026-12-06T10:01:02Z\x1b[0m  INFO dynamo_llm::http::service: Starting HTTP service on 0.0.0.0:8000",

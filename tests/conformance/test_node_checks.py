@@ -2,8 +2,8 @@
 
 This machine has no GPU, InfiniBand or EFA device, so the checks are exercised on canned
 command outputs shaped like real nodes (tests/conformance/nodes/<node>/), which is what the
-`_on_canned_` test names say. The real paths are node.local_runner (this host: run below, where
-every device check skips with its reason) and node.NodeDebugRunner (a privileged debug pod on a
+`_on_canned_` test names say. The real paths are node_checks.local_runner (this host: run below, where
+every device check skips with its reason) and node_checks.NodeDebugRunner (a privileged debug pod on a
 cluster node: `dynamo-conformance --kubeconfig K --node NAME`).
 """
 
@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from dynamo_harness.conformance import node
-from dynamo_harness.conformance.result import Status
+from dynamo_harness.conformance import node_checks
+from dynamo_harness.results import Status
 
 NODES = Path(__file__).parent / "nodes"
 
 
 def statuses(node_dir: str, **expect) -> dict[str, Status]:
-    results = node.all_checks(node.CannedRunner(NODES / node_dir), **expect)
+    results = node_checks.all_checks(node_checks.CannedRunner(NODES / node_dir), **expect)
     return {r.name: r.status for r in results}
 
 
@@ -29,7 +29,7 @@ def test_h100_infiniband_node_passes_every_rdma_check_on_canned_outputs():
 
 
 def test_eks_efa_node_passes_efa_and_dma_buf_checks_on_canned_outputs():
-    results = {r.name: r for r in node.all_checks(node.CannedRunner(NODES / "eks-efa"), expect_efa=True)}
+    results = {r.name: r for r in node_checks.all_checks(node_checks.CannedRunner(NODES / "eks-efa"), expect_efa=True)}
     assert results["efa/provider"].status is Status.PASS
     assert results["efa/provider"].figures == {"domains": 2}
     assert results["rdma/peermem"].status is Status.PASS and "DMA-BUF" in results["rdma/peermem"].reason
@@ -39,19 +39,19 @@ def test_eks_efa_node_passes_efa_and_dma_buf_checks_on_canned_outputs():
 
 
 def test_cpu_node_skips_every_device_check_with_a_reason_on_canned_outputs():
-    results = node.all_checks(node.CannedRunner(NODES / "cpu-only"))
+    results = node_checks.all_checks(node_checks.CannedRunner(NODES / "cpu-only"))
     assert {r.status for r in results} == {Status.SKIP}
     assert all(r.reason for r in results)
 
 
 def test_a_port_down_fails_naming_the_port_state_on_canned_outputs():
-    results = {r.name: r for r in node.all_checks(node.CannedRunner(NODES / "ib-port-down"), expect_rdma=True)}
+    results = {r.name: r for r in node_checks.all_checks(node_checks.CannedRunner(NODES / "ib-port-down"), expect_rdma=True)}
     assert results["rdma/ports-active"].status is Status.FAIL
     assert "1/2 port(s) not active: ['PORT_DOWN']" in results["rdma/ports-active"].reason
 
 
 def test_old_kernel_without_peermem_fails_on_canned_outputs():
-    results = {r.name: r for r in node.all_checks(node.CannedRunner(NODES / "old-kernel-no-peermem"), expect_rdma=True)}
+    results = {r.name: r for r in node_checks.all_checks(node_checks.CannedRunner(NODES / "old-kernel-no-peermem"), expect_rdma=True)}
     assert results["rdma/peermem"].status is Status.FAIL
     assert "5.4.0" in results["rdma/peermem"].reason
 
@@ -62,7 +62,7 @@ def test_expected_rdma_on_a_cpu_node_fails_instead_of_skipping_on_canned_outputs
 
 
 def test_checks_on_this_host_report_each_device_as_present_or_skipped():
-    results = node.all_checks(node.local_runner)
+    results = node_checks.all_checks(node_checks.local_runner)
     assert len(results) == 6
     for result in results:
         assert result.status in (Status.PASS, Status.SKIP), f"{result.name}: {result.reason}"
@@ -72,5 +72,5 @@ def test_checks_on_this_host_report_each_device_as_present_or_skipped():
 
 @pytest.mark.parametrize("node_dir", sorted(p.name for p in NODES.iterdir()))
 def test_every_check_reports_a_reason_or_figures(node_dir):
-    for result in node.all_checks(node.CannedRunner(NODES / node_dir)):
+    for result in node_checks.all_checks(node_checks.CannedRunner(NODES / node_dir)):
         assert result.reason or result.figures, result.name

@@ -16,7 +16,7 @@ import threading
 import pytest
 
 from dynamo_harness.conformance import health
-from dynamo_harness.conformance.result import Status
+from dynamo_harness.results import Status
 
 ALLOWED = "token-of-a-metrics-reader"
 NOT_ALLOWED = "token-of-another-account"

@@ -4,7 +4,7 @@ views say plainly when every request failed."""
 import pytest
 
 from dynamo_harness.conformance import report, suite
-from dynamo_harness.conformance.result import ProbeResult, Status, failed, passed, timed
+from dynamo_harness.results import ProbeResult, Status, failed, passed, timed
 
 
 @pytest.fixture

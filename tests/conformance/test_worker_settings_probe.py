@@ -10,7 +10,7 @@ import pytest
 
 from dynamo_harness.conformance import suite
 from dynamo_harness.conformance.deployment import worker_settings_verdict
-from dynamo_harness.conformance.result import Status
+from dynamo_harness.results import Status
 from dynamo_harness.deploy.worker_settings import WorkerSettings, from_values_files
 from dynamo_harness.kube import KWOK_NODE_ANNOTATION
 from dynamo_harness.paths import OVERLAYS

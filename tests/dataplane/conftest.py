@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from dynamo_harness.dataplane import COMPONENTS, EmbeddedDataPlane
+from dynamo_harness.dataplane.embedded import COMPONENTS, EmbeddedDataPlane
 from dynamo_harness.processes import ProcessError
 
 

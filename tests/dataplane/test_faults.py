@@ -13,9 +13,9 @@ import threading
 import pytest
 
 from dynamo_harness.clusters.apiserver_relay import pump
-from dynamo_harness.conformance.faults import Fault, watch
-from dynamo_harness.conformance.result import Status
-from dynamo_harness.dataplane import MODEL
+from dynamo_harness.conformance.faults import watch
+from dynamo_harness.results import Status
+from dynamo_harness.dataplane import MODEL, Fault
 
 LEASE_EXIT = "Unable to maintain lease"
 

@@ -4,7 +4,7 @@ import xml.etree.ElementTree as ET
 
 from dynamo_harness.conformance import health, inference, report
 from dynamo_harness.conformance.suite import LoadPlan, Targets, run
-from dynamo_harness.conformance.result import Status
+from dynamo_harness.results import Status
 from dynamo_harness.dataplane import MODEL
 
 

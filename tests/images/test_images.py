@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from dynamo_harness import images
-from dynamo_harness.dataplane import LOOPBACK_ENV
+from dynamo_harness.dataplane.embedded import LOOPBACK_ENV
 from dynamo_harness.manifests import by_kind, named, pod_specs
 
 ETCD_POD = "dynamo-platform-etcd-0"
@@ -244,7 +244,7 @@ def test_dynamo_frontend_and_mocker_serve_the_tiny_model_through_etcd_and_nats(p
     start_nats(pod, render, writable)
     wait_for(lambda: curl(pod, "http://127.0.0.1:2381/health"), "etcd /health", pod)
     wait_for(lambda: curl(pod, "http://127.0.0.1:8222/healthz?js-enabled-only=true"), "nats /healthz", pod)
-    # The embedded data plane's wiring (dataplane.py): etcd discovery, NATS events, loopback planes.
+    # The embedded data plane's wiring (dataplane/embedded.py): etcd discovery, NATS events, loopback planes.
     env = {**LOOPBACK_ENV, "ETCD_ENDPOINTS": "http://127.0.0.1:2379", "NATS_SERVER": "nats://127.0.0.1:4222"}
     dynamo = ["--discovery-backend", "etcd", "--event-plane", "nats"]
     writable = {"/tmp": writable("dynamo-tmp", images.NONROOT)}

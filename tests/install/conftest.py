@@ -19,7 +19,7 @@ from dynamo_harness.clusters.local import LocalCluster
 from dynamo_harness.helm import Helm
 from dynamo_harness.kube import Kubectl, KubectlError
 from dynamo_harness.paths import CHART, ROOT
-from dynamo_harness.release import NO_STORAGE_MIGRATION, SCHEMA_ONLY_LABELS, SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES, Release
+from dynamo_harness.helm_release import NO_STORAGE_MIGRATION, SCHEMA_ONLY_LABELS, SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES, Release
 
 PLATFORM_NAMESPACE = "dynamo-system"
 
@@ -75,7 +75,7 @@ def delete_namespace(kubectl: Kubectl, name: str) -> None:
 def platform(cluster: Cluster, kubectl: Kubectl) -> Iterator[Release]:
     """The session's cluster-wide release with default values: it owns the Dynamo CRDs. Its
     webhooks skip the namespaces of `schema_only_namespace` (no operator answers them here); on
-    `local` its storage-migration hook is off (it would not really run there, see release.py)."""
+    `local` its storage-migration hook is off (it would not really run there, see helm_release.py)."""
     cluster.prepare_install()
     base_values = {**SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES, **(NO_STORAGE_MIGRATION if cluster.name == "local" else {}),
                    **cluster.install_values()}

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from dynamo_harness.kube import KubectlError
-from dynamo_harness.release import SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES
+from dynamo_harness.helm_release import SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES
 
 
 def podcliqueset(namespace: str) -> dict:

@@ -9,7 +9,7 @@ import yaml
 
 from dynamo_harness.cli import main as harness
 from dynamo_harness.conformance import deployment
-from dynamo_harness.conformance.result import Status
+from dynamo_harness.results import Status
 from dynamo_harness.deploy import cluster as deploy_cluster
 from dynamo_harness.deploy import templates
 from dynamo_harness.deploy.config import API_VERSIONS, RUNTIMES, TOPOLOGIES, parse

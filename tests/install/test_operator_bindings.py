@@ -85,7 +85,7 @@ def test_a_scraper_bound_to_the_metrics_reader_may_get_metrics(kubectl, platform
 
 def test_where_kwok_simulates_the_operator_its_metrics_probe_skips_saying_so(cluster, kubectl, platform):
     from dynamo_harness.conformance import health
-    from dynamo_harness.conformance.result import Status
+    from dynamo_harness.results import Status
 
     if not cluster.simulates_operator:
         pytest.skip(f"the operator runs for real on the {cluster.name} cluster: its endpoints are probed instead")
@@ -116,7 +116,7 @@ def test_the_operator_can_create_the_kubernetes_discovery_rbac_of_a_dgd(kubectl,
     """Under Kubernetes discovery the operator gives each DGD a ServiceAccount and a Role to watch
     Endpoints, Pods and EndpointSlices and own DynamoWorkerMetadata; the API server lets it create
     that Role only if it holds every rule itself (no escalation)."""
-    from dynamo_harness.cluster_dataplane import discovery_rbac
+    from dynamo_harness.dataplane.cluster import discovery_rbac
 
     kubectl.apply(discovery_rbac(workload_namespace), f"--as={operator_identity(platform)}")
     (role,) = kubectl.items("roles", "-n", workload_namespace)

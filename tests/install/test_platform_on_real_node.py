@@ -130,7 +130,7 @@ def test_ct_install_installs_the_chart_and_passes_helm_test__operator_on_kwok(cl
 
 def test_frontend_and_mocker_pods_find_each_other_by_kubernetes_discovery_with_the_defaults__operator_on_kwok(
         install, kubectl):
-    from dynamo_harness.cluster_dataplane import ClusterDataPlane
+    from dynamo_harness.dataplane.cluster import ClusterDataPlane
     from dynamo_harness.conformance import inference
 
     release = install(OVERLAY)
@@ -154,7 +154,7 @@ def test_frontend_and_mocker_pods_find_each_other_by_kubernetes_discovery_with_t
 
 def test_frontend_and_mocker_pods_use_etcd_discovery_and_nats_events_where_the_release_says_so__operator_on_kwok(
         install, kubectl):
-    from dynamo_harness.cluster_dataplane import ClusterDataPlane
+    from dynamo_harness.dataplane.cluster import ClusterDataPlane
     from dynamo_harness.conformance import inference
 
     release = install(OVERLAY, {**ETCD_AND_NATS, "dynamo-operator.dynamo.discoveryBackend": "etcd"})
@@ -176,7 +176,7 @@ def test_a_killed_data_plane_pod_is_replaced_and_the_verdict_accounts_for_every_
         install, kubectl, component):
     """Kubernetes discovery, the default wiring: the pod killed under load, its replacement found
     through its EndpointSlice; the verdict watches the window and names any other pod that restarted."""
-    from dynamo_harness.cluster_dataplane import ClusterDataPlane
+    from dynamo_harness.dataplane.cluster import ClusterDataPlane
     from dynamo_harness.conformance import faults
 
     release = install(OVERLAY)

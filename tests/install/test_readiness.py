@@ -3,7 +3,7 @@
 import pytest
 
 from dynamo_harness.conformance import health
-from dynamo_harness.conformance.result import Status
+from dynamo_harness.results import Status
 from dynamo_harness.kube import rollout_state
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from dynamo_harness.clusters import node as real_node
+from dynamo_harness.clusters import real_node
 from dynamo_harness.clusters.local import LocalCluster
 from dynamo_harness.kube import Kubectl, condition, pod_placement
 

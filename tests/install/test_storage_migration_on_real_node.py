@@ -10,7 +10,7 @@ etcd is then read directly to see how each object is stored.
 Stand-ins, said here once: the conversion webhook is the stand-in of conversion_standin.py (no
 operator runs locally; it maps no fields), and pods reach the API server through the real node's
 relay (apiserver_relay.py: the API server listens on loopback only). Elsewhere the harness turns the hook off on the
-local cluster (release.py NO_STORAGE_MIGRATION). Skips, with the reason, without the real node.
+local cluster (helm_release.py NO_STORAGE_MIGRATION). Skips, with the reason, without the real node.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from dynamo_harness import http_client, images
-from dynamo_harness.clusters import node as real_node
+from dynamo_harness.clusters import real_node
 from dynamo_harness.clusters.local import LocalCluster
 from dynamo_harness.helm import HelmError
 from dynamo_harness.kube import condition, pod_placement

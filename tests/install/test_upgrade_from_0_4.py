@@ -25,12 +25,12 @@ import tarfile
 import pytest
 import yaml
 
-from dynamo_harness.cluster_dataplane import ClusterDataPlane, Wiring
+from dynamo_harness.dataplane.cluster import ClusterDataPlane, Wiring
 from dynamo_harness.conformance import inference
 from dynamo_harness.helm import ETCD_AND_NATS
 from dynamo_harness.kube import Kubectl
 from dynamo_harness.paths import ROOT
-from dynamo_harness.release import SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES
+from dynamo_harness.helm_release import SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES
 
 from support.release_data import DataPlane, assert_both_read_back, assert_on_real_node, wait_statefulsets_ready, write_both
 

@@ -10,11 +10,11 @@ import yaml
 
 from dynamo_harness.cli import main as harness
 from dynamo_harness.conformance import deployment
-from dynamo_harness.conformance.result import Status
+from dynamo_harness.results import Status
 from dynamo_harness.deploy.config import API_VERSIONS, parse
 from dynamo_harness.deploy.worker_settings import worker_pod_templates
 from dynamo_harness.paths import OVERLAYS
-from dynamo_harness.release import SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES
+from dynamo_harness.helm_release import SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES
 
 CLOUD_OVERLAYS = ["aks-spot", "eks-efa", "gke"]
 # agg has one worker component, disagg a decode and a prefill one.

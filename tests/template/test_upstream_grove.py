@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from dynamo_harness.manifests import by_kind, named
-from dynamo_harness.release import SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES
+from dynamo_harness.helm_release import SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES
 
 RELEASE, NAMESPACE = "dynamo-platform", "dynamo-system"
 UPSTREAM = yaml.safe_load((Path(__file__).parent / "data" / "upstream-grove.yaml").read_text())

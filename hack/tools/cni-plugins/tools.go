@@ -1,6 +1,6 @@
 //go:build tools
 
-// Package tools pins the CNI plugins of the kind node image (dynamo_harness/kind_node.py): the four
+// Package tools pins the CNI plugins of the kind node image (dynamo_harness/clusters/kind_node_image.py): the four
 // kind v0.30.0's base image builds (images/base/Dockerfile, CNI_PLUGINS_VERSION).
 package tools
 

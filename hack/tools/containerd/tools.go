@@ -1,6 +1,6 @@
 //go:build tools
 
-// Package tools pins the container runtime of the kind node image (dynamo_harness/kind_node.py):
+// Package tools pins the container runtime of the kind node image (dynamo_harness/clusters/kind_node_image.py):
 // containerd, ctr and the runc shim, at the version kind v0.30.0's base image builds
 // (images/base/Dockerfile, CONTAINERD_VERSION).
 package tools

@@ -1,6 +1,6 @@
 // Command coredns is the cluster DNS of the local cluster's real node and of the kind nodes:
 // CoreDNS with only the plugins their Corefiles use (the real node's in
-// dynamo_harness/clusters/node.py; kubeadm's default Corefile, which kind clusters run), so the
+// dynamo_harness/clusters/real_node.py; kubeadm's default Corefile, which kind clusters run), so the
 // build stays small.
 package main
 

@@ -15,11 +15,11 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import http_client
-from .conformance.faults import Fault, explaining_line
-from .paths import ROOT, TOOLS_BIN, venv_tool
-from .processes import ProcessError, Supervisor
-from .tiny_model import MODEL, snapshot_dir
+from .. import http_client
+from ..paths import ROOT, TOOLS_BIN, venv_tool
+from ..processes import ProcessError, Supervisor
+from ..tiny_model import MODEL, snapshot_dir
+from . import Fault, components, explaining_line
 
 DYNAMO_PYTHON = ROOT / ".cache" / "dynamo-venv" / "bin" / "python"
 COMPONENTS = ("etcd", "nats", "frontend", "worker")
@@ -68,7 +68,7 @@ class LoopbackEndpoints:
 
 @dataclass
 class EmbeddedDataPlane(LoopbackEndpoints):
-    """Also the fault probes' view of itself (conformance.faults.Observed): which process runs for
+    """Also the fault probes' view of itself (dataplane.Observed): which process runs for
     each component, and the log line that explains why the last one ended."""
 
     state_dir: Path = ROOT / ".cache" / "dataplane"
@@ -97,7 +97,7 @@ class EmbeddedDataPlane(LoopbackEndpoints):
         self.down()
         self.state_dir.mkdir(parents=True)
         self.ports = self.processes.save_ports(["etcd", "etcd-peer", "nats", "nats-monitor", "frontend"])
-        subprocess.run([str(DYNAMO_PYTHON), str(Path(__file__).with_name("tiny_model.py")), str(self.hub_dir)],
+        subprocess.run([str(DYNAMO_PYTHON), str(Path(__file__).parent.parent / "tiny_model.py"), str(self.hub_dir)],
                        check=True, capture_output=True, timeout=300)
         for name in COMPONENTS:
             self.start(name, timeout)
@@ -206,15 +206,14 @@ class EmbeddedDataPlane(LoopbackEndpoints):
                     "-m", str(self.ports["nats-monitor"]), "-js", "-sd", str(self.state_dir / "jetstream")]
             return argv, {}, lambda: http_client.ok(f"{self.nats_monitor_url}/healthz?js-enabled-only=true")
         if name == "frontend":
-            argv = [str(DYNAMO_PYTHON), "-m", "dynamo.frontend", "--http-host", "127.0.0.1",
-                    "--http-port", str(self.ports["frontend"]), *dynamo]
+            argv = components.frontend(str(DYNAMO_PYTHON), "--http-host", "127.0.0.1",
+                                       "--http-port", str(self.ports["frontend"]), *dynamo)
             return argv, self._runtime_env(), lambda: http_client.ok(f"{self.frontend_url}/live")
         if name == "worker":
-            argv = [str(DYNAMO_PYTHON), "-m", "dynamo.mocker", "--model-path", str(self.model_dir),
-                    "--model-name", MODEL, *dynamo]
+            argv = components.worker(str(DYNAMO_PYTHON), self.model_dir, *dynamo)
             return argv, self._runtime_env(), self._serves_model
         raise ValueError(f"unknown component {name!r}; one of {COMPONENTS}")
 
     def _serves_model(self) -> bool:
-        return http_client.serves_model(self.frontend_url, MODEL)
+        return components.serves_model(self.frontend_url)
 

@@ -1,4 +1,5 @@
-"""The one result model every probe returns and every view (console, JUnit, HTML) reads."""
+"""The one result model every probe returns and every view (console, JUnit, HTML) reads. It sits at the
+base of the package: clusters, both data planes, the probes and `make up` all return ProbeResults."""
 
 from __future__ import annotations
 

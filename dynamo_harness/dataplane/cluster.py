@@ -28,12 +28,12 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from . import http_client, images
-from .clusters import node as real_node
-from .conformance.faults import Fault, explaining_line
-from .conformance.result import ProbeResult, failed, passed, timed
-from .kube import Kubectl, KubectlError, condition, pod_placement
-from .tiny_model import MODEL
+from .. import images
+from ..clusters import real_node
+from ..kube import Kubectl, KubectlError, condition, pod_placement
+from ..results import ProbeResult, failed, passed, timed
+from ..tiny_model import MODEL
+from . import Fault, components, explaining_line
 
 FRONTEND_PORT = 8000
 # The worker's system server (health, metrics): its readiness is "the generate endpoint is
@@ -243,7 +243,7 @@ class ClusterDataPlane:
         selector = f"app.kubernetes.io/name={APP_LABEL}" + (f",app.kubernetes.io/component={component}" if component else "")
         return self.kubectl.items("pods", "-n", self.namespace, "-l", selector)
 
-    # -- faults: what the probes inject, and the plane's view of its pods (faults.Observed) ----
+    # -- faults: what the probes inject, and the plane's view of its pods (dataplane.Observed) ---
 
     @property
     def fault_components(self) -> tuple[str, ...]:
@@ -328,8 +328,8 @@ class ClusterDataPlane:
     def manifests(self) -> list[dict[str, Any]]:
         """The frontend and worker as the operator renders them for a DGD with one of each (their
         env, probes, ports and Services), running the local Dynamo image."""
-        frontend = ["python", "-m", "dynamo.frontend"]
-        worker = ["python", "-m", "dynamo.mocker", "--model-path", images.TINY_MODEL, "--model-name", MODEL]
+        frontend = components.frontend("python")
+        worker = components.worker("python", images.TINY_MODEL)
         frontend_probes = {
             "livenessProbe": {"httpGet": {"path": "/live", "port": "http"}, "initialDelaySeconds": 15,
                               "periodSeconds": 10, "timeoutSeconds": 1, "failureThreshold": 3},
@@ -401,7 +401,7 @@ class ClusterDataPlane:
         }
 
     def _serves_model(self) -> bool:
-        return http_client.serves_model(self.frontend_url, MODEL)
+        return components.serves_model(self.frontend_url)
 
 
 def discovery_rbac(namespace: str) -> list[dict[str, Any]]:

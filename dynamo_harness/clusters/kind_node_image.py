@@ -16,7 +16,7 @@ Three stages, each cached under .cache/images with a key over everything that go
 
 kubeadm finds the images under KUBEADM_REPOSITORY (clusters/kind.py points it there).
 
-    python -m dynamo_harness.kind_images build      # base and node images (root: buildah)
+    python -m dynamo_harness.clusters.kind_node_image build      # base and node images (root: buildah)
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import images
-from .images import GO_TOOLS, REGISTRY, ImageError, Recipe, debian_install, go_build, go_module_version
-from .paths import ROOT, TOOLS_BIN
+from .. import images
+from ..images import GO_TOOLS, REGISTRY, ImageError, Recipe, debian_install, go_build, go_module_version
+from ..paths import ROOT, TOOLS_BIN
 
 KIND_MODULE = "sigs.k8s.io/kind"
 KUBE_VERSION = go_module_version("kube", "k8s.io/kubernetes")
@@ -245,7 +245,7 @@ def storage_manifest(module: Path) -> str:
     # The Go constant: raw strings joined by `+` around the two image constants.
     found = re.search(r"const defaultStorageManifest = ((?:`[^`]*`(?:\s*\+\s*\w+\s*\+\s*)?)+)", source)
     if not found:
-        raise ImageError("kind's const_storage.go no longer holds defaultStorageManifest: update kind_images.py")
+        raise ImageError("kind's const_storage.go no longer holds defaultStorageManifest: update kind_node_image.py")
     refs = {"storageProvisionerImage": KIND_RECIPES["kind-local-path-provisioner"].ref,
             "storageHelperImage": KIND_RECIPES["kind-local-path-helper"].ref}
     return "".join(raw or refs[name] for raw, name in re.findall(r"`([^`]*)`|(\w+)", found.group(1)))
@@ -370,7 +370,7 @@ def _build_node(engine, built: dict[str, images.Built], key: str, ref: str, arch
 def _replace(text: str, pattern: str, replacement: str) -> str:
     new, count = re.subn(pattern, replacement, text)
     if count != 1:
-        raise ImageError(f"kind's containerd config no longer has one `{pattern}`: update kind_images.py")
+        raise ImageError(f"kind's containerd config no longer has one `{pattern}`: update kind_node_image.py")
     return new
 
 
@@ -400,10 +400,10 @@ _NODE_CODE = Path(__file__).read_text().split("# --- the node image")[1]
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m dynamo_harness.kind_images", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m dynamo_harness.clusters.kind_node_image", description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=["build"], help="build the base and node images into .cache/images")
     parser.parse_args(argv)
-    from .clusters.dockerd import Dockerd
+    from .dockerd import Dockerd
 
     say = lambda line: print(f"kind images: {line}", flush=True)  # noqa: E731
     engine = Dockerd()

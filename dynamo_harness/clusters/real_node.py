@@ -24,6 +24,7 @@ from pathlib import Path
 
 import yaml
 
+from ..kube import REAL_NODE_LABEL, REAL_NODE_TAINT
 from ..paths import TOOLS_BIN
 from ..processes import Supervisor
 from . import host
@@ -37,8 +38,8 @@ SERVICE_CIDR = "10.222.128.0/20"
 KUBERNETES_SERVICE_IP = "10.222.128.1"  # the `kubernetes` Service takes the range's first address
 GUARD_CHAIN = "DYNAMO-NODE-FORWARD"
 # Pods opt in to the real node with this toleration and node selector; nothing else lands there.
-LABEL = {"dynamo-platform.test/pool": "real-node"}
-TAINT = {"key": "dynamo-platform.test/real-node", "value": "true", "effect": "NoSchedule"}
+LABEL = REAL_NODE_LABEL
+TAINT = REAL_NODE_TAINT
 # Claims of pods on the real node need volumes a container can write: hostPath directories under
 # the node's state dir, one per PersistentVolume, pinned to the node (values/local/real-node.yaml).
 STORAGE_CLASS = "local-node"

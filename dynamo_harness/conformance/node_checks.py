@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ..kube import Kubectl
-from .result import Outcome, ProbeResult, Status, failed, passed, skipped, timed
+from ..results import Outcome, ProbeResult, Status, failed, passed, skipped, timed
 
 NOT_FOUND = 127
 
