@@ -29,7 +29,7 @@ import yaml
 from dynamo_harness.helm import HelmError, values_args
 from dynamo_harness.kube import Kubectl, pod_placement
 from dynamo_harness.paths import CHART, OVERLAYS, ROOT
-from dynamo_harness.release import NO_STORAGE_MIGRATION, SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES, Release
+from dynamo_harness.helm_release import NO_STORAGE_MIGRATION, SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES, Release
 
 from support.release_data import wait_statefulsets_ready
 
