@@ -118,11 +118,18 @@ def subchart_crds() -> frozenset[str]:
 @pytest.fixture
 def subchart_crds_removed(kubectl: Kubectl, platform: Release, subchart_crds: frozenset[str]) -> Iterator[None]:
     """After the test, deletes the crds/ CRDs its releases brought, so they do not outlive it. A CRD
-    there before the test stays: the session release's, or one the cluster already had."""
+    there before the test stays: the session release's, or one the cluster already had. A deletion
+    the API server is still finishing (it deletes every object of the CRD first, slow on a loaded
+    machine) is waited for before the test, so its install does not meet a Terminating CRD."""
+    def none_terminating():
+        return not [c for c in kubectl.items("crds") if c["metadata"]["name"] in subchart_crds
+                    and c["metadata"].get("deletionTimestamp")]
+
+    kubectl.wait_for(none_terminating, "subchart CRDs deleted by an earlier test to be gone", timeout=300, interval=2)
     before = crd_names(kubectl)
     yield
     if brought := sorted((crd_names(kubectl) & subchart_crds) - before):
-        kubectl.run("delete", "crd", *brought, "--timeout=60s")
+        kubectl.run("delete", "crd", *brought, "--wait=false")
 
 
 @pytest.fixture
