@@ -83,7 +83,7 @@ class KindCluster:
         if reason := self.engine.unavailable():
             return f"kind runs its nodes on a private dockerd, which cannot run here: {reason}"
         missing = [tool for tool in ("buildah", "mmdebstrap", "go") if shutil.which(tool) is None]
-        missing += [name for name in ("kubeadm", "kubelet", "kube-apiserver", "etcd") if not (TOOLS_BIN / name).exists()]
+        missing += [name for name in ("kubeadm", "kubelet", "kube-apiserver", "etcd", "kwok") if not (TOOLS_BIN / name).exists()]
         if missing:
             return f"{', '.join(missing)} missing (the node image is built here): run `hack/bootstrap.sh --with-kind` as root"
         return None
