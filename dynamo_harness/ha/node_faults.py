@@ -181,12 +181,13 @@ class NodeFaults:
 
         def settled() -> bool:
             cidr = ipaddress.ip_network(self.ha.kubectl.get("node", node)["spec"].get("podCIDR") or "0.0.0.0/0")
-            stale = [p["metadata"]["name"] for p in self.ha.kubectl.items("pods", "-n", self.ha.namespace,
-                                                                           f"--field-selector=spec.nodeName={node}")
-                     if p["status"].get("podIP") and ipaddress.ip_address(p["status"]["podIP"]) not in cidr]
+            pods = [p for c in self.replicas for p in self.ha.pods(c)]
+            stale = [p["metadata"]["name"] for p in pods if p["spec"].get("nodeName") == node
+                     and p["status"].get("podIP") and ipaddress.ip_address(p["status"]["podIP"]) not in cidr]
             if stale:
                 self.ha.kubectl.run("delete", "pod", "-n", self.ha.namespace, *stale, "--wait=false")
-            return not stale
+            # Until every member has an address: one still Pending may yet start there, stale.
+            return not stale and all(p["status"].get("podIP") for p in pods)
 
         self.ha.kubectl.wait_for(settled, f"pods on {node} in its new pod range", timeout, 3)
 

@@ -142,11 +142,14 @@ class AckedWrites:
             # No acks: an acked consumer stops delivering at max_ack_pending (1000) unacked messages.
             subscription = await js.pull_subscribe(f"{self.stream}.{self.run_id}", durable=None,
                                                    config=ConsumerConfig(ack_policy=AckPolicy.NONE))
-            while True:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
                 try:
                     batch = await subscription.fetch(500, timeout=3)
-                except nats.errors.TimeoutError:
-                    break
+                except asyncio.TimeoutError:  # nats-py raises its own subclass, or asyncio's
+                    if (await subscription.consumer_info()).num_pending == 0:
+                        break
+                    continue
                 self.jetstream.read_back.update(m.data.decode() for m in batch)
         finally:
             await client.close()
