@@ -34,6 +34,8 @@ def ha(request: pytest.FixtureRequest, cluster):
     request.getfixturevalue("platform")  # the session release owns the CRDs
     request.getfixturevalue("conversion_standin")
     namespace = f"ha-{request.param}"
+    # An earlier run's namespace of that name may still be terminating: nothing can be created in it.
+    kubectl.run("wait", "--for=delete", f"namespace/{namespace}", "--timeout=180s", timeout=200)
     release = Release(kubectl, "dynamo-platform", namespace, {"dynamo-operator.crds.enabled": False, **NO_STORAGE_MIGRATION})
     release.install([request.param, KIND_OVERLAY], wait=True, timeout=300)
     yield request.param, release, HaRelease(kubectl, namespace)
