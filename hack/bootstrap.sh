@@ -159,11 +159,13 @@ install_node() {
 }
 
 # kind (dynamo_harness/clusters/kind.py): the kind CLI, and what its node image is built from here
-# (dynamo_harness/clusters/kind_node_image.py): the Kubernetes binaries with kubeadm, etcd, buildah and mmdebstrap.
+# (dynamo_harness/clusters/kind_node_image.py): the Kubernetes binaries with kubeadm, etcd, buildah and mmdebstrap;
+# kwok for the pools it simulates.
 # Its nodes run on a private dockerd: Debian's docker.io, installed when missing, never over another
 # Docker (apt would remove docker-ce to make room) and without starting the package's own daemon.
 install_kind() {
   build_go_tools kind kind=sigs.k8s.io/kind
+  build_go_tools kwok kwok=sigs.k8s.io/kwok/cmd/kwok  # the simulated operator and GPU pools
   build_go_tools etcd etcd=go.etcd.io/etcd/server/v3
   GO_LDFLAGS="$(kube_version_ldflags)" build_go_tools kube \
     kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver \

@@ -83,7 +83,7 @@ class KindCluster:
         if reason := self.engine.unavailable():
             return f"kind runs its nodes on a private dockerd, which cannot run here: {reason}"
         missing = [tool for tool in ("buildah", "mmdebstrap", "go") if shutil.which(tool) is None]
-        missing += [name for name in ("kubeadm", "kubelet", "kube-apiserver", "etcd") if not (TOOLS_BIN / name).exists()]
+        missing += [name for name in ("kubeadm", "kubelet", "kube-apiserver", "etcd", "kwok") if not (TOOLS_BIN / name).exists()]
         if missing:
             return f"{', '.join(missing)} missing (the node image is built here): run `hack/bootstrap.sh --with-kind` as root"
         return None
@@ -195,6 +195,14 @@ class KindCluster:
         engine.stop()
         self.kubeconfig.unlink(missing_ok=True)
 
+    def leftovers(self) -> list[str]:
+        """What down() should have removed and did not: the engine's host changes (dockerd.py lists
+        them: mounts, processes, bridges, iptables chains, cgroups, state), kwok, the kubeconfig."""
+        found = self.engine.leftovers()
+        found += ["process kwok"] if self.processes.alive("kwok") else []
+        found += [f"file {self.kubeconfig}"] if self.kubeconfig.exists() else []
+        return found
+
     def prepare_install(self) -> None:
         pass  # kind ships a default StorageClass with a real provisioner
 
@@ -205,3 +213,33 @@ class KindCluster:
 def _say(line: str) -> None:
     print(f"kind: {line}", file=sys.stderr, flush=True)
 
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m dynamo_harness.clusters.kind up|down|leftovers`: down prints what is left behind
+    (nothing, or one line each) and fails if anything is."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m dynamo_harness.clusters.kind", description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", choices=["up", "down", "leftovers"])
+    args = parser.parse_args(argv)
+    cluster = KindCluster()
+    if args.command == "up":
+        if reason := cluster.unavailable():
+            print(f"kind: cannot run here: {reason}", file=sys.stderr)
+            return 1
+        started = time.monotonic()
+        created = cluster.up()
+        _say(f"{'created' if created else 'kept'} in {time.monotonic() - started:.0f} s; KUBECONFIG={cluster.kubeconfig}")
+        return 0
+    if args.command == "down":
+        cluster.down()
+    left = cluster.leftovers()
+    for item in left:
+        print(f"left behind: {item}")
+    if not left:
+        print("kind: nothing left behind")
+    return 1 if left else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -32,8 +32,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("clusters", "chartgen", "publish", "lint", "deploy"),
     # the Dynamo data plane, embedded or in a cluster
     ("dataplane",),
-    # the probes
-    ("conformance",),
+    # the probes, and the HA checks of an overlay on kind
+    ("conformance", "ha"),
     # entry points
     ("up", "cli", "bench"),
 )

@@ -164,6 +164,16 @@ def test_quorum_members_spread_over_nodes_and_zones(render, service):
     assert "topologySpreadConstraints" not in single
 
 
+def test_operator_replicas_spread_over_nodes_so_one_node_loss_keeps_a_webhook_server(render):
+    """Its replicas serve the admission webhooks, which fail closed: two on one node would fall together."""
+    spec = named(render(values={"dynamo-operator.controllerManager.replicas": 2}), "Deployment",
+                 f"{RELEASE}-dynamo-operator")["spec"]["template"]["spec"]
+    spread = {c["topologyKey"]: c["whenUnsatisfiable"] for c in spec["topologySpreadConstraints"]}
+    assert spread == {"kubernetes.io/hostname": "DoNotSchedule", "topology.kubernetes.io/zone": "ScheduleAnyway"}
+    single = named(render(), "Deployment", f"{RELEASE}-dynamo-operator")["spec"]["template"]["spec"]
+    assert "topologySpreadConstraints" not in single
+
+
 def test_own_spread_replaces_the_default(render):
     own = [{"maxSkew": 2, "topologyKey": "rack", "whenUnsatisfiable": "ScheduleAnyway",
             "labelSelector": {"matchLabels": {"app.kubernetes.io/name": "etcd"}}}]

@@ -1,5 +1,7 @@
-"""values/local/real-node.yaml: the local cluster's overlay for its real node."""
+"""values/local/: the local cluster's overlay for its real node (real-node.yaml) and the kind
+cluster's, laid over a cloud overlay (kind-images.yaml)."""
 
+import pytest
 import yaml
 
 from dynamo_harness import images
@@ -9,8 +11,9 @@ from dynamo_harness.paths import CHART, OVERLAYS
 OVERLAY = OVERLAYS / "local" / "real-node.yaml"
 
 
-def test_local_overlay_points_every_image_at_a_locally_built_one():
-    overlay = yaml.safe_load(OVERLAY.read_text())
+@pytest.mark.parametrize("name", ["real-node", "kind-images"])
+def test_local_overlay_points_every_image_at_a_locally_built_one(name):
+    overlay = yaml.safe_load((OVERLAYS / "local" / f"{name}.yaml").read_text())
     built = {r.ref for r in images.RECIPES.values()}
     for component in ("etcd", "nats", "tests"):
         image = overlay[component]["image"]
@@ -28,3 +31,13 @@ def test_local_overlay_puts_etcd_nats_and_their_probes_on_the_real_node_and_the_
             on_real_node[name] = spec.get("nodeSelector", {}).get("dynamo-platform.test/pool") == "real-node"
     assert {n for n, real in on_real_node.items() if real} == {"etcd", "nats", "test-etcd", "test-nats", "test-operator"}
     assert on_real_node["dynamo-operator"] is False
+
+
+def test_kind_overlay_leaves_every_ha_setting_to_the_cloud_overlay():
+    """Laid over aks-spot, eks-efa or gke, it must not change what the HA tests measure."""
+    overlay = yaml.safe_load((OVERLAYS / "local" / "kind-images.yaml").read_text())
+    assert set(overlay) == {"etcd", "nats", "tests", "dynamo-operator"}
+    assert {k: set(v) for k, v in overlay.items()} == {
+        "etcd": {"image"}, "nats": {"image"}, "tests": {"image"},
+        "dynamo-operator": {"controllerManager"}}
+    assert set(overlay["dynamo-operator"]["controllerManager"]) == {"nodeSelector", "tolerations"}

@@ -1,0 +1,66 @@
+"""reports/ha.md: one section per overlay, from the JSON each HA run leaves in reports/ha/<overlay>.json
+(so runs of different overlays add up, and a rerun replaces its own section)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..paths import ROOT
+
+DIRECTORY = ROOT / "reports" / "ha"
+SIMULATED = ("The operator is simulated (kwok: no operator image can be built here), and so are the GPU pools; "
+             "etcd, NATS, the nodes, the pod network and the `helm test` pods are real. No frontend serves "
+             "inference on kind here yet: the load is etcd puts and JetStream publishes.")
+
+
+def record(overlay: str, key: str, value) -> Path:
+    """Put `value` under `key` in the overlay's JSON (a dict merges into the dict there) and rewrite
+    reports/ha.md."""
+    DIRECTORY.mkdir(parents=True, exist_ok=True)
+    path = DIRECTORY / f"{overlay}.json"
+    data = json.loads(path.read_text()) if path.exists() else {}
+    data[key] = {**data.get(key, {}), **value} if isinstance(value, dict) else value
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    (DIRECTORY.parent / "ha.md").write_text(markdown())
+    return path
+
+
+def _cell(text) -> str:
+    return str(text).replace("|", "/").replace("\n", " ")
+
+
+def _writes(figures: dict) -> str:
+    return (f"{figures['acked']}/{figures['sent']} acked, {figures['failed']} failed, **{figures['lost']} lost**, "
+            f"longest gap {figures['longest_ack_gap_s']} s")
+
+
+def fault_rows(faults: list[dict]) -> list[str]:
+    rows = ["| fault | nodes (members hit) | quorum kept | etcd puts | JetStream publishes | recovery after repair | "
+            "restarted or recreated (why) | verdict |", "|" + " --- |" * 8]
+    for f in faults:
+        hit = ", ".join(p for pods in f["members_hit"].values() for p in pods) or "none"
+        kept = ", ".join(f"{c} {'yes' if ok else 'NO'}" for c, ok in f["quorum_kept"].items())
+        restarted = "; ".join(f"{pod}: {r['why']}" for pod, r in sorted(f["restarted"].items())) or "none"
+        verdict = "pass" if f["ok"] else "FAIL: " + "; ".join(f["problems"])
+        notes = (" " + "; ".join(f["notes"])) if f["notes"] else ""
+        recovery = "-" if f["recovery_s"] is None else f"{f['recovery_s']} s"
+        rows.append("| " + " | ".join(_cell(c) for c in (
+            f["fault"] + notes, f"{', '.join(f['nodes'])} ({hit})", kept, _writes(f["writes"]["etcd"]),
+            _writes(f["writes"]["jetstream"]), recovery, restarted, verdict)) + " |")
+    return rows
+
+
+def markdown() -> str:
+    lines = ["# High availability on the kind cluster", "", SIMULATED, "",
+             "Lost = acknowledged by etcd (HTTP 200 with a revision) or JetStream (a PubAck), yet not read back "
+             "after recovery. Recovery = seconds from the repair until every member is Ready, etcd lists all "
+             "members from each, NATS routes are up and the R3 test stream has a leader and current followers."]
+    for path in sorted(DIRECTORY.glob("*.json")):
+        data = json.loads(path.read_text())
+        lines += ["", f"## {path.stem}", ""]
+        if shape := data.get("shape"):
+            lines += [f"- {key}: {_cell(value)}" for key, value in sorted(shape.items())]
+        if faults := data.get("faults"):
+            lines += ["", *fault_rows(faults)]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,225 @@
+"""What an HA overlay promises once installed, read from the running release.
+
+etcd is asked through etcdctl in each member's own container (its 127.0.0.1, so each answers for
+itself); NATS through each server's monitoring port via the API server's pod proxy; JetStream
+through nats-py from this host, over a NodePort on the control-plane node's address (the kind
+network's bridge on this host: nothing leaves the machine). Each check returns what it found and
+a list of problems in words; [] means the promise holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from dataclasses import dataclass
+
+from ..kube import Kubectl, KubectlError, condition, simulated
+
+QUORUM_COMPONENTS = ("etcd", "nats")
+ETCD_CLIENT_PORT = 2379
+NATS_CLIENT_PORT = 4222
+NATS_MONITOR_PORT = 8222
+
+
+def quorum(replicas: int) -> int:
+    return replicas // 2 + 1
+
+
+@dataclass
+class HaRelease:
+    kubectl: Kubectl
+    namespace: str
+    release: str = "dynamo-platform"
+
+    # -- pods and nodes ----------------------------------------------------------------------
+
+    def pods(self, component: str) -> list[dict]:
+        return sorted(self.kubectl.items("pods", "-n", self.namespace, "-l",
+                                         f"app.kubernetes.io/instance={self.release},app.kubernetes.io/component={component}"),
+                      key=lambda p: p["metadata"]["name"])
+
+    def ready(self, pod: dict) -> bool:
+        return condition(pod, "Ready").get("status") == "True" and not pod["metadata"].get("deletionTimestamp")
+
+    def node_of(self, pod_name: str) -> str:
+        return self.kubectl.get("pod", pod_name, "-n", self.namespace)["spec"].get("nodeName", "")
+
+    def placement(self) -> dict[str, dict[str, str]]:
+        """Component -> pod -> node, for every workload of the release."""
+        found: dict[str, dict[str, str]] = {}
+        for pod in self.kubectl.items("pods", "-n", self.namespace, "-l", f"app.kubernetes.io/instance={self.release}"):
+            component = pod["metadata"]["labels"].get("app.kubernetes.io/component", "?")
+            if pod["metadata"].get("ownerReferences", [{}])[0].get("kind") in ("ReplicaSet", "StatefulSet"):
+                found.setdefault(component, {})[pod["metadata"]["name"]] = pod["spec"].get("nodeName", "")
+        return found
+
+    def control_plane_address(self) -> str:
+        node = self.kubectl.items("nodes", "-l", "node-role.kubernetes.io/control-plane")[0]
+        return next(a["address"] for a in node["status"]["addresses"] if a["type"] == "InternalIP")
+
+    # -- etcd --------------------------------------------------------------------------------
+
+    def etcdctl(self, pod: str, *args: str, timeout: float = 20) -> str:
+        return self.kubectl.run("exec", "-n", self.namespace, pod, "-c", "etcd", "--", "etcdctl",
+                                f"--endpoints=http://127.0.0.1:{ETCD_CLIENT_PORT}", "--command-timeout=5s", *args,
+                                timeout=timeout)
+
+    def etcd_members_seen(self) -> dict[str, list[str]]:
+        """Pod -> the started members its own etcd lists ("<unreachable: ...>" if it does not answer)."""
+        seen = {}
+        for pod in self.pods("etcd"):
+            name = pod["metadata"]["name"]
+            try:
+                members = json.loads(self.etcdctl(name, "member", "list", "-w", "json"))["members"]
+                seen[name] = sorted(m.get("name") or "(not started)" for m in members)
+            except (KubectlError, ValueError, KeyError) as err:
+                seen[name] = [f"<unreachable: {str(err).strip().splitlines()[-1][:120]}>"]
+        return seen
+
+    def etcd_leader(self) -> str:
+        """The pod whose member leads, as its own endpoint status says; "" when none answers as leader."""
+        for pod in self.pods("etcd"):
+            name = pod["metadata"]["name"]
+            try:
+                status = json.loads(self.etcdctl(name, "endpoint", "status", "-w", "json"))[0]["Status"]
+            except (KubectlError, ValueError, KeyError, IndexError):
+                continue
+            if status["header"]["member_id"] == status["leader"]:
+                return name
+        return ""
+
+    def etcd_problems(self, replicas: int) -> list[str]:
+        pods = [p["metadata"]["name"] for p in self.pods("etcd")]
+        if len(pods) != replicas:
+            return [f"etcd: {len(pods)} pods, {replicas} wanted"]
+        seen = self.etcd_members_seen()
+        return [f"etcd: {pod} lists {members}, not the {replicas} members {pods}"
+                for pod, members in seen.items() if members != pods]
+
+    # -- NATS --------------------------------------------------------------------------------
+
+    def nats_monitor(self, pod: str, path: str) -> dict:
+        return json.loads(self.kubectl.run(
+            "get", "--raw", f"/api/v1/namespaces/{self.namespace}/pods/{pod}:{NATS_MONITOR_PORT}/proxy/{path}", timeout=20))
+
+    def nats_routes(self) -> dict[str, list[str]]:
+        """Server -> the other servers it has routes to (2.10 pools several routes per peer: counted once)."""
+        routes = {}
+        for pod in self.pods("nats"):
+            name = pod["metadata"]["name"]
+            try:
+                routez = self.nats_monitor(name, "routez")
+                routes[name] = sorted({r.get("remote_name") or r["remote_id"] for r in routez.get("routes") or []})
+            except (KubectlError, ValueError, KeyError) as err:
+                routes[name] = [f"<unreachable: {str(err).strip().splitlines()[-1][:120]}>"]
+        return routes
+
+    def nats_problems(self, replicas: int) -> list[str]:
+        pods = [p["metadata"]["name"] for p in self.pods("nats")]
+        if len(pods) != replicas:
+            return [f"nats: {len(pods)} pods, {replicas} wanted"]
+        problems = [f"nats: {pod} has routes to {peers}, not to the other {replicas - 1} servers"
+                    for pod, peers in self.nats_routes().items() if peers != sorted(set(pods) - {pod})]
+        meta = self.nats_monitor(pods[0], "jsz").get("meta_cluster", {})
+        if meta.get("cluster_size") != replicas or not meta.get("leader"):
+            problems.append(f"nats: JetStream meta cluster {meta}, not {replicas} servers with a leader")
+        return problems
+
+    # -- spread and PDBs -----------------------------------------------------------------------
+
+    def spread_problems(self) -> list[str]:
+        """Every component with more than one replica keeps one through the loss of any node, and
+        the quorum components keep a majority."""
+        problems = []
+        for component, pods in sorted(self.placement().items()):
+            if len(pods) < 2:
+                continue
+            per_node = Counter(pods.values())
+            most = max(per_node.values())
+            allowed = len(pods) - quorum(len(pods)) if component in QUORUM_COMPONENTS else len(pods) - 1
+            if "" in per_node or most > allowed:
+                problems.append(f"{component}: {dict(per_node)} pods per node; losing one node may take {most} of "
+                                f"{len(pods)}, at most {allowed} keeps {'a quorum' if component in QUORUM_COMPONENTS else 'a replica'}")
+        return problems
+
+    def pdb_problems(self, replicas: dict[str, int]) -> list[str]:
+        """Component -> replicas: each has a PDB that allows exactly the disruptions its quorum (or,
+        for the operator, one replica) survives, and that the disruption controller has counted."""
+        pdbs = {p["metadata"]["name"]: p for p in self.kubectl.items("pdb", "-n", self.namespace)}
+        problems = []
+        for component, count in replicas.items():
+            name = f"{self.release}-{'dynamo-operator' if component == 'manager' else component}"
+            pdb = pdbs.get(name)
+            if pdb is None:
+                problems.append(f"no PodDisruptionBudget {name} for {component} ({count} replicas)")
+                continue
+            keep = quorum(count) if component in QUORUM_COMPONENTS else 1
+            status = pdb.get("status", {})
+            if pdb["spec"].get("minAvailable") != keep or status.get("disruptionsAllowed") != count - keep:
+                problems.append(f"{name}: minAvailable {pdb['spec'].get('minAvailable')}, disruptions allowed "
+                                f"{status.get('disruptionsAllowed')}; {keep} and {count - keep} wanted")
+        return problems
+
+    def simulated_components(self) -> list[str]:
+        """Components whose pods run on kwok nodes (no container: the operator here)."""
+        nodes = {n["metadata"]["name"]: n for n in self.kubectl.items("nodes")}
+        return sorted({c for c, pods in self.placement().items()
+                       for node in pods.values() if node in nodes and simulated(nodes[node])})
+
+    # -- JetStream over a NodePort ------------------------------------------------------------
+
+    def node_ports(self) -> dict[str, int]:
+        """NodePort Services onto etcd's and NATS's client ports (made once; owned by the namespace,
+        so they go with it): the host reaches them on the control-plane node, which no fault stops."""
+        ports = {}
+        for component, port in (("etcd", ETCD_CLIENT_PORT), ("nats", NATS_CLIENT_PORT)):
+            name = f"ha-{component}-nodeport"
+            self.kubectl.apply([{
+                "apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": self.namespace},
+                "spec": {"type": "NodePort", "selector": {"app.kubernetes.io/instance": self.release,
+                                                          "app.kubernetes.io/component": component},
+                         "ports": [{"name": "client", "port": port, "targetPort": port}]}}])
+            ports[component] = self.kubectl.get("service", name, "-n", self.namespace)["spec"]["ports"][0]["nodePort"]
+        return ports
+
+    def urls(self) -> tuple[str, str]:
+        """(etcd HTTP gateway URL, NATS URL) from this host."""
+        address, ports = self.control_plane_address(), self.node_ports()
+        return f"http://{address}:{ports['etcd']}", f"nats://{address}:{ports['nats']}"
+
+    def stream_replicas(self, stream: str, replicas: int) -> dict:
+        """Create (idempotently) a file-backed stream of `replicas` replicas and return its cluster
+        view: {"leader": server, "replicas": [{"name", "current", "seen_s_ago"}]}."""
+        return asyncio.run(_stream_cluster(self.urls()[1], stream, replicas))
+
+    def stream_problems(self, stream: str, replicas: int) -> list[str]:
+        view = self.stream_replicas(stream, replicas)
+        followers = view["replicas"]
+        current = [r for r in followers if r["current"]]
+        if not view["leader"] or len(followers) != replicas - 1 or len(current) != replicas - 1:
+            return [f"nats: stream {stream} (R{replicas}) has leader {view['leader']!r} and followers {followers}; "
+                    f"a leader and {replicas - 1} current followers wanted"]
+        return []
+
+
+async def _stream_cluster(url: str, stream: str, replicas: int) -> dict:
+    import nats
+    from nats.js.api import StorageType, StreamConfig
+
+    client = await nats.connect(url, connect_timeout=2, max_reconnect_attempts=2, allow_reconnect=True)
+    try:
+        js = client.jetstream(timeout=10)
+        await js.add_stream(StreamConfig(name=stream, subjects=[f"{stream}.>"], num_replicas=replicas,
+                                         storage=StorageType.FILE))
+        for _ in range(60):  # a new stream's followers catch up within seconds
+            info = await js.stream_info(stream)
+            cluster = info.cluster
+            followers = [{"name": r.name, "current": bool(r.current), "seen_s_ago": round((r.active or 0) / 1e9, 2)}
+                         for r in cluster.replicas or []]  # nats reports `active` in nanoseconds
+            if cluster.leader and len(followers) == replicas - 1 and all(f["current"] for f in followers):
+                break
+            await asyncio.sleep(1)
+        return {"leader": cluster.leader or "", "replicas": followers}
+    finally:
+        await client.close()
