@@ -25,7 +25,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 
-from .. import http_client
+import requests
+
 from .. import images
 from ..clusters import real_node
 from ..clusters.local import LocalCluster
@@ -35,7 +36,7 @@ from ..dataplane.embedded import EmbeddedDataPlane
 from ..helm import Helm
 from ..paths import ROOT, overlay_names
 from ..helm_release import NO_STORAGE_MIGRATION, Release
-from ..processes import Supervisor, free_port
+from ..processes import Supervisor, answers, free_port
 from . import aiperf
 
 OUT = ROOT / "bench"
@@ -239,7 +240,7 @@ SERVER_METRICS = {"ttft_ms_mean": "dynamo_frontend_time_to_first_token_seconds",
 def server_counters(frontend: str) -> dict[str, float]:
     """Sums and counts of the frontend's own latency histograms (the referee for both clients)."""
     found: dict[str, float] = {}
-    for line in http_client.get(frontend + "/metrics").body.splitlines():
+    for line in requests.get(frontend + "/metrics", timeout=5).text.splitlines():
         name, _, value = line.rpartition(" ")
         base = name.split("{", 1)[0]
         if base.endswith(("_sum", "_count")) and base.rsplit("_", 1)[0] in SERVER_METRICS.values():
@@ -297,7 +298,7 @@ def probe_ceiling(requests: int = 4000, concurrency: int = 32) -> dict:
         supervisor.start("instant", [sys.executable, "-m", "dynamo_harness.bench.instant_server", str(port)])
         try:
             url = f"http://127.0.0.1:{port}"
-            supervisor.wait(lambda: http_client.ok(url + "/health"), "instant server", 30, ["instant"])
+            supervisor.wait(lambda: answers(url + "/health"), "instant server", 30, ["instant"])
             split_cpus({supervisor.pid("instant")})
             figures, cpu = probe_run(url, "instant", concurrency, requests)
         finally:
