@@ -97,7 +97,9 @@ test: lint bootstrap-all ## Everything CI runs: lint, then every test layer that
 	@# `make up` on a cluster of its own, so it goes after that one released the real node.
 	$(PYTEST) -m "not up" $(PYTEST_ARGS)
 	$(PYTEST) -m up $(subst junit.xml,junit-up.xml,$(PYTEST_ARGS))
-	$(MAKE) --no-print-directory test-template-helm3 HELM3_TESTS="$(HELM3_DIFFERENCES)"
+	@# Its own JUnit file too (the sub-make would otherwise inherit PYTEST_ARGS and overwrite the first).
+	$(MAKE) --no-print-directory test-template-helm3 HELM3_TESTS="$(HELM3_DIFFERENCES)" \
+	  PYTEST_ARGS="$(subst junit.xml,junit-helm3.xml,$(PYTEST_ARGS))"
 
 .PHONY: test-up
 test-up: bootstrap-all ## `make up` twice on a cluster of its own (the real node must be free: no `make up` running)
@@ -120,7 +122,7 @@ conformance: bootstrap-all ## Run dynamo-conformance (ARGS="--frontend URL --mod
 	dynamo-conformance $(or $(ARGS),--embedded --node local)
 
 .PHONY: bench
-bench: bootstrap-all ## Benchmarks: render, test suite, cluster start, install, probe vs aiperf (bench/results.md)
+bench: bootstrap-all ## Benchmarks: time per test layer (last make test's JUnit), render, test suite, cluster start, install, probe vs aiperf (bench/results.md)
 	@bash hack/bootstrap.sh --with-bench
 	python -m dynamo_harness.bench $(BENCH_ARGS)
 

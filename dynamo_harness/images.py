@@ -8,8 +8,9 @@ writes a docker archive under `.cache/images/`; `import_into` loads archives int
 An archive's name carries its recipe's key (`Recipe.key`), a hash of what the image is made from,
 so a rebuild with nothing changed is skipped: the image config, the pins the recipe declares (the
 versions and settings its fill function reads), the files it copies (`inputs`), the source of its
-fill function and of every function of this module that it or the archive writer calls (by
-function, so moving code around changes nothing), and the Go and buildah versions.
+fill function and of every harness function that it or the archive writer calls, in this module
+or another (`build_code`: by function, so moving code around changes nothing), and the Go and
+buildah versions. Recipes of other modules (clusters/kind_node_image.py) are keyed the same way.
 
     python -m dynamo_harness.images build [NAME ...]
     python -m dynamo_harness.images import --address /run/containerd/containerd.sock [NAME ...]
@@ -85,27 +86,27 @@ class Recipe:
     cmd: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     inputs: tuple[str, ...] = ()  # repository paths (files or directories) built into the image
-    # Names of this module's constants the fill function reads (versions, packages, UIDs), directly or
-    # through the helpers it calls; their values go into the key. tests/images/test_image_keys.py
-    # checks the list is complete.
+    # Names of the constants the fill function reads (versions, packages, UIDs), directly or through
+    # the helpers it calls, in whichever module they live; their values go into the key.
+    # tests/images/test_image_keys.py checks the list is exact.
     pins: tuple[str, ...] = ()
     sources: str = ""  # where the contents come from, recorded as an image label
     repository: str = ""  # under REGISTRY; the name by default
     stop_signal: str = ""
-    code: str = ""  # build code outside this module that decides the contents (hashed into the key)
 
     @property
     def ref(self) -> str:
         return f"{REGISTRY}/{self.repository or self.name}:{self.tag}"
 
+    def build_code(self) -> BuildCode:
+        """The code that shapes the image: the fill function and the archive writer, with their callees."""
+        return build_code(self.fill, _build_archive)
+
     def key(self) -> str:
         """Hash of what the image is made from (module docstring); the archive name carries it."""
-        functions, _ = build_code(self.fill)
         made_of = {
             "config": [self.ref, self.entrypoint, self.user, self.cmd, self.env, self.sources, self.stop_signal],
-            "pins": {name: globals()[name] for name in self.pins},
-            "code": {f.__name__: inspect.getsource(f) for f in functions},
-            "external_code": self.code,
+            **self.build_code().made_of(self.pins, f"the {self.name} recipe"),
             "toolchain": _toolchain(),
         }
         digest = hashlib.sha256(json.dumps(made_of, sort_keys=True).encode())
@@ -462,34 +463,80 @@ def _select(names: Iterable[str] | None, recipes: dict[str, Recipe]) -> list[Rec
     return [recipes[n] for n in names]
 
 
-def build_code(fill: Callable) -> tuple[list[Callable], set[str]]:
-    """The functions of this module that shape an image filled by `fill` (it, the archive writer and
-    every function of this module they call, by name), and the constants they read. A Path constant
-    is a location, not a setting: what a recipe reads from one is in its inputs or pinned in
-    hack/versions.env."""
-    functions: dict[str, Callable] = {}
-    constants: set[str] = set()
-    pending = [fill, _build_archive]
+@dataclass(frozen=True)
+class BuildCode:
+    """What build_code found: the source of every function that shapes an image, and the settings
+    (constants) those functions read, by name."""
+
+    sources: tuple[str, ...]
+    settings: dict[str, object]
+
+    def made_of(self, pins: Iterable[str], what: str) -> dict:
+        """The code and the declared pins' values, as they go into a key."""
+        unread = sorted(set(pins) - set(self.settings))
+        if unread:
+            raise ImageError(f"{what} pins {unread}, which its build does not read")
+        return {"pins": {name: self.settings[name] for name in pins}, "code": list(self.sources)}
+
+
+def build_code(*roots: Callable) -> BuildCode:
+    """The harness functions that shape an image built by `roots`: they and every function of the
+    harness they call, in any module (by name or as `module.name`), with the methods of the harness
+    classes they use; and the constants they read. A constant is a setting unless it is a Path (a
+    location: what a build reads from one is in its inputs or pinned in hack/versions.env) or holds
+    recipes (an image built from another recipe is in the key through that recipe's own key)."""
+    functions: dict[tuple[str, str], Callable] = {}
+    settings: dict[str, object] = {}
+    pending = list(roots)
     while pending:
         function = pending.pop()
-        if function.__name__ in functions:
+        if (function.__module__, function.__qualname__) in functions:
             continue
-        functions[function.__name__] = function
-        for name in _globals_read(function.__code__):
-            value = globals().get(name)
-            if inspect.isfunction(value) and value.__module__ == __name__:
+        functions[function.__module__, function.__qualname__] = function
+        for name, value in _globals_read(function.__code__, function.__globals__):
+            if inspect.isfunction(value) and _in_harness(value):
                 pending.append(value)
-            elif name.isupper() and not isinstance(value, Path):
-                constants.add(name)
-    return sorted(functions.values(), key=lambda f: f.__name__), constants
+            elif inspect.isclass(value) and _in_harness(value):
+                pending += [v for v in vars(value).values() if inspect.isfunction(v)]
+            elif name.isupper() and _is_setting(value):
+                if name in settings and settings[name] != value:
+                    raise ImageError(f"two constants named {name} shape the same image: rename one")
+                settings[name] = value
+    return BuildCode(tuple(sorted(inspect.getsource(f) for f in functions.values())), settings)
 
 
-def _globals_read(code: CodeType) -> set[str]:
-    names = {i.argval for i in dis.get_instructions(code) if i.opname in ("LOAD_GLOBAL", "LOAD_NAME")}
+def _in_harness(value: object) -> bool:
+    """A module, function or class of this package (dynamo_harness)."""
+    module = value.__name__ if inspect.ismodule(value) else value.__module__
+    return module.split(".")[0] == __name__.split(".")[0]
+
+
+def _is_setting(value: object) -> bool:
+    if isinstance(value, Path) or inspect.ismodule(value) or callable(value):
+        return False
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else ()
+    return not isinstance(value, Recipe) and not any(isinstance(item, Recipe) for item in items)
+
+
+def _globals_read(code: CodeType, namespace: dict) -> list[tuple[str, object]]:
+    """(name, value) of each global the code reads; `module.name` read from a harness module counts
+    as `name` of that module."""
+    read = []
+    instructions = list(dis.get_instructions(code))
+    for i, instruction in enumerate(instructions):
+        if instruction.opname not in ("LOAD_GLOBAL", "LOAD_NAME") or instruction.argval not in namespace:
+            continue
+        value = namespace[instruction.argval]
+        following = instructions[i + 1] if i + 1 < len(instructions) else None
+        if (inspect.ismodule(value) and _in_harness(value) and following is not None
+                and following.opname in ("LOAD_ATTR", "LOAD_METHOD") and hasattr(value, following.argval)):
+            read.append((following.argval, getattr(value, following.argval)))
+        else:
+            read.append((instruction.argval, value))
     for const in code.co_consts:  # comprehensions and nested functions
         if inspect.iscode(const):
-            names |= _globals_read(const)
-    return names
+            read += _globals_read(const, namespace)
+    return read
 
 
 def _input_files(inputs: Iterable[str]) -> list[Path]:

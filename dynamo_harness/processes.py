@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import requests
+
 
 class ProcessError(RuntimeError):
     pass
@@ -107,6 +109,15 @@ class Supervisor:
                 tail = path.read_text(errors="replace").splitlines()[-lines:]
                 out.append(f"--- {name} ({path}) ---\n" + "\n".join(tail))
         return "\n".join(out)
+
+
+def answers(url: str, timeout: float = 2, **options) -> bool:
+    """GET `url` answers 200; a connection error or a timeout is a plain no (readiness polling).
+    `options` go to requests.get (`verify=` and `cert=` for TLS)."""
+    try:
+        return requests.get(url, timeout=timeout, **options).status_code == 200
+    except requests.RequestException:
+        return False
 
 
 def free_port() -> int:

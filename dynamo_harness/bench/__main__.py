@@ -3,9 +3,10 @@ compare with aiperf on the same endpoint. Each figure is measured over several r
 min / median / max; results go to bench/results.json and bench/results.md (gitignored). Timings
 are never asserted anywhere: this prints, it does not pass or fail on speed.
 
-Sections: chart (render every overlay, the template test suite), cluster (local control plane
-cold and warm start, helm install to ready; optionally the first build), inference (the probe vs
-aiperf at each concurrency on the embedded mocker, with ratios; the probe's own CPU per request
+Sections: tests (the seconds of each test layer in the JUnit files of the last `make test`, against
+its 9-minute budget), chart (render every overlay, the template test suite), cluster (local control
+plane cold and warm start, helm install to ready; optionally the first build), inference (the probe
+vs aiperf at each concurrency on the embedded mocker, with ratios; the probe's own CPU per request
 and the request rate it can drive against an instant server).
 """
 
@@ -20,10 +21,12 @@ import subprocess
 import sys
 import tempfile
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 
-from .. import http_client
+import requests
+
 from .. import images
 from ..clusters import real_node
 from ..clusters.local import LocalCluster
@@ -33,7 +36,7 @@ from ..dataplane.embedded import EmbeddedDataPlane
 from ..helm import Helm
 from ..paths import ROOT, overlay_names
 from ..helm_release import NO_STORAGE_MIGRATION, Release
-from ..processes import Supervisor, free_port
+from ..processes import Supervisor, answers, free_port
 from . import aiperf
 
 OUT = ROOT / "bench"
@@ -58,6 +61,56 @@ def timed(action: Callable[[], object]) -> float:
 
 def log(message: str) -> None:
     print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+# -- tests ---------------------------------------------------------------------------------
+
+REPORTS = ROOT / "reports"
+# The JUnit files of `make test PYTEST_ARGS="--junitxml=reports/junit.xml"` (what .ci/run runs), in
+# its order: every layer but up, the up layer, the Helm 3 template pass; with the suffix that
+# names each file's layers.
+JUNIT_FILES = {"junit.xml": "", "junit-up.xml": "", "junit-helm3.xml": " (Helm 3)"}
+MAKES_JUNIT = '.ci/run (make test PYTEST_ARGS="--junitxml=reports/junit.xml")'
+TEST_BUDGET_S = 540  # `make test` on 2 cores with warm tool caches: 9 minutes
+
+
+def junit_layers(path: Path, suffix: str = "") -> dict:
+    """One JUnit file: its run's wall time, and per test layer (the tests/<layer>/ directory, as
+    tests/conftest.py marks them) the count of tests, skipped and failed, and the sum of their
+    times. A test's time is its setup, call and teardown, so a fixture's start-up (a cluster, a
+    data plane) counts in the first test that uses it."""
+    root = ET.parse(path).getroot()
+    suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+    layers: dict[str, dict] = {}
+    for case in root.iter("testcase"):
+        parts = case.get("classname", "").split(".")
+        layer = (parts[1] if len(parts) > 2 and parts[0] == "tests" else "other") + suffix
+        entry = layers.setdefault(layer, {"tests": 0, "skipped": 0, "failed": 0, "seconds": 0.0})
+        entry["tests"] += 1
+        entry["skipped"] += case.find("skipped") is not None
+        entry["failed"] += case.find("failure") is not None or case.find("error") is not None
+        entry["seconds"] += float(case.get("time") or 0)
+    return {"wall_s": round(sum(float(s.get("time") or 0) for s in suites), 3), "layers": layers}
+
+
+def tests_section(reports: Path = REPORTS) -> dict:
+    """The time per test layer of the last `make test` that wrote JUnit files, and each layer's share
+    of the budget; nothing is run."""
+    files = {name: suffix for name, suffix in JUNIT_FILES.items() if (reports / name).exists()}
+    if "junit.xml" not in files:
+        return {"missing": f"no {reports / 'junit.xml'}: {MAKES_JUNIT} writes the JUnit files this section reads"}
+    runs, layers = {}, {}
+    for name, suffix in files.items():
+        found = junit_layers(reports / name, suffix)
+        written = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime((reports / name).stat().st_mtime))
+        runs[name] = {"wall_s": found["wall_s"], "written": written}
+        for layer, entry in found["layers"].items():
+            layers[layer] = {**entry, "seconds": round(entry["seconds"], 3),
+                             "budget_share": round(entry["seconds"] / TEST_BUDGET_S, 4)}
+    total = sum(run["wall_s"] for run in runs.values())
+    return {"budget_s": TEST_BUDGET_S, "runs": runs, "layers": layers, "total_s": round(total, 3),
+            "budget_share": round(total / TEST_BUDGET_S, 4),
+            "absent": [name for name in JUNIT_FILES if name not in files]}
 
 
 # -- chart ---------------------------------------------------------------------------------
@@ -187,7 +240,7 @@ SERVER_METRICS = {"ttft_ms_mean": "dynamo_frontend_time_to_first_token_seconds",
 def server_counters(frontend: str) -> dict[str, float]:
     """Sums and counts of the frontend's own latency histograms (the referee for both clients)."""
     found: dict[str, float] = {}
-    for line in http_client.get(frontend + "/metrics").body.splitlines():
+    for line in requests.get(frontend + "/metrics", timeout=5).text.splitlines():
         name, _, value = line.rpartition(" ")
         base = name.split("{", 1)[0]
         if base.endswith(("_sum", "_count")) and base.rsplit("_", 1)[0] in SERVER_METRICS.values():
@@ -245,7 +298,7 @@ def probe_ceiling(requests: int = 4000, concurrency: int = 32) -> dict:
         supervisor.start("instant", [sys.executable, "-m", "dynamo_harness.bench.instant_server", str(port)])
         try:
             url = f"http://127.0.0.1:{port}"
-            supervisor.wait(lambda: http_client.ok(url + "/health"), "instant server", 30, ["instant"])
+            supervisor.wait(lambda: answers(url + "/health"), "instant server", 30, ["instant"])
             split_cpus({supervisor.pid("instant")})
             figures, cpu = probe_run(url, "instant", concurrency, requests)
         finally:
@@ -312,6 +365,22 @@ def fmt(s: dict | None) -> str:
 
 def markdown(results: dict) -> str:
     lines = ["# make bench", "", f"{results['machine']}", "", "min / median / max over the runs; seconds unless named.", ""]
+    if tests := results.get("tests"):
+        lines += ["## Tests (the last `make test`'s JUnit files)", ""]
+        if "missing" in tests:
+            lines += [tests["missing"], ""]
+        else:
+            lines += [f"Seconds per layer: the sum of its tests' times (a parallel run's sum exceeds its wall time). "
+                      f"Budget: {tests['budget_s']} s for `make test`; share = seconds / budget.", "",
+                      "| layer | tests | skipped | failed | seconds | share of budget |", "| --- | --- | --- | --- | --- | --- |"]
+            for layer, entry in tests["layers"].items():
+                lines.append(f"| {layer} | {entry['tests']} | {entry['skipped']} | {entry['failed']} | "
+                             f"{entry['seconds']:.1f} | {entry['budget_share']:.3f} |")
+            lines += [f"| total: wall time of the pytest runs (lint not included) | | | | {tests['total_s']:.1f} | "
+                      f"{tests['budget_share']:.3f} |", "",
+                      "Files: " + "; ".join(f"{name} ({run['wall_s']:.1f} s, written {run['written']})"
+                                            for name, run in tests["runs"].items())
+                      + "".join(f"; {name} absent" for name in tests["absent"]), ""]
     if chart := results.get("chart"):
         lines += ["## Chart", "", "| figure | min / median / max |", "| --- | --- |",
                   f"| render all {chart['render_all_overlays_s']['value_sets']} value sets (helm template) | {fmt(chart['render_all_overlays_s'])} |",
@@ -363,7 +432,7 @@ def markdown(results: dict) -> str:
     return "\n".join(lines)
 
 
-SECTIONS = ("chart", "cluster", "node", "up", "inference")
+SECTIONS = ("tests", "chart", "cluster", "node", "up", "inference")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -376,7 +445,8 @@ def main(argv: list[str] | None = None) -> int:
     sections = args.only or list(SECTIONS)
     results: dict = {"machine": f"{platform.node()}: {os.cpu_count()} CPUs, {platform.platform()}, Python {platform.python_version()}",
                      "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "runs": args.runs}
-    measures = {"chart": lambda: chart_section(args.runs),
+    measures = {"tests": tests_section,
+                "chart": lambda: chart_section(args.runs),
                 "cluster": lambda: cluster_section(args.runs, build=os.environ.get("BENCH_BUILD") == "1"),
                 "node": lambda: node_section(args.runs),
                 "up": make_up_section,

@@ -175,16 +175,14 @@ def _copy_tool(name: str, target: Path) -> None:
     shutil.copy(source, target)
 
 
-# Recipe.key() hashes this module up to here, like images.py's own build code.
-_END_OF_BUILD_CODE = "# --- recipes"
 # --- recipes -----------------------------------------------------------------------------------
-
-_CODE = Path(__file__).read_text().split(_END_OF_BUILD_CODE)[0]
-
+# Each recipe's pins name the constants its fill function reads, here or in images.py, as images.py's
+# recipes do (tests/images/test_image_keys.py checks the lists are exact).
 
 def _kube_recipe(component: str, packages: dict[str, str]) -> Recipe:
     return Recipe(f"kind-{component}", KUBE_VERSION, fill_kube, entrypoint=[f"/usr/local/bin/{component}"], user="0:0",
-                  repository=f"kind/{component}", inputs=("hack/tools/kube",), code=_CODE,
+                  repository=f"kind/{component}", inputs=("hack/tools/kube",),
+                  pins=("LIBC", "KUBE_PROXY_PACKAGES", *images.DEBIAN_PINS),
                   sources=f"k8s.io/kubernetes@{KUBE_VERSION} (hack/tools/kube); Debian {images.DEBIAN_SUITE}: "
                           + " ".join(f"{n}={v}" for n, v in packages.items()))
 
@@ -192,7 +190,9 @@ def _kube_recipe(component: str, packages: dict[str, str]) -> Recipe:
 BASE = Recipe(
     "kind-base", f"{KIND_MODULE.rsplit('/', 1)[-1]}-{go_module_version('kind', KIND_MODULE)}", fill_base,
     entrypoint=["/usr/local/bin/entrypoint", "/sbin/init"], user="0:0", env={"container": "docker"},
-    stop_signal="SIGRTMIN+3", repository="kind/base", code=_CODE,
+    stop_signal="SIGRTMIN+3", repository="kind/base",
+    pins=("BASE_PACKAGES", "KIND_MODULE", "CONTAINERD_VERSION", "CONTAINERD_TAGS", "PRODUCT_FILES_HOOK",
+          *images.DEBIAN_PINS),
     inputs=("hack/tools/kind/go.sum", "hack/tools/containerd", "hack/tools/cni-plugins"),
     sources=f"{KIND_MODULE}@{go_module_version('kind', KIND_MODULE)} images/base (hack/tools/kind); containerd "
             f"{CONTAINERD_VERSION} (hack/tools/containerd); CNI plugins {CNI_PLUGINS_VERSION} (hack/tools/cni-plugins); "
@@ -205,21 +205,22 @@ KIND_RECIPES: dict[str, Recipe] = {r.name: r for r in (
     _kube_recipe("kube-scheduler", LIBC),
     _kube_recipe("kube-proxy", KUBE_PROXY_PACKAGES),
     Recipe("kind-etcd", ETCD_TAG, fill_etcd, entrypoint=["/usr/local/bin/etcd"], user="0:0", repository="kind/etcd",
-           inputs=("hack/tools/etcd",), code=_CODE,
+           inputs=("hack/tools/etcd",), pins=("LIBC", *images.DEBIAN_PINS),
            sources=f"go.etcd.io/etcd/server/v3@{ETCD_VERSION} (hack/tools/etcd); Debian {images.DEBIAN_SUITE}: libc6"),
     Recipe("kind-coredns", COREDNS_VERSION, fill_coredns, entrypoint=["/coredns"], user="0:0",
-           repository="kind/coredns", inputs=("hack/tools/coredns",), code=_CODE,
+           repository="kind/coredns", inputs=("hack/tools/coredns",),
            sources=f"github.com/coredns/coredns@{COREDNS_VERSION} (hack/tools/coredns)"),
     Recipe("kind-local-path-provisioner", LOCAL_PATH_VERSION, fill_local_path_provisioner,
            entrypoint=["/usr/local/bin/local-path-provisioner"], user="0:0", repository="kind/local-path-provisioner",
-           inputs=("hack/tools/local-path-provisioner",), code=_CODE,
+           inputs=("hack/tools/local-path-provisioner",), pins=images.USER_PINS,
            sources=f"github.com/rancher/local-path-provisioner@{LOCAL_PATH_VERSION} (hack/tools/local-path-provisioner)"),
     Recipe("kind-local-path-helper", "bash-" + HELPER_PACKAGES["bash"].split("-")[0], fill_helper,
-           entrypoint=["/bin/sh"], user="0:0", repository="kind/local-path-helper", code=_CODE,
-           env={"PATH": "/usr/bin:/bin"},
+           entrypoint=["/bin/sh"], user="0:0", repository="kind/local-path-helper",
+           env={"PATH": "/usr/bin:/bin"}, pins=("HELPER_PACKAGES", *images.DEBIAN_PINS),
            sources=f"Debian {images.DEBIAN_SUITE}: " + " ".join(f"{n}={v}" for n, v in HELPER_PACKAGES.items())),
     Recipe("kind-cni", "v1", fill_kind_cni, entrypoint=["/usr/local/bin/kind-cni"], user="0:0",
-           repository="kind/cni", inputs=("hack/tools/kind-cni",), code=_CODE, env={"PATH": "/usr/sbin:/usr/bin:/bin"},
+           repository="kind/cni", inputs=("hack/tools/kind-cni",), env={"PATH": "/usr/sbin:/usr/bin:/bin"},
+           pins=("ROUTES_PACKAGES", *images.DEBIAN_PINS),
            sources="hack/tools/kind-cni; Debian " + images.DEBIAN_SUITE + ": "
                    + " ".join(f"{n}={v}" for n, v in ROUTES_PACKAGES.items())),
 )}
@@ -233,6 +234,8 @@ SANDBOX = images.RECIPES["pause"]
 NODE_REPOSITORY = f"{REGISTRY}/kind/node"
 NODE_CLI = ("kubeadm", "kubelet", "kubectl")  # kind copies these into /usr/bin
 KEY_LABEL = "dev.dynamo-platform.image-key"
+# The constants the node build (_build_node and its callees) reads; their values go into the node's key.
+NODE_PINS = ("KUBE_VERSION", "KIND_MODULE", "NODE_CLI", "KEY_LABEL", "IMPORT")
 # kind's importer: images stay packed until a pod uses them, pinned against garbage collection.
 IMPORT = ["ctr", "--namespace=k8s.io", "images", "import", "--label=io.cri-containerd.pinned=pinned",
           "--all-platforms", "--no-unpack", "--digests", "-"]
@@ -291,8 +294,8 @@ def node_image(engine, log: Callable[[str], None] = lambda _: None) -> str:
     """The node image's ref, present in `engine` (a clusters.dockerd.Dockerd): loaded from its
     archive in .cache/images, which is built first when missing."""
     built = images.build(None, log, recipes=KIND_RECIPES) | images.build([SANDBOX.name], log)
-    key = _node_key(built)
     ref = f"{NODE_REPOSITORY}:{KUBE_VERSION}"
+    key = _node_key(built, ref)
     label = engine.docker("image", "inspect", "--format", f'{{{{index .Config.Labels "{KEY_LABEL}"}}}}', ref, check=False)
     if label.returncode == 0 and label.stdout.strip() == key:
         return ref
@@ -311,8 +314,11 @@ def node_image(engine, log: Callable[[str], None] = lambda _: None) -> str:
     return ref
 
 
-def _node_key(built: dict[str, images.Built]) -> str:
-    digest = hashlib.sha256(_NODE_CODE.encode())
+def _node_key(built: dict[str, images.Built], ref: str) -> str:
+    """Hash of what the node image is made from: its ref, the node build's code and pins (as a
+    recipe's), the images imported into it, and the pins of the binaries copied in."""
+    made_of = {"ref": ref, **images.build_code(_build_node).made_of(NODE_PINS, "the node image")}
+    digest = hashlib.sha256(json.dumps(made_of, sort_keys=True).encode())
     for name in sorted(built):
         digest.update(built[name].archive.name.encode())  # carries each image's own key
     # kubeadm and the kubelet come from hack/tools/kube, kubectl from the wheel versions.env pins.
@@ -392,9 +398,6 @@ class _staged:
 
     def __exit__(self, *exc) -> None:
         self._dir.cleanup()
-
-
-_NODE_CODE = Path(__file__).read_text().split("# --- the node image")[1]
 
 
 def main(argv: list[str] | None = None) -> int:

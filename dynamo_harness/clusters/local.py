@@ -13,7 +13,6 @@ component logs to <state>/logs/<component>.log.
 from __future__ import annotations
 
 import fcntl
-import ssl
 import sys
 from datetime import datetime, timezone
 from dataclasses import dataclass, field
@@ -21,11 +20,10 @@ from pathlib import Path
 
 import yaml
 
-from .. import http_client
 from ..results import Outcome, ProbeResult, passed, skipped, timed
 from ..kube import Kubectl, KubectlError, condition
 from ..paths import ROOT, TOOLS_BIN
-from ..processes import ProcessError, Supervisor
+from ..processes import ProcessError, Supervisor, answers
 from . import real_node
 from . import node_pools, storage
 from .pki import Pki
@@ -143,7 +141,7 @@ class LocalCluster:
         self.ports = self.processes.save_ports(["etcd-client", "etcd-peer", "apiserver", "kwok"])
         self._write_kubeconfig()
         self._start("etcd", self._etcd_args())
-        self._wait(lambda: http_client.ok(f"http://127.0.0.1:{self.ports['etcd-client']}/health"), "etcd", timeout)
+        self._wait(lambda: answers(f"http://127.0.0.1:{self.ports['etcd-client']}/health"), "etcd", timeout)
         self._start("kube-apiserver", self._apiserver_args())
         self._wait(self._api_ready, "kube-apiserver", timeout)
         self._start("kube-controller-manager", self._controller_manager_args())
@@ -272,9 +270,8 @@ class LocalCluster:
         self.kubeconfig.write_text(yaml.safe_dump(self.pki.kubeconfig(f"https://127.0.0.1:{self.ports['apiserver']}", "admin")))
 
     def _api_ready(self) -> bool:
-        context = ssl.create_default_context(cafile=str(self.pki.ca))
-        context.load_cert_chain(str(self.pki.cert("admin")), str(self.pki.key("admin")))
-        return http_client.ok(f"https://127.0.0.1:{self.ports['apiserver']}/readyz", context=context)
+        return answers(f"https://127.0.0.1:{self.ports['apiserver']}/readyz", verify=str(self.pki.ca),
+                       cert=(str(self.pki.cert("admin")), str(self.pki.key("admin"))))
 
     def _nodes_ready(self) -> bool:
         ready = [condition(node, "Ready").get("status") for node in self.kubectl.items("nodes")]

@@ -5,39 +5,46 @@ from __future__ import annotations
 import asyncio
 import base64
 import re
-import ssl
 import urllib.parse
 import uuid
+import warnings
 from pathlib import Path
+
+import requests
+from urllib3.exceptions import InsecureRequestWarning
 
 from ..deploy import cluster
 from ..kube import ROLLOUT_KINDS, Kubectl, condition, pod_placement, rollout_state, simulated
-from .. import http_client
 from ..results import Outcome, ProbeResult, failed, passed, skipped, timed
+
+
+# Seconds a probe waits for an answer.
+GET_TIMEOUT = 5
+POST_TIMEOUT = 30
 
 
 def etcd(client_url: str) -> list[ProbeResult]:
     """/health, then the member list through etcd's JSON gateway."""
 
     def health() -> Outcome:
-        resp = http_client.get(f"{client_url}/health")
-        if resp.status == 200 and resp.json().get("health") == "true":
+        resp = requests.get(f"{client_url}/health", timeout=GET_TIMEOUT)
+        if resp.status_code == 200 and resp.json().get("health") == "true":
             return passed()
-        return failed(f"HTTP {resp.status}: {resp.body[:200]}")
+        return failed(f"HTTP {resp.status_code}: {resp.text[:200]}")
 
     def members() -> Outcome:
-        resp = http_client.post_json(f"{client_url}/v3/cluster/member/list", {})
-        names = [m.get("name", "?") for m in resp.json().get("members", [])] if resp.status == 200 else []
+        resp = requests.post(f"{client_url}/v3/cluster/member/list", json={}, timeout=POST_TIMEOUT)
+        names = [m.get("name", "?") for m in resp.json().get("members", [])] if resp.status_code == 200 else []
         if names:
             return passed(f"{len(names)} member(s): {', '.join(names)}", members=len(names))
-        return failed(f"HTTP {resp.status}: {resp.body[:200]}")
+        return failed(f"HTTP {resp.status_code}: {resp.text[:200]}")
 
     def kv_roundtrip() -> Outcome:
         key = f"/dynamo-conformance/{uuid.uuid4().hex}"
         enc = lambda s: base64.b64encode(s.encode()).decode()  # noqa: E731 - the gateway speaks base64
-        http_client.post_json(f"{client_url}/v3/kv/put", {"key": enc(key), "value": enc("ok")})
-        got = http_client.post_json(f"{client_url}/v3/kv/range", {"key": enc(key)}).json().get("kvs", [])
-        http_client.post_json(f"{client_url}/v3/kv/deleterange", {"key": enc(key)})
+        requests.post(f"{client_url}/v3/kv/put", json={"key": enc(key), "value": enc("ok")}, timeout=POST_TIMEOUT)
+        got = requests.post(f"{client_url}/v3/kv/range", json={"key": enc(key)}, timeout=POST_TIMEOUT).json().get("kvs", [])
+        requests.post(f"{client_url}/v3/kv/deleterange", json={"key": enc(key)}, timeout=POST_TIMEOUT)
         if got and base64.b64decode(got[0]["value"]) == b"ok":
             return passed()
         return failed("value written was not read back")
@@ -49,14 +56,14 @@ def nats(client_url: str, monitor_url: str) -> list[ProbeResult]:
     """/healthz (JetStream-aware), JetStream enabled, and a stream round trip."""
 
     def healthz() -> Outcome:
-        resp = http_client.get(f"{monitor_url}/healthz?js-enabled-only=true")
-        if resp.status == 200:
+        resp = requests.get(f"{monitor_url}/healthz?js-enabled-only=true", timeout=GET_TIMEOUT)
+        if resp.status_code == 200:
             return passed()
-        return failed(f"HTTP {resp.status}: {resp.body[:200]}")
+        return failed(f"HTTP {resp.status_code}: {resp.text[:200]}")
 
     def jetstream() -> Outcome:
-        resp = http_client.get(f"{monitor_url}/jsz")
-        info = resp.json() if resp.status == 200 else {}
+        resp = requests.get(f"{monitor_url}/jsz", timeout=GET_TIMEOUT)
+        info = resp.json() if resp.status_code == 200 else {}
         if info.get("config") and not info.get("disabled"):
             return passed(f"store {info['config'].get('store_dir', '?')}", streams=info.get("streams", 0))
         return failed("JetStream is not enabled on this server")
@@ -105,18 +112,18 @@ def metric_families(text: str, prefix: str) -> set[str]:
 
 
 def _endpoint(url: str, expect_body: str | None = None) -> Outcome:
-    resp = http_client.get(url)
-    if resp.status == 200 and (expect_body is None or expect_body in resp.body):
+    resp = requests.get(url, timeout=GET_TIMEOUT)
+    if resp.status_code == 200 and (expect_body is None or expect_body in resp.text):
         return passed()
-    return failed(f"{url}: HTTP {resp.status} {resp.body[:200]}")
+    return failed(f"{url}: HTTP {resp.status_code} {resp.text[:200]}")
 
 
 def _metrics(url: str, prefix: str) -> Outcome:
-    resp = http_client.get(url)
-    families = metric_families(resp.body, prefix) if resp.status == 200 else set()
+    resp = requests.get(url, timeout=GET_TIMEOUT)
+    families = metric_families(resp.text, prefix) if resp.status_code == 200 else set()
     if families:
         return passed(f"{len(families)} {prefix}* series", families=len(families))
-    return failed(f"{url}: no {prefix}* metrics (HTTP {resp.status})")
+    return failed(f"{url}: no {prefix}* metrics (HTTP {resp.status_code})")
 
 
 OPERATOR_METRICS_PREFIX = "dynamo_operator_"
@@ -131,18 +138,18 @@ def _operator_metrics(metrics_url: str, token_file: Path | None) -> Outcome:
     if urllib.parse.urlsplit(url).scheme != "https":
         return failed(f"{url}: the operator serves /metrics over HTTPS only (server.metrics.secure); give an https:// URL")
     headers = {"Authorization": f"Bearer {token_file.read_text().strip()}"} if token_file else {}
-    insecure = ssl.create_default_context()
-    insecure.check_hostname, insecure.verify_mode = False, ssl.CERT_NONE
-    resp = http_client.get(url, headers=headers, context=insecure)
-    if resp.status == 401:
+    with warnings.catch_warnings():  # unverified on purpose (above): not worth a warning per probe
+        warnings.simplefilter("ignore", InsecureRequestWarning)
+        resp = requests.get(url, headers=headers, verify=False, timeout=GET_TIMEOUT)
+    if resp.status_code == 401:
         return failed(f"{url}: HTTP 401, the manager did not authenticate "
                       + ("the token" if token_file else "the request: no bearer token given (--operator-metrics-token-file)"))
-    if resp.status == 403:
+    if resp.status_code == 403:
         return failed(f"{url}: HTTP 403, the token's ServiceAccount may not `get` the non-resource URL /metrics")
-    families = metric_families(resp.body, OPERATOR_METRICS_PREFIX) if resp.status == 200 else set()
+    families = metric_families(resp.text, OPERATOR_METRICS_PREFIX) if resp.status_code == 200 else set()
     if families:
         return passed(f"{len(families)} {OPERATOR_METRICS_PREFIX}* series", families=len(families))
-    return failed(f"{url}: no {OPERATOR_METRICS_PREFIX}* metrics (HTTP {resp.status})")
+    return failed(f"{url}: no {OPERATOR_METRICS_PREFIX}* metrics (HTTP {resp.status_code})")
 
 
 def operator(health_url: str, metrics_url: str, token_file: Path | None = None) -> list[ProbeResult]:

@@ -15,12 +15,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+import requests
 
-from .. import http_client
 from ..results import Outcome, ProbeResult, failed, passed, timed
 from .sse import DONE, events
 
 PROMPT = "w1 w2 w3 w4 w5 w6 w7 w8"
+# Seconds the blocking checks wait for an answer: the model list, a whole completion.
+GET_TIMEOUT = 5
+POST_TIMEOUT = 30
 
 
 def functional(url: str, model: str, max_tokens: int = 8) -> list[ProbeResult]:
@@ -35,11 +38,11 @@ def functional(url: str, model: str, max_tokens: int = 8) -> list[ProbeResult]:
 
 
 def _models(url: str, model: str) -> Outcome:
-    resp = http_client.get(f"{url}/v1/models")
-    ids = [m["id"] for m in resp.json().get("data", [])] if resp.status == 200 else []
+    resp = requests.get(f"{url}/v1/models", timeout=GET_TIMEOUT)
+    ids = [m["id"] for m in resp.json().get("data", [])] if resp.status_code == 200 else []
     if model in ids:
         return passed(f"serves {ids}")
-    return failed(f"{model!r} not in {ids} (HTTP {resp.status})")
+    return failed(f"{model!r} not in {ids} (HTTP {resp.status_code})")
 
 
 def request_body(kind: str, model: str, max_tokens: int, stream: bool) -> dict[str, Any]:
@@ -58,9 +61,10 @@ def endpoint(url: str, kind: str) -> str:
 
 
 def _blocking(url: str, model: str, kind: str, max_tokens: int) -> Outcome:
-    resp = http_client.post_json(endpoint(url, kind), request_body(kind, model, max_tokens, stream=False))
-    if resp.status != 200:
-        return failed(f"HTTP {resp.status}: {resp.body[:200]}")
+    resp = requests.post(endpoint(url, kind), json=request_body(kind, model, max_tokens, stream=False),
+                         timeout=POST_TIMEOUT)
+    if resp.status_code != 200:
+        return failed(f"HTTP {resp.status_code}: {resp.text[:200]}")
     body = resp.json()
     usage = body.get("usage") or {}
     if not body.get("choices"):
@@ -86,14 +90,15 @@ async def _streaming_check(url: str, model: str, kind: str, max_tokens: int) -> 
 
 def _unknown_model(url: str) -> Outcome:
     """A request for a model nobody serves must get a client error with a message, not a hang or 5xx."""
-    resp = http_client.post_json(endpoint(url, "chat"), request_body("chat", "no-such-model", 4, stream=False))
+    resp = requests.post(endpoint(url, "chat"), json=request_body("chat", "no-such-model", 4, stream=False),
+                         timeout=POST_TIMEOUT)
     try:
         message = resp.json().get("message") or resp.json().get("error")
     except ValueError:
         message = None
-    if 400 <= resp.status < 500 and message:
-        return passed(f"HTTP {resp.status}: {str(message)[:80]}")
-    return failed(f"expected a 4xx with an error message, got HTTP {resp.status}: {resp.body[:200]}")
+    if 400 <= resp.status_code < 500 and message:
+        return passed(f"HTTP {resp.status_code}: {str(message)[:80]}")
+    return failed(f"expected a 4xx with an error message, got HTTP {resp.status_code}: {resp.text[:200]}")
 
 
 @dataclass

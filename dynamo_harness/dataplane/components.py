@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import http_client
+import requests
+
 from ..tiny_model import MODEL
 
 
@@ -19,6 +20,13 @@ def worker(python: str, model_path: str | Path, *flags: str) -> list[str]:
     return [python, "-m", "dynamo.mocker", "--model-path", str(model_path), "--model-name", MODEL, *flags]
 
 
-def serves_model(frontend_url: str) -> bool:
-    """The frontend answers completions of MODEL end to end, several in a row (http_client.serves_model)."""
-    return http_client.serves_model(frontend_url, MODEL)
+def serves_model(frontend_url: str, in_a_row: int = 10) -> bool:
+    """The frontend answers `in_a_row` completions of MODEL end to end. After a worker restart, the
+    dead instance stays registered until its etcd lease expires and the frontend still routes some
+    requests to it; /v1/models alone would report ready too early."""
+    body = {"model": MODEL, "prompt": "w1", "max_tokens": 1}
+    try:
+        return all(requests.post(f"{frontend_url}/v1/completions", json=body, timeout=5).status_code == 200
+                   for _ in range(in_a_row))
+    except requests.RequestException:
+        return False

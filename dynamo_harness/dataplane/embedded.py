@@ -15,9 +15,8 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import http_client
 from ..paths import ROOT, TOOLS_BIN, venv_tool
-from ..processes import ProcessError, Supervisor
+from ..processes import ProcessError, Supervisor, answers
 from ..tiny_model import MODEL, snapshot_dir
 from . import Fault, components, explaining_line
 
@@ -200,15 +199,15 @@ class EmbeddedDataPlane(LoopbackEndpoints):
                     f"--listen-client-urls={self.etcd_url}", f"--advertise-client-urls={self.etcd_url}",
                     f"--listen-peer-urls={peer}", f"--initial-advertise-peer-urls={peer}",
                     f"--initial-cluster=dataplane={peer}"]
-            return argv, {}, lambda: http_client.ok(f"{self.etcd_url}/health")
+            return argv, {}, lambda: answers(f"{self.etcd_url}/health")
         if name == "nats":
             argv = [str(venv_tool("nats-server")), "-a", "127.0.0.1", "-p", str(self.ports["nats"]),
                     "-m", str(self.ports["nats-monitor"]), "-js", "-sd", str(self.state_dir / "jetstream")]
-            return argv, {}, lambda: http_client.ok(f"{self.nats_monitor_url}/healthz?js-enabled-only=true")
+            return argv, {}, lambda: answers(f"{self.nats_monitor_url}/healthz?js-enabled-only=true")
         if name == "frontend":
             argv = components.frontend(str(DYNAMO_PYTHON), "--http-host", "127.0.0.1",
                                        "--http-port", str(self.ports["frontend"]), *dynamo)
-            return argv, self._runtime_env(), lambda: http_client.ok(f"{self.frontend_url}/live")
+            return argv, self._runtime_env(), lambda: answers(f"{self.frontend_url}/live")
         if name == "worker":
             argv = components.worker(str(DYNAMO_PYTHON), self.model_dir, *dynamo)
             return argv, self._runtime_env(), self._serves_model

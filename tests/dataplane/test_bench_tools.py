@@ -36,3 +36,58 @@ def test_aiperf_export_maps_onto_the_probe_figure_names():
     assert figures["requests"] == 64 and figures["errors"] == 2 and figures["concurrency"] == 8
     assert figures["ttft_ms_p90"] == 77.7 and figures["latency_ms_p50"] == 244.5 and figures["itl_ms_mean"] == 5.95
     assert figures["output_tokens_per_s"] == 986.5 and figures["requests_per_s"] == 30.83
+
+
+JUNIT = """<?xml version="1.0" encoding="utf-8"?>
+<testsuites><testsuite name="pytest" errors="0" failures="1" skipped="1" tests="5" time="{wall}">
+{cases}
+</testsuite></testsuites>
+"""
+
+
+def write_junit(path, wall: float, *cases: tuple[str, str, float, str]) -> None:
+    """cases: (classname, name, time, outcome: "" passed, "skipped", "failure" or "error")."""
+    rows = [f'<testcase classname="{c}" name="{n}" time="{t}">' + (f'<{o} message="x"/>' if o else "") + "</testcase>"
+            for c, n, t, o in cases]
+    path.write_text(JUNIT.format(wall=wall, cases="\n".join(rows)))
+
+
+def test_bench_sums_test_time_per_layer_against_the_budget(tmp_path):
+    from dynamo_harness.bench.__main__ import TEST_BUDGET_S, markdown, tests_section
+
+    write_junit(tmp_path / "junit.xml", 120.5,
+                ("tests.template.test_render", "test_a[kind]", 1.5, ""),
+                ("tests.template.test_render", "test_a[gke]", 0.5, ""),
+                ("tests.install.test_install.TestUpgrade", "test_b", 100.25, ""),
+                ("tests.install.test_lifecycle", "test_c", 0.0, "skipped"),
+                ("tests.dataplane.test_probes", "test_d", 18.0, "failure"))
+    write_junit(tmp_path / "junit-up.xml", 95.0, ("tests.up.test_up", "test_up_twice", 94.0, ""))
+    write_junit(tmp_path / "junit-helm3.xml", 20.0, ("tests.template.test_bad_values", "test_e", 30.0, ""),
+                ("tests.template.test_render", "test_f", 12.0, "error"))
+    section = tests_section(tmp_path)
+
+    assert TEST_BUDGET_S == 540 and section["budget_s"] == 540 and section["absent"] == []
+    layers = section["layers"]
+    assert list(layers) == ["template", "install", "dataplane", "up", "template (Helm 3)"]
+    assert layers["template"] == {"tests": 2, "skipped": 0, "failed": 0, "seconds": 2.0, "budget_share": round(2 / 540, 4)}
+    assert layers["install"] == {"tests": 2, "skipped": 1, "failed": 0, "seconds": 100.25,
+                                 "budget_share": round(100.25 / 540, 4)}
+    assert layers["dataplane"]["failed"] == 1 and layers["up"]["seconds"] == 94.0
+    assert layers["template (Helm 3)"] == {"tests": 2, "skipped": 0, "failed": 1, "seconds": 42.0,
+                                           "budget_share": round(42 / 540, 4)}
+    # The total is the runs' wall time (the Helm 3 pass ran in parallel: 20 s, not 42 s).
+    assert section["total_s"] == 235.5 and section["budget_share"] == round(235.5 / 540, 4)
+    table = markdown({"machine": "m", "tests": section})
+    assert "| install | 2 | 1 | 0 | 100.2 | 0.186 |" in table
+    assert "| total: wall time of the pytest runs (lint not included) | | | | 235.5 | 0.436 |" in table
+
+
+def test_bench_tests_section_names_the_command_when_no_junit_file_is_there(tmp_path):
+    from dynamo_harness.bench.__main__ import markdown, tests_section
+
+    section = tests_section(tmp_path)
+    assert set(section) == {"missing"}
+    assert str(tmp_path / "junit.xml") in section["missing"] and ".ci/run" in section["missing"]
+    assert '--junitxml=reports/junit.xml' in markdown({"machine": "m", "tests": section})
+    write_junit(tmp_path / "junit.xml", 3.0, ("tests.template.test_render", "test_a", 2.5, ""))
+    assert tests_section(tmp_path)["absent"] == ["junit-up.xml", "junit-helm3.xml"]

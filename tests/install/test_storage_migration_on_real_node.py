@@ -21,9 +21,10 @@ import re
 import subprocess
 
 import pytest
+import requests
 import yaml
 
-from dynamo_harness import http_client, images
+from dynamo_harness import images
 from dynamo_harness.clusters import real_node
 from dynamo_harness.clusters.local import LocalCluster
 from dynamo_harness.helm import HelmError
@@ -71,8 +72,8 @@ def store_as_v1alpha1(kubectl, namespace: str, dgdrs: dict[str, dict]) -> None:
 def stored_api_version(cluster: LocalCluster, namespace: str, name: str) -> str:
     """apiVersion of the object as etcd holds it (etcd's JSON gateway, on the cluster's loopback port)."""
     key = f"/registry/nvidia.com/dynamographdeploymentrequests/{namespace}/{name}"
-    answer = http_client.post_json(f"http://127.0.0.1:{cluster.ports['etcd-client']}/v3/kv/range",
-                                   {"key": base64.b64encode(key.encode()).decode()}).json()
+    answer = requests.post(f"http://127.0.0.1:{cluster.ports['etcd-client']}/v3/kv/range",
+                           json={"key": base64.b64encode(key.encode()).decode()}, timeout=30).json()
     (kv,) = answer["kvs"]
     return json.loads(base64.b64decode(kv["value"]))["apiVersion"]
 

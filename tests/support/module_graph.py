@@ -25,7 +25,7 @@ PACKAGE = "dynamo_harness"
 # anything in a lower layer, never a higher one.
 LAYERS: tuple[tuple[str, ...], ...] = (
     # base: no harness imports but each other
-    ("paths", "formats", "processes", "results", "tiny_model", "manifests", "http_client"),
+    ("paths", "formats", "processes", "results", "tiny_model", "manifests"),
     # tools: one external program or protocol each
     ("kube", "helm", "helm_release", "images"),
     # what the tools build: clusters (and their node images), chart sources, model deployments

@@ -3,14 +3,12 @@ distribution registry (built by `hack/bootstrap.sh --with-registry`) on 127.0.0.
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import yaml
 
 from dynamo_harness.paths import TOOLS_BIN
-from dynamo_harness.processes import Supervisor, free_port
+from dynamo_harness.processes import Supervisor, answers, free_port
 
 
 class LocalRegistry:
@@ -35,14 +33,8 @@ class LocalRegistry:
         (state / "config.yaml").write_text(yaml.safe_dump(config))
         self.supervisor.start(self.NAME, [str(self.binary), "serve", str(state / "config.yaml")],
                               env={"OTEL_TRACES_EXPORTER": "none"})
-        self.supervisor.wait(self.answers, "the OCI registry's /v2/", 30, [self.NAME])
-
-    def answers(self) -> bool:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/v2/", timeout=2) as response:
-                return response.status == 200
-        except (urllib.error.URLError, OSError):
-            return False
+        self.supervisor.wait(lambda: answers(f"http://127.0.0.1:{self.port}/v2/"), "the OCI registry's /v2/", 30,
+                             [self.NAME])
 
     def stop(self) -> None:
         self.supervisor.remove([self.NAME])
