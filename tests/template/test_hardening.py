@@ -174,6 +174,18 @@ def test_operator_replicas_spread_over_nodes_so_one_node_loss_keeps_a_webhook_se
     assert "topologySpreadConstraints" not in single
 
 
+def test_node_affinity_keeps_the_default_spread(render):
+    """Keeping quorum members off a pool (aks-spot: off the spot nodes) must not let them share a node."""
+    off_spot = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{
+        "matchExpressions": [{"key": "kubernetes.azure.com/scalesetpriority", "operator": "NotIn", "values": ["spot"]}]}]}}}
+    for values in ({"etcd.affinity": off_spot}, {"global.affinity": off_spot}):
+        spec = named(render(values={**ETCD_AND_NATS, "etcd.replicas": 3, **values}), "StatefulSet",
+                     f"{RELEASE}-etcd")["spec"]["template"]["spec"]
+        assert spec["affinity"] == off_spot
+        assert {c["topologyKey"] for c in spec["topologySpreadConstraints"]} == {"kubernetes.io/hostname",
+                                                                               "topology.kubernetes.io/zone"}
+
+
 def test_own_spread_replaces_the_default(render):
     own = [{"maxSkew": 2, "topologyKey": "rack", "whenUnsatisfiable": "ScheduleAnyway",
             "labelSelector": {"matchLabels": {"app.kubernetes.io/name": "etcd"}}}]

@@ -22,6 +22,18 @@ def test_aks_spot_every_pod_tolerates_spot_taint(render, everything_on):
     assert not untolerated
 
 
+def test_aks_spot_keeps_quorum_members_and_webhook_servers_off_the_spot_pool_and_spread(render):
+    """Several spot VMs can go at once: etcd, NATS and the operator must require non-spot nodes,
+    and still spread one per node."""
+    off_spot = {"key": SPOT["key"], "operator": "NotIn", "values": ["spot"]}
+    for workload in by_kind(render("aks-spot"), "StatefulSet", "Deployment"):
+        spec = workload["spec"]["template"]["spec"]
+        terms = spec["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+        assert all(off_spot in term["matchExpressions"] for term in terms), workload["metadata"]["name"]
+        assert {c["topologyKey"]: c["whenUnsatisfiable"] for c in spec["topologySpreadConstraints"]}[
+            "kubernetes.io/hostname"] == "DoNotSchedule", workload["metadata"]["name"]
+
+
 def test_aks_spot_workers_tolerate_spot_and_gpu_taints(render):
     tolerations = workload_settings(render("aks-spot"))["workerDefaults"]["tolerations"]
     assert SPOT in tolerations

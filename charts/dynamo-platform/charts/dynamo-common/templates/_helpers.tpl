@@ -346,7 +346,7 @@ the component sets no topologySpreadConstraints and no affinity of its own. Call
 (dict "ctx" . "pod" .Values "component" "etcd" "replicas" 3); returns pod-spec YAML or nothing.
 */}}
 {{- define "dynamo-common.quorumSpread" -}}
-{{- if and (gt (int .replicas) 1) (not .pod.topologySpreadConstraints) (not .pod.affinity) (not .ctx.Values.global.affinity) -}}
+{{- if and (gt (int .replicas) 1) (not .pod.topologySpreadConstraints) -}}
 topologySpreadConstraints:
 {{- range $key, $when := dict "kubernetes.io/hostname" "DoNotSchedule" "topology.kubernetes.io/zone" "ScheduleAnyway" }}
   - maxSkew: 1
