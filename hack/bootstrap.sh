@@ -177,13 +177,19 @@ install_kind() {
     log "another Docker (docker-ce/containerd.io) is installed: not installing Debian's docker.io; the kind provider will say why it cannot run"
     return
   fi
-  local policy=/usr/sbin/policy-rc.d made=""
+  local policy=/usr/sbin/policy-rc.d made="" had_docker=""
+  dpkg-query -W -f='${Status}' docker.io 2>/dev/null | grep -q "ok installed" && had_docker=1
   if [[ $EUID -eq 0 && ! -e $policy ]]; then  # keep apt from starting the system dockerd
     printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 0755 "$policy" && made=1
   fi
   # shellcheck disable=SC2086
   install_apt $KIND_APT_PACKAGES $IMAGE_APT_PACKAGES || log "not root: kind's engine and image builder are not installed; the kind provider will say why it cannot run"
   [[ -n $made ]] && rm -f "$policy"
+  # The package enables its daemon at boot; the kind provider runs a private one, so a docker.io
+  # installed here stays off after a reboot too. One the machine had before is left as it was.
+  if [[ -z $had_docker && $EUID -eq 0 ]] && dpkg-query -W -f='${Status}' docker.io 2>/dev/null | grep -q "ok installed"; then
+    systemctl disable --quiet docker.service docker.socket || log "could not disable docker.service at boot: run systemctl disable docker.service docker.socket"
+  fi
   return 0
 }
 
