@@ -80,6 +80,11 @@ BROKEN = {
     "two-epps": (lambda d: component(component(d, 0, "type", "epp"), 1, "type", "epp"), "at most one component may have type epp"),
     "epp-config-on-a-worker": (lambda d: component(d, 1, "eppConfig", {}), "eppConfig may only be set when type is epp"),
     "unknown-field": (lambda d: component(d, 1, "replica", 2), 'unknown field "spec.components[1].replica"'),
+    # Dynamo 1.6.0's v1beta1 rules.
+    "too-many-components": (lambda d: {**d, "spec": {**d["spec"], "components": [
+        {**d["spec"]["components"][1], "name": f"w{i}"} for i in range(26)]}}, "spec.components: Too many: 26"),
+    "restart-on-create": (lambda d: {**d, "spec": {**d["spec"], "restart": {"id": "r1"}}},
+                          "spec.restart must be unset on create; set spec.restart.id after creation to request a restart"),
 }
 
 
@@ -88,6 +93,31 @@ def test_broken_v1beta1_dgd_is_refused_naming_the_field(kubectl, schema_only_nam
     change, message = BROKEN[broken]
     result = dry_run(kubectl, schema_only_namespace, change(seed("qwen3-direct-dgd")))
     assert result.returncode != 0 and message in result.stderr, result.stderr
+
+
+def test_a_v1beta1_dgd_with_an_lpx_component_restarts_only_in_parallel(kubectl, schema_only_namespace):
+    """spec.restart is for objects that exist (unset on create); once set on a graph with an lpx
+    component, its strategy must be Parallel (upstream's 1.6.0 spec rules)."""
+    dgd = seed("qwen3-direct-dgd")
+    dgd["metadata"]["name"] = "lpx-restart"
+    dgd["spec"]["components"][1]["type"] = "lpx"
+    kubectl.run("create", "-n", schema_only_namespace, "-f", "-", input=yaml.safe_dump(dgd))
+    try:
+        def restart(strategy: dict) -> subprocess.CompletedProcess:
+            patch = json.dumps({"spec": {"restart": {"id": "r1", "strategy": strategy}}})
+            return subprocess.run([str(kubectl.binary), "--kubeconfig", str(kubectl.kubeconfig), "patch", "--type=merge",
+                                   "dynamographdeployments.v1beta1.nvidia.com", "lpx-restart", "-n", schema_only_namespace,
+                                   "-p", patch, "--dry-run=server"], capture_output=True, text=True, timeout=60)
+        refused = restart({"type": "Sequential"})
+        assert refused.returncode != 0, refused.stdout
+        assert "spec.restart.strategy.type must be Parallel when the graph contains LPX components" in refused.stderr, refused.stderr
+        refused = restart({})  # the default is Sequential
+        assert refused.returncode != 0 and "must be Parallel" in refused.stderr, refused.stderr
+        accepted = restart({"type": "Parallel"})
+        assert accepted.returncode == 0, accepted.stderr
+    finally:
+        kubectl.run("delete", "dynamographdeployments.v1beta1.nvidia.com", "lpx-restart", "-n", schema_only_namespace,
+                    "--ignore-not-found")
 
 
 BROKEN_DGDR = {
@@ -126,17 +156,19 @@ def test_every_multi_version_crd_converts_through_the_operator_webhook_with_the_
 def test_api_server_calls_the_webhook_service_at_the_crds_path(cluster, kubectl, schema_only_namespace, conversion_standin):
     if conversion_standin is None:
         pytest.skip(f"{cluster.name} runs the real operator; the stand-in only serves the local cluster")
-    dgd = {"apiVersion": "nvidia.com/v1alpha1", "kind": "DynamoGraphDeployment", "metadata": {"name": "stored-v1alpha1"},
+    dgd = {"apiVersion": "nvidia.com/v1alpha1", "kind": "DynamoGraphDeployment", "metadata": {"name": "written-v1alpha1"},
            "spec": {"services": {"Frontend": {"componentType": "frontend", "replicas": 1}}}}
-    kubectl.run("create", "-n", schema_only_namespace, "-f", "-", input=yaml.safe_dump(dgd))
     before = len(conversion_standin.calls)
-    # Read in the version it is not stored in: the API server must convert, over TLS it verifies with the CRD's caBundle.
-    served = kubectl.get("dynamographdeployments.v1beta1.nvidia.com", "stored-v1alpha1", "-n", schema_only_namespace)
+    # Written in v1alpha1, stored in v1beta1 (Dynamo 1.5.0's flip): the API server converts on the
+    # write and again to read it back in v1alpha1, over TLS it verifies with the CRD's caBundle.
+    kubectl.run("create", "-n", schema_only_namespace, "-f", "-", input=yaml.safe_dump(dgd))
+    served = kubectl.get("dynamographdeployments.v1beta1.nvidia.com", "written-v1alpha1", "-n", schema_only_namespace)
     assert served["apiVersion"] == "nvidia.com/v1beta1"
+    read = kubectl.get("dynamographdeployments.v1alpha1.nvidia.com", "written-v1alpha1", "-n", schema_only_namespace)
+    assert read["spec"] == dgd["spec"]
     calls = conversion_standin.calls[before:]
-    assert {"path": "/convert", "desiredAPIVersion": "nvidia.com/v1beta1", "kinds": ["DynamoGraphDeployment"]} in calls
-    stored = kubectl.get("dynamographdeployments.v1alpha1.nvidia.com", "stored-v1alpha1", "-n", schema_only_namespace)
-    assert stored["spec"] == dgd["spec"]
+    for version in ("v1beta1", "v1alpha1"):
+        assert {"path": "/convert", "desiredAPIVersion": f"nvidia.com/{version}", "kinds": ["DynamoGraphDeployment"]} in calls
 
 
 def test_storage_versions_are_upstreams(kubectl, platform):
@@ -144,7 +176,7 @@ def test_storage_versions_are_upstreams(kubectl, platform):
     for plural in MULTI_VERSION:
         crd = kubectl.get("crd", f"{plural}.nvidia.com")
         (storage[plural],) = [v["name"] for v in crd["spec"]["versions"] if v["storage"]]
-    assert storage == {"dynamographdeployments": "v1alpha1", "dynamocomponentdeployments": "v1alpha1",
+    assert storage == {"dynamographdeployments": "v1beta1", "dynamocomponentdeployments": "v1beta1",
                        "dynamographdeploymentrequests": "v1beta1", "dynamomodels": "v1alpha1",
                        "dynamographdeploymentscalingadapters": "v1alpha1"}
 

@@ -2,10 +2,11 @@
 pod on the local cluster's real node, from the kubectl image built here, calling the API server.
 
 The previous chart (tests/data/dynamo-platform-0.1.0.tgz) stored DGDRs as v1alpha1; this one
-stores v1beta1. As in test_api_versions.py, the session's platform release owns the CRDs, so the
-old state is put back by hand: the DGDR CRD's storage flag on v1alpha1 (as Helm's field manager)
-and DGDRs written then, which etcd holds as v1alpha1. The upgrade to this chart runs the hook;
-etcd is then read directly to see how each object is stored.
+stores v1beta1 (DGDs and DCDs too, from Dynamo 1.5.0: test_upgrade_from_0_4.py migrates those). As
+in test_api_versions.py, the session's platform release owns the CRDs, so the old state is put
+back by hand (tests/support/storage_migration.py): the DGDR CRD's storage flag on v1alpha1 (as
+Helm's field manager) and DGDRs written then, which etcd holds as v1alpha1. The upgrade to this
+chart runs the hook; etcd is then read directly to see how each object is stored.
 
 Stand-ins, said here once: the conversion webhook is the stand-in of conversion_standin.py (no
 operator runs locally; it maps no fields), and pods reach the API server through the real node's
@@ -15,20 +16,19 @@ local cluster (helm_release.py NO_STORAGE_MIGRATION). Skips, with the reason, wi
 
 from __future__ import annotations
 
-import base64
-import json
 import re
-import subprocess
 
 import pytest
 import requests
 import yaml
 
-from dynamo_harness import images
 from dynamo_harness.clusters import real_node
 from dynamo_harness.clusters.local import LocalCluster
 from dynamo_harness.helm import HelmError
 from dynamo_harness.kube import condition, pod_placement
+
+from support import storage_migration as sm
+from support.storage_migration import job_pod_and_logs, migration_job, migration_values
 
 DGDR_CRD = "dynamographdeploymentrequests.nvidia.com"
 COMPONENT = "app.kubernetes.io/component=storage-migration"
@@ -36,46 +36,19 @@ COMPONENT = "app.kubernetes.io/component=storage-migration"
 
 @pytest.fixture(scope="module")
 def relay(node_cluster, kubectl, conversion_standin):
-    certificate = str(node_cluster.pki.cert("apiserver"))
-    sans = subprocess.run(["openssl", "x509", "-noout", "-ext", "subjectAltName", "-in", certificate],
-                          capture_output=True, text=True, check=True).stdout
-    if f"IP Address:{real_node.KUBERNETES_SERVICE_IP}" not in sans:
-        pytest.skip("the running local cluster's API server certificate predates the `kubernetes` Service IP in it: "
-                    "restart the cluster (it is made again on start)")
-    log = node_cluster.node.processes.log("apiserver-relay")
-    return lambda: log.read_text().count("relayed connection")  # connections relayed so far
-
-
-def migration_values(**extra) -> dict:
-    """The hook on, its pod on the real node, from the local kubectl image."""
-    recipe = images.RECIPES["kubectl"]
-    registry, repository = recipe.ref.rsplit(":", 1)[0].rsplit("/", 1)
-    key = "dynamo-operator.storageMigration"
-    values = {f"{key}.enabled": True,
-              f"{key}.image": {"registry": registry, "repository": repository, "tag": recipe.tag, "pullPolicy": "Never"},
-              f"{key}.nodeSelector": real_node.LABEL,
-              f"{key}.tolerations": [{**real_node.TAINT, "operator": "Equal"}]}
-    return values | {f"{key}.{name}": value for name, value in extra.items()}
+    return sm.relay_connections(node_cluster)  # connections relayed so far
 
 
 def store_as_v1alpha1(kubectl, namespace: str, dgdrs: dict[str, dict]) -> None:
     """The CRD's storage flag back on v1alpha1, then the DGDRs written as the previous release did."""
-    live = kubectl.get("crd", DGDR_CRD)
-    old = {"apiVersion": live["apiVersion"], "kind": live["kind"], "metadata": {"name": DGDR_CRD}, "spec": live["spec"]}
-    old["spec"]["versions"] = [{**v, "storage": v["name"] == "v1alpha1"} for v in live["spec"]["versions"]]
-    kubectl.run("apply", "--server-side", "--force-conflicts", "--field-manager=helm", "-f", "-", input=json.dumps(old))
+    sm.set_storage_version(kubectl, DGDR_CRD, "v1alpha1")
     for name, spec in dgdrs.items():
         dgdr = {"apiVersion": "nvidia.com/v1alpha1", "kind": "DynamoGraphDeploymentRequest", "metadata": {"name": name}, "spec": spec}
         kubectl.run("create", "-n", namespace, "-f", "-", input=yaml.safe_dump(dgdr))
 
 
 def stored_api_version(cluster: LocalCluster, namespace: str, name: str) -> str:
-    """apiVersion of the object as etcd holds it (etcd's JSON gateway, on the cluster's loopback port)."""
-    key = f"/registry/nvidia.com/dynamographdeploymentrequests/{namespace}/{name}"
-    answer = requests.post(f"http://127.0.0.1:{cluster.ports['etcd-client']}/v3/kv/range",
-                           json={"key": base64.b64encode(key.encode()).decode()}, timeout=30).json()
-    (kv,) = answer["kvs"]
-    return json.loads(base64.b64decode(kv["value"]))["apiVersion"]
+    return sm.stored_api_version(cluster, "dynamographdeploymentrequests", namespace, name)
 
 
 def lost_fields(written: dict, read: dict, path: str = "spec") -> list[str]:
@@ -90,19 +63,7 @@ def lost_fields(written: dict, read: dict, path: str = "spec") -> list[str]:
 
 
 def stored_versions(kubectl) -> list[str]:
-    return kubectl.get("crd", DGDR_CRD)["status"]["storedVersions"]
-
-
-def migration_job(kubectl, platform) -> dict:
-    """The hook Job of the release's current revision."""
-    revision = json.loads(platform.helm.run("status", platform.name, "-n", platform.namespace, "-o", "json"))["version"]
-    return kubectl.get("job", f"{platform.name}-dynamo-operator-storage-migration-{revision}", "-n", platform.namespace)
-
-
-def job_pod_and_logs(kubectl, job: dict) -> tuple[dict, str]:
-    namespace, name = job["metadata"]["namespace"], job["metadata"]["name"]
-    (pod,) = kubectl.items("pods", "-n", namespace, "-l", f"job-name={name}")
-    return pod, kubectl.run("logs", "-n", namespace, pod["metadata"]["name"])
+    return sm.stored_versions(kubectl, DGDR_CRD)
 
 
 def test_upgrade_re_stores_v1alpha1_dgdrs_as_v1beta1_and_drops_v1alpha1_from_stored_versions__job_on_real_node(
@@ -153,7 +114,7 @@ def test_a_dgdr_that_cannot_be_converted_fails_the_job_and_leaves_stored_version
         assert condition(job, "Failed").get("status") == "True", job["status"]
         _, logs = job_pod_and_logs(kubectl, job)
         assert "ERROR: cannot list dynamographdeploymentrequests.v1beta1.nvidia.com" in logs, logs
-        assert "storedVersions is" not in logs
+        assert f"{DGDR_CRD}: status.storedVersions is" not in logs  # the other moved CRDs (DGD, DCD) may finish
         assert stored_versions(kubectl) == before
         assert stored_api_version(cluster, schema_only_namespace, "unconvertible") == "nvidia.com/v1alpha1"
     finally:

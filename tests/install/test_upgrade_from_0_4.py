@@ -10,12 +10,18 @@ addresses and still serves the model. An upgrade that keeps them (`global.etcd.i
 `global.nats.install` true) keeps their data and the addresses.
 
 The releases here leave the CRDs to the session's platform release (crds.enabled=false: one release
-owns them), so the CRD side of the upgrade is a comparison: 0.4.0's CRD files serve and store the
-same versions as the CRDs this chart put on the API server and as docs/compatibility.md states,
-so the upgrade migrates no stored object. The operator stays on the kwok pools (no operator image
-can be built here); the DGD lives in a namespace its webhooks skip, and its v1beta1 read goes
-through the conversion stand-in, which sets apiVersion and maps no fields. Skips, naming why,
-where the local cluster runs kwok-only.
+owns them), so the CRD side of a 0.4.x user's one `helm upgrade` is played by two: the 0.4.0 state
+is put back on the live CRDs (the storage flag of each kind on the version 0.4.0's CRD files store,
+v1alpha1 for DGD and DCD), a DGD and a DCD are written then, and etcd holds them as v1alpha1; after
+the 0.4.0 release's upgrade, the CRD owner's upgrade to this chart runs the storage-version
+migration hook on the real node (as a 0.4.x release owning its CRDs would; the local harness
+otherwise turns the hook off). This chart stores DGD and DCD as v1beta1, as upstream has since
+1.5.0: the hook re-writes both objects, etcd then holds them as v1beta1, the CRDs'
+status.storedVersions is [v1beta1], and each object keeps its uid and reads back in v1alpha1 as
+written and in v1beta1. The operator stays on the kwok pools (no operator image can be built
+here); the objects live in a namespace its webhooks skip, and conversion goes through the stand-in
+(conversion_standin.py), which sets apiVersion and maps no fields. Skips, naming why, where the
+local cluster runs kwok-only.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from dynamo_harness.kube import Kubectl
 from dynamo_harness.paths import ROOT
 from dynamo_harness.helm_release import SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES
 
+from support import storage_migration as sm
 from support.release_data import DataPlane, assert_both_read_back, assert_on_real_node, wait_statefulsets_ready, write_both
 
 PREVIOUS_CHART = ROOT / "tests" / "data" / "dynamo-platform-0.4.0.tgz"
@@ -40,11 +47,21 @@ COMPATIBILITY = ROOT / "docs" / "compatibility.md"
 # Every install and upgrade here: the webhooks of the release (nothing answers them on local) skip
 # the schema-only namespace the DGD lives in.
 WEBHOOKS = SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES
-# A DGD as a 0.4.x user stored it: v1alpha1 is the version the DGD CRD stores.
+# A DGD and a DCD as a 0.4.x user stored them: v1alpha1 is the version 0.4.0's CRDs store.
 DGD = {"apiVersion": "nvidia.com/v1alpha1", "kind": "DynamoGraphDeployment", "metadata": {"name": "made-on-0-4"},
        "spec": {"services": {"Frontend": {"componentType": "frontend", "replicas": 1}}}}
+DCD = {"apiVersion": "nvidia.com/v1alpha1", "kind": "DynamoComponentDeployment", "metadata": {"name": "made-on-0-4-frontend"},
+       "spec": {"componentType": "frontend", "serviceName": "Frontend", "replicas": 1}}
+PLURALS = {"DynamoGraphDeployment": "dynamographdeployments", "DynamoComponentDeployment": "dynamocomponentdeployments"}
+# What the upgrade moves: the kinds whose storage version 0.4.0 and this chart differ in (Dynamo 1.5.0's flip).
+MOVED = {"DynamoGraphDeployment": ("v1alpha1", "v1beta1"), "DynamoComponentDeployment": ("v1alpha1", "v1beta1")}
 
 pytestmark = pytest.mark.usefixtures("node_cluster")
+
+
+@pytest.fixture(scope="module")
+def relay(node_cluster, conversion_standin):
+    return sm.relay_connections(node_cluster)
 
 
 def api_versions(crds: list[dict]) -> dict[str, tuple[str, str]]:
@@ -71,6 +88,10 @@ def documented_api_versions() -> dict[str, tuple[str, str]]:
     return {kind.strip(): (served.strip(), stored.strip()) for kinds, served, stored in rows for kind in kinds.split(",")}
 
 
+def crd_name(kind: str) -> str:
+    return f"{PLURALS[kind]}.nvidia.com"
+
+
 def identities(release, *kinds: str) -> dict[str, str]:
     """'<kind>/<name>' -> uid of the release's objects of those kinds."""
     return {f"{o['kind']}/{o['metadata']['name']}": o["metadata"]["uid"] for o in release.objects(*kinds)}
@@ -91,14 +112,26 @@ def main_env(pod: dict) -> dict[str, str | None]:
     return {e["name"]: e.get("value") for e in pod["spec"]["containers"][0]["env"]}
 
 
-def test_default_upgrade_from_0_4_keeps_the_dgd_drops_etcd_and_nats_and_rewires_the_data_plane__operator_on_kwok(
-        install, kubectl, schema_only_namespace):
+def test_default_upgrade_from_0_4_re_stores_the_dgd_and_dcd_as_v1beta1_drops_etcd_and_nats_and_rewires_the_data_plane__operator_on_kwok(
+        install, kubectl, platform, cluster, schema_only_namespace, relay):
     release = install(OVERLAY, WEBHOOKS, chart=PREVIOUS_CHART)
     namespace = release.namespace
-    kubectl.run("create", "-n", schema_only_namespace, "-f", "-", input=yaml.safe_dump(DGD))
-    stored = kubectl.get("dynamographdeployments.v1alpha1.nvidia.com", DGD["metadata"]["name"], "-n", schema_only_namespace)
     on_0_4 = ClusterDataPlane(kubectl, namespace=namespace)
     try:
+        # 0.4.0's CRD state: each kind's storage flag where 0.4.0's files put it; DGD and DCD written then.
+        previous = api_versions(previous_crds())
+        assert {kind: (previous[kind][1], documented_api_versions()[kind][1]) for kind in previous
+                if previous[kind][1] != documented_api_versions()[kind][1]} == MOVED
+        for kind, (old, _) in MOVED.items():
+            sm.set_storage_version(kubectl, crd_name(kind), old)
+        written = {}
+        for obj in (DGD, DCD):
+            kubectl.run("create", "-n", schema_only_namespace, "-f", "-", input=yaml.safe_dump(obj))
+            written[obj["kind"]] = kubectl.get(f"{PLURALS[obj['kind']]}.v1alpha1.nvidia.com", obj["metadata"]["name"],
+                                               "-n", schema_only_namespace)
+            assert sm.stored_api_version(cluster, PLURALS[obj["kind"]], schema_only_namespace,
+                                         obj["metadata"]["name"]) == "nvidia.com/v1alpha1"
+
         on_0_4.up()
         # What 0.4.0's OperatorConfiguration says: Kubernetes discovery, and the addresses of its own etcd and NATS.
         assert addresses(on_0_4.wiring) == ("kubernetes", f"http://dynamo-platform-etcd.{namespace}.svc.cluster.local:2379",
@@ -112,19 +145,28 @@ def test_default_upgrade_from_0_4_keeps_the_dgd_drops_etcd_and_nats_and_rewires_
                                "PersistentVolumeClaim/data-dynamo-platform-nats-0"}
 
         release.upgrade(OVERLAY, WEBHOOKS)
+        connections = relay()
+        platform.upgrade(values=sm.migration_values())  # the CRD owner's upgrade: its hook migrates
 
-        # The CRDs: the same versions served and stored before and after, as documented.
-        live = live_crds(kubectl)
-        assert api_versions(previous_crds()) == api_versions(live) == documented_api_versions()
-        (dgd_crd,) = [crd for crd in live if crd["spec"]["names"]["kind"] == "DynamoGraphDeployment"]
-        assert dgd_crd["status"]["storedVersions"] == [documented_api_versions()["DynamoGraphDeployment"][1]]
+        # The CRDs: this chart's versions, as documented; the hook ran and left only v1beta1 stored.
+        assert api_versions(live_crds(kubectl)) == documented_api_versions()
+        job = sm.migration_job(kubectl, platform)
+        assert job["status"].get("succeeded") == 1, job["status"]
+        _, logs = sm.job_pod_and_logs(kubectl, job)
+        assert relay() > connections, "the Job's kubectl did not reach the API server through the relay"
+        for kind, (_, new) in MOVED.items():
+            assert (sm.rewrote(logs, crd_name(kind), new) or 0) >= 1, logs
+            assert sm.stored_versions(kubectl, crd_name(kind)) == [new], kind
 
-        # The DGD: the same object, untouched, readable in both versions.
-        kept = kubectl.get("dynamographdeployments.v1alpha1.nvidia.com", DGD["metadata"]["name"], "-n", schema_only_namespace)
-        assert (kept["metadata"]["uid"], kept["metadata"]["resourceVersion"], kept["spec"]) == (
-            stored["metadata"]["uid"], stored["metadata"]["resourceVersion"], DGD["spec"])
-        served = kubectl.get("dynamographdeployments.v1beta1.nvidia.com", DGD["metadata"]["name"], "-n", schema_only_namespace)
-        assert (served["apiVersion"], served["metadata"]["uid"]) == ("nvidia.com/v1beta1", stored["metadata"]["uid"])
+        # The objects: the same ones (uid), re-written (stored as v1beta1 now), readable in both versions.
+        for obj in (DGD, DCD):
+            kind, name, plural = obj["kind"], obj["metadata"]["name"], PLURALS[obj["kind"]]
+            assert sm.stored_api_version(cluster, plural, schema_only_namespace, name) == "nvidia.com/v1beta1", kind
+            kept = kubectl.get(f"{plural}.v1alpha1.nvidia.com", name, "-n", schema_only_namespace)
+            assert (kept["metadata"]["uid"], kept["spec"]) == (written[kind]["metadata"]["uid"], obj["spec"]), kind
+            assert kept["metadata"]["resourceVersion"] != written[kind]["metadata"]["resourceVersion"], f"{kind} not re-written"
+            served = kubectl.get(f"{plural}.v1beta1.nvidia.com", name, "-n", schema_only_namespace)
+            assert (served["apiVersion"], served["metadata"]["uid"]) == ("nvidia.com/v1beta1", written[kind]["metadata"]["uid"])
 
         # etcd and NATS are gone with the defaults; their data claims stay.
         left = [name for name in identities(release, "statefulsets", "services")
@@ -146,6 +188,7 @@ def test_default_upgrade_from_0_4_keeps_the_dgd_drops_etcd_and_nats_and_rewires_
         assert results and all(r.ok for r in results), [(r.name, r.reason) for r in results if not r.ok]
     finally:
         on_0_4.down()
+        platform.upgrade()  # the session's values again: hook off, storage flags on this chart's versions
 
 
 def test_upgrade_from_0_4_keeping_etcd_and_nats_keeps_their_data_and_addresses__operator_on_kwok(install, kubectl):

@@ -95,10 +95,11 @@ def test_extra_pod_spec_keeps_unlisted_pod_fields(crds):
 
 
 # Upstream at the pinned Dynamo release (dynamo_harness/chartgen/crds UPSTREAM): which version stores, which warns.
-STORAGE = {"DynamoGraphDeployment": "v1alpha1", "DynamoComponentDeployment": "v1alpha1",
+# DGD and DCD: 1.5.0/1.6.0 fork copies of the release trees; DGDR: 1.3.0, kept at 1.5.0; the others: 1.3.0.
+STORAGE = {"DynamoGraphDeployment": "v1beta1", "DynamoComponentDeployment": "v1beta1",
            "DynamoGraphDeploymentRequest": "v1beta1", "DynamoModel": "v1alpha1",
            "DynamoGraphDeploymentScalingAdapter": "v1alpha1"}
-DEPRECATED = {"DynamoGraphDeployment", "DynamoGraphDeploymentRequest"}
+DEPRECATED = {"DynamoGraphDeployment", "DynamoComponentDeployment", "DynamoGraphDeploymentRequest"}
 
 
 def served(crd, name):
@@ -128,9 +129,26 @@ def test_v1beta1_components_are_a_list_map_keyed_by_name_with_upstreams_rules(cr
         "type": "string", "description": "", "minLength": 1, "maxLength": 63, "pattern": "^[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?$"}
     replicas = item["properties"]["replicas"]
     assert (replicas["minimum"], replicas["default"]) == (0, 1)
+    assert components["maxItems"] == 25
     assert {r["message"] for r in components["x-kubernetes-validations"]} == {
         "at most one component may have type epp", "component names must be unique case-insensitively"}
     assert [r["message"] for r in item["x-kubernetes-validations"]] == ["eppConfig may only be set when type is epp"]
+    assert item["properties"]["type"]["enum"] == ["frontend", "worker", "prefill", "decode", "planner", "epp", "lpx"]
+
+
+def test_v1beta1_dgd_spec_rules_are_upstreams_1_6_restart_rules(crds):
+    """spec.restart unset on create (a transition rule that also runs on create: optionalOldSelf),
+    and LPX graphs restart in Parallel; Restart typed so the rule can read strategy.type."""
+    spec = served(crds["DynamoGraphDeployment"], "v1beta1")["schema"]["openAPIV3Schema"]["properties"]["spec"]
+    rules = {r["message"]: r for r in spec["x-kubernetes-validations"]}
+    create = rules["spec.restart must be unset on create; set spec.restart.id after creation to request a restart"]
+    assert (create["rule"], create["optionalOldSelf"]) == ("oldSelf.hasValue() || !has(self.restart)", True)
+    assert "self.restart.strategy.type == 'Parallel'" in rules[
+        "spec.restart.strategy.type must be Parallel when the graph contains LPX components"]["rule"]
+    restart = spec["properties"]["restart"]
+    assert restart["required"] == ["id"] and restart["properties"]["id"]["minLength"] == 1
+    strategy = restart["properties"]["strategy"]["properties"]["type"]
+    assert (strategy["enum"], strategy["default"]) == (["Sequential", "Parallel"], "Sequential")
 
 
 def test_v1beta1_dgd_in_the_docs_form_validates_and_a_too_long_name_does_not(crds):

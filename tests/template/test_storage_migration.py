@@ -11,6 +11,10 @@ RELEASE = "dynamo-platform"
 NAME = f"{RELEASE}-dynamo-operator-storage-migration"
 CLUSTER_NAME = f"dynamo-system-{NAME}"
 DGDR_CRD = "dynamographdeploymentrequests.nvidia.com"
+# The CRDs whose storage moved from v1alpha1 to v1beta1: DGDR at 1.3.0, DGD and DCD at 1.5.0 (in file order).
+MIGRATED = {"dynamocomponentdeployments": "nvidia.com", "dynamographdeploymentrequests": "nvidia.com",
+            "dynamographdeployments": "nvidia.com"}
+MIGRATED_CRDS = [f"{plural}.{group}" for plural, group in MIGRATED.items()]
 CERTIFICATE_MODES = {
     "generated": {},
     "cert-manager": {"dynamo-operator.webhook.certManager.enabled": True,
@@ -65,9 +69,9 @@ def test_rbac_runs_at_weight_3_and_the_job_at_4_after_install_and_upgrade(render
 def test_rbac_is_exactly_the_migrations_needs(render):
     manifests = render()
     assert named(manifests, "ClusterRole", CLUSTER_NAME)["rules"] == [
-        {"apiGroups": ["nvidia.com"], "resources": ["dynamographdeploymentrequests"], "verbs": ["list", "get", "update"]},
+        *({"apiGroups": [group], "resources": [plural], "verbs": ["list", "get", "update"]} for plural, group in MIGRATED.items()),
         {"apiGroups": ["apiextensions.k8s.io"], "resources": ["customresourcedefinitions", "customresourcedefinitions/status"],
-         "resourceNames": [DGDR_CRD], "verbs": ["get", "patch"]},
+         "resourceNames": MIGRATED_CRDS, "verbs": ["get", "patch"]},
     ]
     binding = named(manifests, "ClusterRoleBinding", CLUSTER_NAME)
     assert binding["roleRef"]["name"] == CLUSTER_NAME
@@ -84,7 +88,7 @@ def test_the_migrated_crds_are_those_whose_storage_version_moved(render):
         (storage,) = [v["name"] for v in crd["spec"]["versions"] if v["storage"]]
         if storage != versions[0]:
             moved.append(f"{crd['metadata']['name']}={storage}")
-    assert moved == [f"{DGDR_CRD}=v1beta1"]
+    assert sorted(moved) == [f"{crd}=v1beta1" for crd in MIGRATED_CRDS]
     assert env(manifests)["MIGRATE_CRDS"] == " ".join(moved)
 
 

@@ -1,6 +1,14 @@
 """DynamoComponentDeployment (dcd): one component of a graph. Its shared spec is also what each
 DynamoGraphDeployment component is (upstream's DynamoComponentDeploymentSharedSpec, in
-dynamocomponentdeployment_types.go of api/v1alpha1 and api/v1beta1)."""
+dynamocomponentdeployment_types.go of api/v1alpha1 and api/v1beta1).
+
+From Dynamo 1.5.0 v1beta1 stores and v1alpha1 is deprecated with upstream's warning: the 1.5.0
+operator CRD `deploy/operator/config/crd/bases/nvidia.com_dynamocomponentdeployments.yaml` in
+yueying-AIHorizon/dynamo @ 3d741331e55038cee2f24f4a0d3e3592cd89bbd3 (a GitHub fork's copy of the
+release tree: its platform Chart.yaml at that commit is 1.5.0 with 1.5.0's pins). No DCD CRD is
+stored at a commit tied to 1.6.0; the 1.6.0 DGD CRD (dynamographdeployment.py) keeps the same
+version layout. The v1beta1 `type` enum is 1.6's (dev cycle): api/v1beta1/common.go in
+michaelfeil/dynamo @ 86e34d1eb9410e234c41e6d3fa812f89d7ba7656 (fork copy; README badge 1.6.0)."""
 
 from __future__ import annotations
 
@@ -19,7 +27,11 @@ from ..openapi import (
 from .common import BACKEND_FRAMEWORKS, COMPONENT_STATUS, ENV_VAR, READY_COLUMNS
 from .crd import CRD, Version
 
+# v1alpha1 componentType (1.3.0 facts; no 1.5/1.6 copy of the v1alpha1 enum was read).
 COMPONENT_TYPES = ["frontend", "worker", "prefill", "decode", "planner", "router", "epp", "main"]
+# v1beta1 type: upstream's ComponentType enum at 1.6 (api/v1beta1/common.go @ 86e34d1e): prefill and
+# decode first-class, lpx (LPX components, EXPERIMENTAL at 1.6) new, no router or main.
+V1BETA1_COMPONENT_TYPES = ["frontend", "worker", "prefill", "decode", "planner", "epp", "lpx"]
 
 # --- v1alpha1 ------------------------------------------------------------------------------
 
@@ -151,7 +163,7 @@ POD_TEMPLATE = obj(
 
 COMPONENT_V1BETA1_PROPERTIES: dict[str, Schema] = {
     "name": COMPONENT_NAME,
-    "type": enum(COMPONENT_TYPES, "Role of the component in the graph."),
+    "type": enum(V1BETA1_COMPONENT_TYPES, "Role of the component in the graph."),
     "runtimeVersion": string(
         "Dynamo runtime version of the component (x.y.z); derived from the image tag when omitted.",
         pattern="^(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)$",
@@ -194,6 +206,6 @@ def crd() -> CRD:
         **{"x-kubernetes-validations": [EPP_CONFIG_RULE]},
     )
     return CRD("DynamoComponentDeployment", "dynamocomponentdeployments", ["dcd"], [
-        Version("v1alpha1", component_spec, COMPONENT_STATUS, storage=True, columns=READY_COLUMNS),
-        Version("v1beta1", component_spec_v1beta1, COMPONENT_STATUS, columns=READY_COLUMNS),
+        Version("v1alpha1", component_spec, COMPONENT_STATUS, deprecated=True, columns=READY_COLUMNS),
+        Version("v1beta1", component_spec_v1beta1, COMPONENT_STATUS, storage=True, columns=READY_COLUMNS),
     ])
