@@ -32,9 +32,10 @@ def install_command(args: argparse.Namespace) -> int:
         return 1
     print(f"release {args.namespace}/{args.release} installed with overlay {args.overlay or 'defaults'}")
     if args.hf_token_secret:
+        api = deploy_commands.kube_api_from(args)
         for namespace in args.hf_token_namespace or [args.namespace]:
-            kubectl.apply([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}])  # idempotent
-            print(ensure_hf_token_secret(kubectl, namespace, args.hf_token_secret, os.environ.get("HF_TOKEN")))
+            api.apply([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}])  # idempotent
+            print(ensure_hf_token_secret(api, namespace, args.hf_token_secret, os.environ.get("HF_TOKEN")))
     return 0
 
 

@@ -5,7 +5,12 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+_SOURCE = Path(__file__).resolve().parents[1]
+# From a checkout (or an editable install) ROOT is the repository. Installed from a wheel (`pip
+# install .`), the package reads its chart files (Chart.yaml, values and schema, the overlays) from
+# the copy pyproject.toml's data-files put under <prefix>/share/dynamo-harness, laid out as here.
+CHECKOUT = (_SOURCE / "charts").is_dir()
+ROOT = _SOURCE if CHECKOUT else Path(sys.prefix) / "share" / "dynamo-harness"
 CHART = ROOT / "charts" / "dynamo-platform"
 OVERLAYS = ROOT / "values"
 EXAMPLES = ROOT / "docs" / "examples"

@@ -35,6 +35,7 @@ from .dataplane.embedded import EmbeddedDataPlane
 from .deploy.config import parse
 from .helm import Helm, HelmError
 from .kube import KubectlError
+from .kube_api import KubeApi
 from .paths import EXAMPLES, ROOT, overlay_names
 from .processes import ProcessError, Supervisor
 from .helm_release import NO_STORAGE_MIGRATION, SCHEMA_ONLY_LABELS, SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES, Release
@@ -144,7 +145,7 @@ def install_platform(s: Session) -> list[ProbeResult]:
 
 
 def workloads_rolled_out(s: Session) -> list[ProbeResult]:
-    return health.workloads_rolled_out(s.cluster.kubectl, s.release.namespace)
+    return health.workloads_rolled_out(KubeApi(s.cluster.kubeconfig), s.release.namespace)
 
 
 CONVERSION = Supervisor(ROOT / ".cache" / "conversion-standin")
@@ -233,7 +234,7 @@ def conformance(s: Session) -> list[ProbeResult]:
                             deployment=parse({"runtime": "vllm", "topology": "agg", "model": "Qwen/Qwen3-0.6B",
                                               "namespace": SCHEMA_NAMESPACE}))
     results = suite.run(targets, suite.LoadPlan(fault_repetitions=s.fault_repetitions), lambda r: print(report.progress_line(r), flush=True))
-    paths = report.write_all(results, s.reports, header=report.run_header(s.cluster.kubectl))
+    paths = report.write_all(results, s.reports, header=report.run_header(KubeApi(s.cluster.kubeconfig)))
     print("conformance: " + ", ".join(str(p) for p in paths.values()))
     return results
 
@@ -269,7 +270,7 @@ def up(overlay: str = DEFAULT_OVERLAY, cluster: LocalCluster | None = None, repo
         results += batch
         if required and not all(r.ok for r in batch):
             break
-    header = {"overlay": overlay, **report.run_header(session.cluster.kubectl if session.cluster.healthy() else None),
+    header = {"overlay": overlay, **report.run_header(KubeApi(session.cluster.kubeconfig) if session.cluster.healthy() else None),
               "took": f"{time.monotonic() - started:.1f}s"}
     paths = report.write_all(results, reports, stem="up", title="dynamo-platform: make up", header=header)
     print(report.summary(results))

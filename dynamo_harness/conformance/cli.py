@@ -1,7 +1,8 @@
 """dynamo-conformance: probe a Dynamo platform and its models in one run.
 
 Point it at endpoints (a port-forwarded frontend, etcd and NATS of a cluster), at a cluster
-(--kubeconfig: CRDs, DGD readiness, RDMA node checks), or at the embedded data plane
+(--kubeconfig or --in-cluster: CRDs, DGD readiness, RDMA node checks, through the Kubernetes
+API with the `kubernetes` client; no kubectl binary is needed), or at the embedded data plane
 (--embedded, which it starts if needed). It prints each probe as it finishes, writes JUnit,
 Markdown and HTML reports, and exits 1 if any probe failed.
 """
@@ -14,8 +15,7 @@ import sys
 from pathlib import Path
 
 from ..deploy.config import ConfigError, DeploymentConfig, load_file, parse
-from ..kube import Kubectl
-from ..paths import ROOT
+from ..paths import CHECKOUT, ROOT
 from . import node_checks, report
 from .suite import LoadPlan, Targets, data_plane_targets, run
 
@@ -42,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deploy-namespace", default="default", help="namespace for --deploy RUNTIME/TOPOLOGY")
     parser.add_argument("--deploy-timeout", type=float, default=1800, help="seconds to wait for the DGD to be Ready")
     parser.add_argument("--keep-deployment", action="store_true", help="leave the deployed model in place")
-    parser.add_argument("--report-dir", type=Path, default=ROOT / "reports", help="where the reports go")
+    parser.add_argument("--report-dir", type=Path, default=ROOT / "reports" if CHECKOUT else Path("reports"),
+                        help="where the reports go (default: reports/ of the checkout, else of the current directory)")
     args = parser.parse_args(argv)
 
     targets = Targets(**{name: getattr(args, name) for name, _ in Targets.options()},
@@ -60,13 +61,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.node == "local":
         targets.node_runner = node_checks.local_runner
     elif args.node:
-        if not args.kubeconfig:
-            parser.error("--node <name> needs --kubeconfig")
-        targets.node_runner = node_checks.NodeDebugRunner(Kubectl(args.kubeconfig), args.node)
+        if not targets.kube:
+            parser.error("--node <name> needs --kubeconfig or --in-cluster")
+        targets.node_runner = node_checks.NodeDebugRunner(targets.kube, args.node)
         targets.node_name = args.node
     if args.deploy:
-        if not args.kubeconfig:
-            parser.error("--deploy needs --kubeconfig")
+        if not targets.kube:
+            parser.error("--deploy needs --kubeconfig or --in-cluster")
         try:
             targets.deployment = _deployment(args)
         except ConfigError as err:
@@ -74,13 +75,13 @@ def main(argv: list[str] | None = None) -> int:
         targets.deploy_timeout, targets.keep_deployment = args.deploy_timeout, args.keep_deployment
     plan = LoadPlan(tuple(int(c) for c in args.concurrency.split(",")), args.requests_per_worker,
                     args.max_seconds, args.max_tokens, args.fault_repetitions)
-    if not any([targets.frontend, targets.etcd, targets.nats, targets.operator_health, targets.kubeconfig, targets.node_runner]):
-        parser.error("nothing to probe: give endpoints, --kubeconfig, --node or --embedded")
+    if not any([targets.frontend, targets.etcd, targets.nats, targets.operator_health, targets.kube, targets.node_runner]):
+        parser.error("nothing to probe: give endpoints, --kubeconfig (or --in-cluster), --node or --embedded")
 
     print("dynamo-conformance", flush=True)
     results = run(targets, plan, lambda r: print(report.progress_line(r), flush=True))
     paths = report.write_all(results, args.report_dir,
-                             header=report.run_header(Kubectl(args.kubeconfig) if args.kubeconfig else None))
+                             header=report.run_header(targets.kube))
     print(report.summary(results))
     print("reports: " + ", ".join(str(p) for p in paths.values()))
     return 1 if any(not r.ok for r in results) else 0

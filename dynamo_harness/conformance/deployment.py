@@ -15,7 +15,8 @@ from typing import Any
 
 from ..deploy import cluster, templates, worker_settings
 from ..deploy.config import DeploymentConfig
-from ..kube import Kubectl, KubectlError, simulated
+from ..kube import simulated
+from ..kube_api import DGD, NODE, POD, KubeApi, KubeApiError
 from . import health, inference
 from ..results import Outcome, ProbeResult, failed, passed, skipped, timed
 
@@ -28,7 +29,7 @@ COMPONENT_TYPE_LABEL = "nvidia.com/dynamo-component-type"
 WORKER_SETTINGS = "deploy/worker-settings"
 
 
-def run(kubectl: Kubectl, config: DeploymentConfig, *, timeout: float, keep: bool = False,
+def run(api: KubeApi, config: DeploymentConfig, *, timeout: float, keep: bool = False,
         platform: tuple[str, str] | None = None) -> list[ProbeResult]:
     """The deploy stage; `platform` is the (namespace, release) whose worker settings the DGD gets."""
     manifest = templates.render(config)
@@ -36,7 +37,7 @@ def run(kubectl: Kubectl, config: DeploymentConfig, *, timeout: float, keep: boo
     results: list[ProbeResult] = []
     if platform:
         try:
-            manifest = worker_settings.merge(manifest, worker_settings.from_release(kubectl, *platform))
+            manifest = worker_settings.merge(manifest, worker_settings.from_release(api, *platform))
         except worker_settings.WorkerSettingsError as err:
             message = str(err)
             return [timed(WORKER_SETTINGS, lambda: failed(message))]
@@ -45,60 +46,60 @@ def run(kubectl: Kubectl, config: DeploymentConfig, *, timeout: float, keep: boo
         def probe() -> Outcome:
             try:
                 return passed(action() or "")
-            except KubectlError as err:
+            except KubeApiError as err:
                 return failed(err.stderr.strip()[:300])
         results.append(timed(f"deploy/{check}", probe))
         return results[-1].ok
 
-    if not step("validate", lambda: cluster.validate(kubectl, manifest) or f"{name} accepted (server-side dry run)"):
+    if not step("validate", lambda: cluster.validate(api, manifest) or f"{name} accepted (server-side dry run)"):
         return results
-    if not step("apply", lambda: cluster.apply(kubectl, manifest) or f"{name} applied ({config.runtime}, {config.topology})"):
+    if not step("apply", lambda: cluster.apply(api, manifest) or f"{name} applied ({config.runtime}, {config.topology})"):
         return results
-    if cluster.simulated_nodes(kubectl):
+    if cluster.simulated_nodes(api):
         results.append(timed("deploy/ready", lambda: skipped(SIMULATED)))
         results.append(timed("deploy/inference", lambda: skipped(SIMULATED)))
     else:
         ready = timed("deploy/ready", lambda: passed(f"{name} Ready")
-                      if cluster.wait_ready(kubectl, config.namespace, config.dgd_name, timeout, progress=lambda _: None)
+                      if cluster.wait_ready(api, config.namespace, config.dgd_name, timeout, progress=lambda _: None)
                       else failed(f"{name} not Ready after {timeout:.0f}s: "
-                                  f"{cluster.ready_state(kubectl, config.namespace, config.dgd_name)[1]}"))
+                                  f"{cluster.ready_state(api, config.namespace, config.dgd_name)[1]}"))
         results.append(ready)
         if ready.ok:
             service = f"{config.dgd_name}-frontend"
             try:
-                with cluster.port_forward(kubectl, config.namespace, service, templates.FRONTEND_PORT) as url:
+                with cluster.port_forward(api, config.namespace, service, templates.FRONTEND_PORT) as url:
                     results += health.frontend(url)
                     results += inference.functional(url, config.served_model_name or config.model)
-            except KubectlError as err:
+            except KubeApiError as err:
                 message = f"svc/{service}: {err.stderr.strip()[:300]}"
                 results.append(timed("deploy/port-forward", lambda: failed(message)))
     if platform:
         # Also when not Ready: a worker Pending for a missing toleration is named here.
-        results.append(check_worker_settings(kubectl, *platform, config.namespace, config.dgd_name))
+        results.append(check_worker_settings(api, *platform, config.namespace, config.dgd_name))
     if not keep:
-        step("undeploy", lambda: f"{name} deleted" if cluster.undeploy(kubectl, config.namespace, config.dgd_name, wait=False)
+        step("undeploy", lambda: f"{name} deleted" if cluster.undeploy(api, config.namespace, config.dgd_name, wait=False)
              else f"{name} was already gone")
     return results
 
 
-def check_worker_settings(kubectl: Kubectl, platform_namespace: str, release: str, namespace: str, name: str) -> ProbeResult:
+def check_worker_settings(api: KubeApi, platform_namespace: str, release: str, namespace: str, name: str) -> ProbeResult:
     """deploy/worker-settings: the worker pods of a deployed DGD carry the release's worker settings."""
 
     def check() -> Outcome:
         try:
-            dgd = kubectl.get("dynamographdeployment", name, "-n", namespace)
-        except KubectlError as err:
-            if "NotFound" not in err.stderr:
+            dgd = api.get(DGD, name, namespace)
+        except KubeApiError as err:
+            if not err.not_found:
                 raise
             dgd = None
         if dgd is None:
             return worker_settings_verdict(worker_settings.WorkerSettings(), f"{namespace}/{name}", None, [], {})
         try:
-            settings = worker_settings.from_release(kubectl, platform_namespace, release)
+            settings = worker_settings.from_release(api, platform_namespace, release)
         except worker_settings.WorkerSettingsError as err:
             return failed(str(err))
-        pods = kubectl.items("pods", "-n", namespace, "-l", f"{GRAPH_LABEL}={name}")
-        nodes = {n["metadata"]["name"]: n for n in cluster.dgd_nodes(kubectl.items("nodes"))}
+        pods = api.items(POD, namespace, f"{GRAPH_LABEL}={name}")
+        nodes = {n["metadata"]["name"]: n for n in cluster.dgd_nodes(api.items(NODE))}
         return worker_settings_verdict(settings, f"{namespace}/{name}", dgd, pods, nodes)
 
     return timed(WORKER_SETTINGS, check)

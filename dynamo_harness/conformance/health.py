@@ -14,7 +14,8 @@ import requests
 from urllib3.exceptions import InsecureRequestWarning
 
 from ..deploy import cluster
-from ..kube import ROLLOUT_KINDS, Kubectl, condition, pod_placement, rollout_state, simulated
+from ..kube import condition, pod_placement, rollout_state, simulated
+from ..kube_api import CRD, DAEMON_SET, DEPLOYMENT, NODE, POD, STATEFUL_SET, KubeApi
 from ..results import Outcome, ProbeResult, failed, passed, skipped, timed
 
 
@@ -163,11 +164,11 @@ def operator(health_url: str, metrics_url: str, token_file: Path | None = None) 
 OPERATOR_SELECTOR = "app.kubernetes.io/name=dynamo-operator,app.kubernetes.io/component=manager"
 
 
-def operator_simulated(kubectl: Kubectl, namespace: str) -> list[ProbeResult]:
+def operator_simulated(api: KubeApi, namespace: str) -> list[ProbeResult]:
     """Where kwok simulates the operator's pod (the local cluster), no container serves /healthz or
     /metrics: one skip that says so. Elsewhere nothing: the endpoint probes speak for it."""
-    pods = kubectl.items("pods", "-n", namespace, "-l", OPERATOR_SELECTOR)
-    nodes = {n["metadata"]["name"]: n for n in kubectl.items("nodes")}
+    pods = api.items(POD, namespace, OPERATOR_SELECTOR)
+    nodes = {n["metadata"]["name"]: n for n in api.items(NODE)}
     placed = [nodes.get(p["spec"].get("nodeName", "")) for p in pods]
     if placed and all(node is not None and simulated(node) for node in placed):
         return [timed("operator/metrics", lambda: skipped(
@@ -183,9 +184,9 @@ def frontend(url: str) -> list[ProbeResult]:
     ]
 
 
-def crds_established(kubectl: Kubectl) -> ProbeResult:
+def crds_established(api: KubeApi) -> ProbeResult:
     def check() -> Outcome:
-        crds = kubectl.items("crds", "-l", "app.kubernetes.io/part-of=dynamo-platform")
+        crds = api.items(CRD, selector="app.kubernetes.io/part-of=dynamo-platform")
         pending = [c["metadata"]["name"] for c in crds if condition(c, "Established").get("status") != "True"]
         if crds and not pending:
             return passed(f"{len(crds)} CRDs", crds=len(crds))
@@ -194,26 +195,26 @@ def crds_established(kubectl: Kubectl) -> ProbeResult:
     return timed("crds/established", check)
 
 
-def workloads_rolled_out(kubectl: Kubectl, namespace: str) -> list[ProbeResult]:
+def workloads_rolled_out(api: KubeApi, namespace: str) -> list[ProbeResult]:
     """One result per Deployment, StatefulSet and DaemonSet of the namespace: rolled out or not,
     and where its pods run (a real node, or simulated by kwok, which the report must say)."""
-    nodes = kubectl.items("nodes")
+    nodes = api.items(NODE)
 
     def check(workload: dict) -> Outcome:
         ok, detail = rollout_state(workload)
         selector = ",".join(f"{k}={v}" for k, v in workload["spec"]["selector"]["matchLabels"].items())
-        where = pod_placement(kubectl.items("pods", "-n", namespace, "-l", selector), nodes)
+        where = pod_placement(api.items(POD, namespace, selector), nodes)
         return (passed if ok else failed)(f"{detail}; {where}")
 
-    workloads = kubectl.items(",".join(f"{kind.lower()}s" for kind in ROLLOUT_KINDS), "-n", namespace)
+    workloads = [w for kind in (DEPLOYMENT, STATEFUL_SET, DAEMON_SET) for w in api.items(kind, namespace)]
     if not workloads:
         return [timed(f"platform/{namespace}", lambda: failed(f"no Deployment, StatefulSet or DaemonSet in {namespace}"))]
     return [timed(f"platform/{w['kind']} {w['metadata']['name']}", lambda w=w: check(w)) for w in workloads]
 
 
-def dgd_ready(kubectl: Kubectl, namespace: str, name: str) -> ProbeResult:
+def dgd_ready(api: KubeApi, namespace: str, name: str) -> ProbeResult:
     def check() -> Outcome:
-        ready, detail = cluster.ready_state(kubectl, namespace, name)
+        ready, detail = cluster.ready_state(api, namespace, name)
         return passed("Ready") if ready else failed(f"not Ready: {detail}")
 
     return timed(f"dgd/{name}", check)

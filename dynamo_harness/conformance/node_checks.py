@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 import subprocess
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from ..kube import Kubectl
+from ..kube_api import NODE, KubeApi, KubeApiError
 from ..results import Outcome, ProbeResult, Status, failed, passed, skipped, timed
 
 NOT_FOUND = 127
@@ -35,21 +36,35 @@ def local_runner(command: str) -> Output:
 
 @dataclass
 class NodeDebugRunner:
-    """Runs commands on a cluster node through `kubectl debug node/<name>` (privileged, host chroot)."""
+    """Runs commands on a cluster node in a privileged pod with the host's root at /host, as
+    `kubectl debug node/<name> --profile=sysadmin` would, through the API: `chroot /host sh -c`."""
 
-    kubectl: Kubectl
+    api: KubeApi
     node: str
     image: str = "docker.io/library/busybox:1.37"
+    namespace: str = "default"
+
+    def pod(self, command: str) -> dict:
+        return {
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": f"node-debugger-{self.node[:30].rstrip('.-')}-{uuid.uuid4().hex[:5]}",
+                         "namespace": self.namespace, "labels": {"app.kubernetes.io/managed-by": "dynamo-conformance"}},
+            "spec": {
+                "nodeName": self.node, "restartPolicy": "Never", "hostIPC": True, "hostNetwork": True, "hostPID": True,
+                "tolerations": [{"operator": "Exists"}],
+                "containers": [{"name": "debugger", "image": self.image,
+                                "command": ["chroot", "/host", "sh", "-c", command],
+                                "securityContext": {"privileged": True},
+                                "volumeMounts": [{"name": "host-root", "mountPath": "/host"}]}],
+                "volumes": [{"name": "host-root", "hostPath": {"path": "/"}}],
+            },
+        }
 
     def __call__(self, command: str) -> Output:
-        from ..kube import KubectlError
-
         try:
-            out = self.kubectl.run("debug", f"node/{self.node}", "-q", "--profile=sysadmin", f"--image={self.image}",
-                                   "--attach=true", "--", "chroot", "/host", "sh", "-c", command, timeout=120)
-            return Output(0, out)
-        except KubectlError as err:
-            return Output(1, err.stderr)
+            return Output(*self.api.run_pod(self.pod(command), timeout=120))
+        except (KubeApiError, TimeoutError) as err:
+            return Output(1, getattr(err, "stderr", str(err)))
 
 
 @dataclass
@@ -144,9 +159,9 @@ def ucx_transports(run: Runner, expect_rdma: bool) -> Outcome:
     return failed(f"RDMA transports {rdma or 'none'}, CUDA memory domains {cuda or 'none'}")
 
 
-def allocatable(kubectl: Kubectl, node: str) -> ProbeResult:
+def allocatable(api: KubeApi, node: str) -> ProbeResult:
     def check() -> Outcome:
-        status = kubectl.get("node", node)["status"]["allocatable"]
+        status = api.get(NODE, node)["status"]["allocatable"]
         found = {k: v for k, v in status.items() if k in ("rdma/ib", "vpc.amazonaws.com/efa") or k.startswith("rdma/")}
         if found and all(v not in ("0", 0) for v in found.values()):
             return passed(", ".join(f"{k}={v}" for k, v in found.items()))

@@ -4,31 +4,31 @@
 from __future__ import annotations
 
 import html
-import json
 import math
 import xml.etree.ElementTree as ET
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..kube import Kubectl, KubectlError, simulated
+from ..kube import simulated
+from ..kube_api import NODE, KubeApi, KubeApiError
 from ..paths import chart_metadata
 from ..results import ProbeResult, Status
 
 MARK = {Status.PASS: "PASS", Status.FAIL: "FAIL", Status.SKIP: "skip"}
 
 
-def run_header(kubectl: Kubectl | None = None) -> dict[str, str]:
+def run_header(api: KubeApi | None = None) -> dict[str, str]:
     """What a report reader needs to place a run: chart and Dynamo versions, the cluster's Kubernetes
     version and nodes (real or simulated), and the date."""
     chart = chart_metadata()
     header = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
               "chart": f"{chart['name']} {chart['version']}", "Dynamo": chart["appVersion"]}
-    if kubectl is not None:
+    if api is not None:
         try:
-            header["Kubernetes"] = json.loads(kubectl.run("version", "-o", "json"))["serverVersion"]["gitVersion"]
-            nodes = kubectl.items("nodes")
-        except (KubectlError, KeyError, ValueError) as err:
+            header["Kubernetes"] = api.server_version()
+            nodes = api.items(NODE)
+        except (KubeApiError, KeyError, ValueError) as err:
             header["Kubernetes"] = f"unreachable ({str(err).strip().splitlines()[-1][:120]})"
         else:
             fake = sum(simulated(n) for n in nodes)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..dataplane import DataPlane, Fault, Observed
 from ..deploy.config import DeploymentConfig
-from ..kube import Kubectl
+from ..kube_api import KubeApi
 from ..helm_release import DEFAULT_NAME
 from ..results import ProbeResult
 from . import deployment, faults, health, inference, node_checks
@@ -36,7 +36,10 @@ class Targets:
     operator_metrics_token_file: Path | None = _option(
         "file with a bearer token allowed `get` on /metrics, e.g. `kubectl create token` of a ServiceAccount bound "
         "to the chart's metrics-reader ClusterRole", type=Path)
-    kubeconfig: Path | None = _option("cluster to check CRDs and DGDs on", type=Path)
+    kubeconfig: Path | None = _option("kubeconfig of the cluster to check (CRDs, workloads, DGDs, nodes): the probes "
+                                      "reach its API with the `kubernetes` client, no kubectl needed", type=Path)
+    in_cluster: bool | None = _option("reach the cluster as this pod's ServiceAccount (in-cluster config) instead of "
+                                      "--kubeconfig", action="store_true")
     platform_namespace: str | None = _option("namespace of the platform release: every workload there must have rolled out")
     platform_release: str | None = _option(f"name of the platform release whose worker settings the DGDs' worker pods "
                                            f"must carry (default {DEFAULT_NAME})")
@@ -51,6 +54,11 @@ class Targets:
     deployment: DeploymentConfig | None = None  # the model the deploy stage puts on the cluster
     deploy_timeout: float = 1800
     keep_deployment: bool = False
+    kube: KubeApi | None = None  # the cluster's API: from kubeconfig, or in-cluster; every cluster probe needs it
+
+    def __post_init__(self) -> None:
+        if self.kube is None and (self.kubeconfig or self.in_cluster):
+            self.kube = KubeApi(None if self.in_cluster else self.kubeconfig)
 
     @classmethod
     def options(cls) -> list[tuple[str, dict]]:
@@ -131,36 +139,36 @@ def operator(t: Targets, plan: LoadPlan) -> list[ProbeResult]:
     return health.operator(t.operator_health, t.operator_metrics, t.operator_metrics_token_file)
 
 
-@probe("kubeconfig", "platform_namespace")
+@probe("kube", "platform_namespace")
 def operator_simulated(t: Targets, plan: LoadPlan) -> list[ProbeResult]:
-    return health.operator_simulated(Kubectl(t.kubeconfig), t.platform_namespace)
+    return health.operator_simulated(t.kube, t.platform_namespace)
 
 
-@probe("kubeconfig", "platform_namespace")
+@probe("kube", "platform_namespace")
 def platform_workloads(t: Targets, plan: LoadPlan) -> list[ProbeResult]:
-    return health.workloads_rolled_out(Kubectl(t.kubeconfig), t.platform_namespace)
+    return health.workloads_rolled_out(t.kube, t.platform_namespace)
 
 
-@probe("kubeconfig")
+@probe("kube")
 def crds(t: Targets, plan: LoadPlan) -> list[ProbeResult]:
-    return [health.crds_established(Kubectl(t.kubeconfig))]
+    return [health.crds_established(t.kube)]
 
 
-@probe("kubeconfig", "dgds")
+@probe("kube", "dgds")
 def dgds(t: Targets, plan: LoadPlan) -> list[ProbeResult]:
-    return [health.dgd_ready(Kubectl(t.kubeconfig), namespace, name) for namespace, name in t.dgds]
+    return [health.dgd_ready(t.kube, namespace, name) for namespace, name in t.dgds]
 
 
-@probe("kubeconfig", "platform_namespace", "dgds")
+@probe("kube", "platform_namespace", "dgds")
 def worker_settings(t: Targets, plan: LoadPlan) -> list[ProbeResult]:
-    return [deployment.check_worker_settings(Kubectl(t.kubeconfig), t.platform_namespace, t.platform_release or DEFAULT_NAME,
+    return [deployment.check_worker_settings(t.kube, t.platform_namespace, t.platform_release or DEFAULT_NAME,
                                              namespace, name) for namespace, name in t.dgds]
 
 
-@probe("kubeconfig", "deployment")
+@probe("kube", "deployment")
 def deploy_stage(t: Targets, plan: LoadPlan) -> list[ProbeResult]:
     platform = (t.platform_namespace, t.platform_release or DEFAULT_NAME) if t.platform_namespace else None
-    return deployment.run(Kubectl(t.kubeconfig), t.deployment, timeout=t.deploy_timeout, keep=t.keep_deployment,
+    return deployment.run(t.kube, t.deployment, timeout=t.deploy_timeout, keep=t.keep_deployment,
                           platform=platform)
 
 
@@ -188,6 +196,6 @@ def node_devices(t: Targets, plan: LoadPlan) -> list[ProbeResult]:
     return node_checks.all_checks(t.node_runner, expect_rdma=t.expect_rdma, expect_efa=t.expect_efa)
 
 
-@probe("kubeconfig", "node_name")
+@probe("kube", "node_name")
 def node_resources(t: Targets, plan: LoadPlan) -> list[ProbeResult]:
-    return [node_checks.allocatable(Kubectl(t.kubeconfig), t.node_name)]
+    return [node_checks.allocatable(t.kube, t.node_name)]

@@ -11,7 +11,8 @@ from typing import Any
 
 import yaml
 
-from ..kube import Kubectl, KubectlError
+from ..kube import Kubectl
+from ..kube_api import KubeApi, KubeApiError
 from ..helm_release import DEFAULT_NAME, DEFAULT_NAMESPACE
 from . import cluster, templates, worker_settings
 from .config import (API_VERSIONS, COMPACT_GROUPS, MULTINODE_BACKENDS, RUNTIMES, TOPOLOGIES, ConfigError, DeploymentConfig,
@@ -93,7 +94,7 @@ def platform_settings(args: argparse.Namespace) -> worker_settings.WorkerSetting
         return worker_settings.from_values_files(args.platform_values)
     if args.no_platform_settings or not (from_release or args.release_by_default):
         return None
-    return worker_settings.from_release(kubectl_from(args), args.platform_namespace or DEFAULT_NAMESPACE,
+    return worker_settings.from_release(kube_api_from(args), args.platform_namespace or DEFAULT_NAMESPACE,
                                         args.platform_release or DEFAULT_NAME)
 
 
@@ -125,31 +126,38 @@ def render_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def kubeconfig_from(args: argparse.Namespace) -> Path:
+    return Path(args.kubeconfig or os.environ.get("KUBECONFIG") or str(Path.home() / ".kube" / "config"))
+
+
 def kubectl_from(args: argparse.Namespace) -> Kubectl:
-    kubeconfig = args.kubeconfig or os.environ.get("KUBECONFIG") or str(Path.home() / ".kube" / "config")
-    return Kubectl(Path(kubeconfig), args.context)
+    return Kubectl(kubeconfig_from(args), args.context)
+
+
+def kube_api_from(args: argparse.Namespace) -> KubeApi:
+    return KubeApi(kubeconfig_from(args), args.context)
 
 
 def deploy_command(args: argparse.Namespace) -> int:
     config = _config_or_exit(args)
-    kubectl = kubectl_from(args)
+    api = kube_api_from(args)
     manifest, note = rendered(args, config)
     if note:
         print(note)
     name = f"{config.namespace}/{config.dgd_name}"
     try:
-        cluster.validate(kubectl, manifest)
+        cluster.validate(api, manifest)
         print(f"validated {name} against the cluster's CRDs (server-side dry run)")
         if config.hf_token_secret:
-            print(cluster.ensure_hf_token_secret(kubectl, config.namespace, config.hf_token_secret, os.environ.get("HF_TOKEN")))
-        cluster.apply(kubectl, manifest)
+            print(cluster.ensure_hf_token_secret(api, config.namespace, config.hf_token_secret, os.environ.get("HF_TOKEN")))
+        cluster.apply(api, manifest)
         print(f"applied {name}")
         if args.no_wait:
             return 0
-        if not cluster.wait_ready(kubectl, config.namespace, config.dgd_name, args.timeout):
+        if not cluster.wait_ready(api, config.namespace, config.dgd_name, args.timeout):
             print(f"error: {name} not Ready after {args.timeout:.0f}s", file=sys.stderr)
             return 1
-    except KubectlError as err:
+    except KubeApiError as err:
         print(f"error: {err.stderr.strip()}", file=sys.stderr)
         return 1
     print(f"{name} is Ready; frontend: {templates.frontend_address(config)} "
@@ -158,10 +166,10 @@ def deploy_command(args: argparse.Namespace) -> int:
 
 
 def undeploy_command(args: argparse.Namespace) -> int:
-    kubectl = kubectl_from(args)
+    api = kube_api_from(args)
     try:
-        removed = cluster.undeploy(kubectl, args.namespace, args.name, wait=not args.no_wait)
-    except KubectlError as err:
+        removed = cluster.undeploy(api, args.namespace, args.name, wait=not args.no_wait)
+    except KubeApiError as err:
         print(f"error: {err.stderr.strip()}", file=sys.stderr)
         return 1
     print(f"{args.namespace}/{args.name} {'deleted' if removed else 'was not there'}")

@@ -26,7 +26,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from ..kube import Kubectl, KubectlError
+from ..kube_api import CONFIG_MAP, KubeApi, KubeApiError
 from ..paths import CHART, OVERLAYS
 from . import v1beta1
 
@@ -139,13 +139,13 @@ def release_labels(release: str) -> dict[str, str]:
     return {"app.kubernetes.io/instance": release, "app.kubernetes.io/name": "dynamo-operator"}
 
 
-def from_release(kubectl: Kubectl, namespace: str, release: str) -> WorkerSettings:
+def from_release(api: KubeApi, namespace: str, release: str) -> WorkerSettings:
     """Settings of an installed release, from its operator ConfigMap's workload-settings.yaml (none
     when the release sets none). Raises WorkerSettingsError when the release cannot be read."""
     selector = ",".join(f"{k}={v}" for k, v in release_labels(release).items())
     try:
-        config_maps = kubectl.items("configmaps", "-n", namespace, "-l", selector)
-    except KubectlError as err:
+        config_maps = api.items(CONFIG_MAP, namespace, selector)
+    except KubeApiError as err:
         raise WorkerSettingsError(f"cannot read the worker settings of release {namespace}/{release}: {err.stderr.strip()}; "
                                   "give the release's values files with --platform-values instead") from None
     if not config_maps:

@@ -125,6 +125,6 @@ def test_a_release_without_worker_settings_skips(canned):
 
 def test_the_probe_is_registered_for_a_cluster_a_platform_and_dgds():
     (registered,) = [p for p in suite.PROBES if p.name == "worker_settings"]
-    assert registered.needs == ("kubeconfig", "platform_namespace", "dgds")
+    assert registered.needs == ("kube", "platform_namespace", "dgds")
     assert "platform_release" in {name for name, _ in suite.Targets.options()}
 

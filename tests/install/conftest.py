@@ -18,6 +18,7 @@ from dynamo_harness.clusters.conversion_standin import ConversionStandin, crd_we
 from dynamo_harness.clusters.local import LocalCluster
 from dynamo_harness.helm import Helm
 from dynamo_harness.kube import Kubectl, KubectlError
+from dynamo_harness.kube_api import KubeApi
 from dynamo_harness.paths import CHART, ROOT
 from dynamo_harness.helm_release import NO_STORAGE_MIGRATION, SCHEMA_ONLY_LABELS, SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES, Release
 
@@ -50,6 +51,12 @@ def node_cluster(cluster: Cluster) -> LocalCluster:
 @pytest.fixture(scope="session")
 def kubectl(cluster: Cluster) -> Kubectl:
     return cluster.kubectl
+
+
+@pytest.fixture(scope="session")
+def kube_api(cluster: Cluster) -> KubeApi:
+    """The cluster's API through the `kubernetes` client, as the conformance probes reach it."""
+    return KubeApi(cluster.kubectl.kubeconfig, cluster.kubectl.context)
 
 
 @pytest.fixture(scope="session")

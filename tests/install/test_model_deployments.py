@@ -77,15 +77,15 @@ def test_render_command_writes_the_manifest_for_gitops(tmp_path):
     assert frontend["podTemplate"]["spec"]["containers"][0]["env"] == [{"name": "DYN_ROUTER_MODE", "value": "kv"}]
 
 
-def test_conformance_deploy_stage_applies_for_real_and_skips_probes_on_simulated_nodes(kubectl, schema_only_namespace):
+def test_conformance_deploy_stage_applies_for_real_and_skips_probes_on_simulated_nodes(kubectl, kube_api, schema_only_namespace):
     config = parse({"runtime": "vllm", "topology": "agg", "model": "Qwen/Qwen3-0.6B", "namespace": schema_only_namespace})
-    results = {r.name: r for r in deployment.run(kubectl, config, timeout=5)}
+    results = {r.name: r for r in deployment.run(kube_api, config, timeout=5)}
     assert [results[n].status for n in ("deploy/validate", "deploy/apply", "deploy/undeploy")] == [Status.PASS] * 3
     assert results["deploy/ready"].status is Status.SKIP and "simulated (kwok)" in results["deploy/ready"].reason
     assert not kubectl.items("dynamographdeployments", "-n", schema_only_namespace)
 
 
-def test_wait_ready_follows_the_ready_condition_the_operator_writes(kubectl, schema_only_namespace):
+def test_wait_ready_follows_the_ready_condition_the_operator_writes(kubectl, kube_api, schema_only_namespace):
     """No operator runs locally, so the test writes the status an operator would, through the status subresource."""
     config = parse({"runtime": "vllm", "topology": "agg", "model": "m", "namespace": schema_only_namespace})
     kubectl.apply([templates.render(config)])
@@ -98,10 +98,10 @@ def test_wait_ready_follows_the_ready_condition_the_operator_writes(kubectl, sch
 
     seen = []
     set_status("False", "1/2 components ready")
-    assert not deploy_cluster.wait_ready(kubectl, schema_only_namespace, config.dgd_name, timeout=0, progress=seen.append, interval=0)
+    assert not deploy_cluster.wait_ready(kube_api, schema_only_namespace, config.dgd_name, timeout=0, progress=seen.append)
     assert seen == [f"{schema_only_namespace}/vllm-agg: state=pending Ready=False (1/2 components ready)"]
     set_status("True", "all components ready")
-    assert deploy_cluster.wait_ready(kubectl, schema_only_namespace, config.dgd_name, timeout=0, progress=seen.append, interval=0)
+    assert deploy_cluster.wait_ready(kube_api, schema_only_namespace, config.dgd_name, timeout=0, progress=seen.append)
 
 
 def test_deploy_fails_when_the_dgd_never_becomes_ready(kubectl, schema_only_namespace, capsys):

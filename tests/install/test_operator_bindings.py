@@ -83,13 +83,13 @@ def test_a_scraper_bound_to_the_metrics_reader_may_get_metrics(kubectl, platform
         kubectl.run("delete", "clusterrolebinding", binding["metadata"]["name"], "--wait=false")
 
 
-def test_where_kwok_simulates_the_operator_its_metrics_probe_skips_saying_so(cluster, kubectl, platform):
+def test_where_kwok_simulates_the_operator_its_metrics_probe_skips_saying_so(cluster, kube_api, platform):
     from dynamo_harness.conformance import health
     from dynamo_harness.results import Status
 
     if not cluster.simulates_operator:
         pytest.skip(f"the operator runs for real on the {cluster.name} cluster: its endpoints are probed instead")
-    (result,) = health.operator_simulated(kubectl, platform.namespace)
+    (result,) = health.operator_simulated(kube_api, platform.namespace)
     assert (result.name, result.status) == ("operator/metrics", Status.SKIP)
     assert "simulated by kwok" in result.reason
 

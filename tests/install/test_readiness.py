@@ -39,8 +39,8 @@ def test_the_session_platform_release_has_rolled_out(platform):
     assert platform.workloads() and platform.not_rolled_out() == []
 
 
-def test_workload_probe_reports_each_rollout_and_says_the_pods_are_simulated(kubectl, platform):
-    results = health.workloads_rolled_out(kubectl, platform.namespace)
+def test_workload_probe_reports_each_rollout_and_says_the_pods_are_simulated(kube_api, platform):
+    results = health.workloads_rolled_out(kube_api, platform.namespace)
     names = {r.name for r in results}
     assert "platform/Deployment dynamo-platform-dynamo-operator" in names, names
     assert all(r.status is Status.PASS for r in results), [(r.name, r.reason) for r in results]
@@ -48,6 +48,6 @@ def test_workload_probe_reports_each_rollout_and_says_the_pods_are_simulated(kub
     assert all(r.reason.endswith("simulated (kwok): no container runs") for r in results), [r.reason for r in results]
 
 
-def test_workload_probe_fails_for_a_namespace_without_workloads(kubectl, schema_only_namespace):
-    (result,) = health.workloads_rolled_out(kubectl, schema_only_namespace)
+def test_workload_probe_fails_for_a_namespace_without_workloads(kube_api, schema_only_namespace):
+    (result,) = health.workloads_rolled_out(kube_api, schema_only_namespace)
     assert result.status is Status.FAIL and schema_only_namespace in result.reason

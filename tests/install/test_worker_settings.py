@@ -52,11 +52,11 @@ def test_the_stored_dgd_carries_the_overlays_worker_settings_on_every_worker(ins
 
 
 def test_the_conformance_deploy_stage_deploys_with_the_releases_settings_and_skips_the_pod_check_on_kwok(
-        install, kubectl, schema_only_namespace):
+        install, kubectl, kube_api, schema_only_namespace):
     release = install("eks-efa", SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES, wait=False)
     config = parse({"runtime": "sglang", "topology": "disagg", "model": "Qwen/Qwen3-0.6B", "namespace": schema_only_namespace,
                     "hf_token_secret": ""})
-    results = {r.name: r for r in deployment.run(kubectl, config, timeout=5, keep=True,
+    results = {r.name: r for r in deployment.run(kube_api, config, timeout=5, keep=True,
                                                  platform=(release.namespace, release.name))}
     assert results["deploy/apply"].status is Status.PASS, results["deploy/apply"].reason
     checked = results["deploy/worker-settings"]

@@ -27,7 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # base: no harness imports but each other
     ("paths", "formats", "processes", "results", "tiny_model", "manifests"),
     # tools: one external program or protocol each
-    ("kube", "helm", "helm_release", "images"),
+    ("kube", "kube_api", "helm", "helm_release", "images"),
     # what the tools build: clusters (and their node images), chart sources, model deployments
     ("clusters", "chartgen", "publish", "lint", "deploy"),
     # the Dynamo data plane, embedded or in a cluster

@@ -1,0 +1,292 @@
+"""The Kubernetes API through the `kubernetes` Python client: what the packaged dynamo-conformance
+and `dynamo-harness deploy` need, with no kubectl binary.
+
+One KubeApi is bound to a kubeconfig (and context), or, given none, to the pod's ServiceAccount
+(in-cluster config). Objects go in and come out as plain dicts, shaped as `kubectl get -o json`
+prints them (list items carry their kind and apiVersion), so the pure helpers of kube.py
+(condition, rollout_state, simulated) read both. Errors are KubeApiError, whose `stderr` reads
+as kubectl's would ("Error from server (NotFound): ...").
+
+Kinds are named (apiVersion, kind); a bare group ("nvidia.com") takes the version the API server
+prefers, as `kubectl get` does.
+"""
+
+from __future__ import annotations
+
+import json
+import select
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from kubernetes import client, config, dynamic, watch
+from kubernetes.client.exceptions import ApiException
+from kubernetes.dynamic import exceptions as dynamic_errors
+from kubernetes.stream import portforward
+from urllib3.exceptions import HTTPError
+
+Kind = tuple[str, str]  # (apiVersion or bare group, kind)
+
+POD: Kind = ("v1", "Pod")
+NODE: Kind = ("v1", "Node")
+CONFIG_MAP: Kind = ("v1", "ConfigMap")
+SERVICE: Kind = ("v1", "Service")
+CRD: Kind = ("apiextensions.k8s.io/v1", "CustomResourceDefinition")
+DEPLOYMENT: Kind = ("apps/v1", "Deployment")
+STATEFUL_SET: Kind = ("apps/v1", "StatefulSet")
+DAEMON_SET: Kind = ("apps/v1", "DaemonSet")
+DGD: Kind = ("nvidia.com", "DynamoGraphDeployment")  # the version the API server prefers
+
+FIELD_MANAGER = "dynamo-harness"
+
+
+class KubeApiError(RuntimeError):
+    """A refused or failed API call. `reason` is the API's (NotFound, Forbidden, Invalid, ...) or
+    a client-side one (Unreachable, NoKind); `stderr` is the message as kubectl would print it."""
+
+    def __init__(self, reason: str, message: str, status: int = 0):
+        self.reason, self.message, self.status = reason, message, status
+        self.stderr = f"Error from server ({reason}): {message}" if status else f"error: {message}"
+        super().__init__(self.stderr)
+
+    @property
+    def not_found(self) -> bool:
+        return self.reason == "NotFound"
+
+
+def _translated(err: Exception) -> KubeApiError:
+    if isinstance(err, dynamic_errors.ResourceNotFoundError):
+        return KubeApiError("NoKind", f"the server doesn't have a resource type {err}")
+    if isinstance(err, (ApiException, dynamic_errors.DynamicApiError)):
+        status = getattr(err, "status", 0) or 0
+        body = getattr(err, "body", None)
+        try:
+            found = json.loads(body) if body else {}
+        except (TypeError, ValueError):
+            found = {}
+        return KubeApiError(found.get("reason") or getattr(err, "reason", None) or "Unknown",
+                            found.get("message") or str(body or err).strip(), status)
+    return KubeApiError("Unreachable", f"cannot reach the API server: {type(err).__name__}: {err}")
+
+
+API_ERRORS = (ApiException, dynamic_errors.DynamicApiError, dynamic_errors.ResourceNotFoundError, HTTPError, OSError)
+
+
+class KubeApi:
+    def __init__(self, kubeconfig: Path | None = None, context: str | None = None):
+        self.kubeconfig, self.context = kubeconfig, context
+
+    def __repr__(self) -> str:
+        return f"KubeApi({self.kubeconfig or 'in-cluster'}{', ' + self.context if self.context else ''})"
+
+    @cached_property
+    def client(self) -> client.ApiClient:
+        if self.kubeconfig is None:
+            configuration = client.Configuration()
+            config.load_incluster_config(client_configuration=configuration)
+            return client.ApiClient(configuration)
+        return config.new_client_from_config(config_file=str(self.kubeconfig), context=self.context)
+
+    @cached_property
+    def dynamic(self) -> dynamic.DynamicClient:
+        try:
+            return dynamic.DynamicClient(self.client)
+        except API_ERRORS as err:
+            raise _translated(err) from None
+
+    def _call(self, function: Callable[[], Any]) -> Any:
+        try:
+            return function()
+        except API_ERRORS as err:
+            raise _translated(err) from None
+
+    def resource(self, kind: Kind):
+        api_version, name = kind
+        search = ({"api_version": api_version} if "/" in api_version or api_version == "v1"
+                  else {"group": api_version, "preferred": True})
+        try:
+            return self._call(lambda: self.dynamic.resources.get(kind=name, **search))
+        except KubeApiError as err:
+            if err.reason == "NoKind":
+                raise KubeApiError("NoKind", f'the server doesn\'t have a resource type "{name}" ({api_version})') from None
+            raise
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def get(self, kind: Kind, name: str, namespace: str | None = None) -> dict[str, Any]:
+        resource = self.resource(kind)
+        return self._call(lambda: resource.get(name=name, namespace=namespace).to_dict())
+
+    def items(self, kind: Kind, namespace: str | None = None, selector: str | None = None) -> list[dict[str, Any]]:
+        """Every object of a kind (in a namespace, matching a label selector), each with its kind
+        and apiVersion, as `kubectl get -o json` gives them."""
+        resource = self.resource(kind)
+        found = self._call(lambda: resource.get(namespace=namespace, label_selector=selector).to_dict())
+        return [{"apiVersion": resource.group_version, "kind": resource.kind, **item} for item in found.get("items", [])]
+
+    def server_version(self) -> str:
+        return self._call(lambda: client.VersionApi(self.client).get_code().git_version)
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def apply(self, objects: list[dict[str, Any]], dry_run: bool = False) -> None:
+        """Server-side apply, taking over conflicting fields (kubectl apply --server-side --force-conflicts);
+        dry_run: the API server judges each object (schemas, webhooks) and stores nothing."""
+        for obj in objects:
+            resource = self.resource((obj["apiVersion"], obj["kind"]))
+            extra = {"dry_run": "All"} if dry_run else {}
+            self._call(lambda: resource.server_side_apply(body=obj, namespace=obj["metadata"].get("namespace"),
+                                                          field_manager=FIELD_MANAGER, force_conflicts=True, **extra))
+
+    def delete(self, kind: Kind, name: str, namespace: str | None = None, *, wait: bool = False,
+               timeout: float = 300) -> bool:
+        """Delete one object; False when there was none. With wait, until it is gone (finalizers run)."""
+        resource = self.resource(kind)
+        try:
+            self._call(lambda: resource.delete(name=name, namespace=namespace))
+        except KubeApiError as err:
+            if err.not_found:
+                return False
+            raise
+        if wait and self.watch_until(kind, name, namespace, lambda obj: obj is None, timeout) is not None:
+            raise KubeApiError("Timeout", f"{resource.kind} {name} still there after {timeout:.0f}s")
+        return True
+
+    # -- waiting -------------------------------------------------------------------------------
+
+    def watch_until(self, kind: Kind, name: str, namespace: str | None,
+                    done: Callable[[dict[str, Any] | None], Any], timeout: float) -> dict[str, Any] | None:
+        """Watch one object until done(object) is truthy (object None: it does not exist) or timeout.
+        Returns the object last seen (None when gone or never there). Raises TimeoutError."""
+        resource = self.resource(kind)
+        deadline = time.monotonic() + timeout
+        while True:
+            listed = self._call(lambda: resource.get(namespace=namespace, field_selector=f"metadata.name={name}").to_dict())
+            current = next(iter(listed.get("items", [])), None)
+            if done(current):
+                return current
+            version = listed["metadata"]["resourceVersion"]
+            while (left := deadline - time.monotonic()) > 0:
+                watcher = watch.Watch()
+                try:
+                    for event in self.dynamic.watch(resource, namespace=namespace, name=name, resource_version=version,
+                                                    timeout=max(1, int(left)), watcher=watcher):
+                        current = None if event["type"] == "DELETED" else event["raw_object"]
+                        version = event["raw_object"]["metadata"]["resourceVersion"]
+                        if done(current):
+                            return current
+                        if time.monotonic() > deadline:
+                            break
+                except ApiException as err:
+                    if err.status == 410:  # the version is too old: list again
+                        break
+                    raise _translated(err) from None
+                except API_ERRORS as err:
+                    raise _translated(err) from None
+                finally:
+                    watcher.stop()
+            else:
+                raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {resource.kind} {name}")
+
+    # -- pods ------------------------------------------------------------------------------------
+
+    @cached_property
+    def core(self) -> client.CoreV1Api:
+        return client.CoreV1Api(self.client)
+
+    def logs(self, namespace: str, pod: str, container: str | None = None) -> str:
+        return self._call(lambda: self.core.read_namespaced_pod_log(pod, namespace, container=container))
+
+    def run_pod(self, pod: dict[str, Any], timeout: float = 120) -> tuple[int, str]:
+        """Create a pod that runs to completion, wait for it (a watch), and return its first
+        container's exit code and log; the pod is deleted afterwards, whatever happened."""
+        namespace, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
+        pods = self.resource(POD)
+        self._call(lambda: pods.create(body=pod, namespace=namespace))
+        try:
+            finished = self.watch_until(POD, name, namespace, lambda p: p is None or p.get("status", {}).get("phase")
+                                        in ("Succeeded", "Failed"), timeout)
+            if finished is None:
+                raise KubeApiError("NotFound", f'pod "{name}" was deleted before it finished', 404)
+            state = next(iter(finished["status"].get("containerStatuses", [])), {}).get("state", {})
+            code = state.get("terminated", {}).get("exitCode", 1)
+            return code, self.logs(namespace, name)
+        finally:
+            try:
+                self._call(lambda: pods.delete(name=name, namespace=namespace, body={"gracePeriodSeconds": 0}))
+            except KubeApiError:
+                pass  # already gone
+
+    @contextmanager
+    def port_forward(self, namespace: str, service: str, port: int) -> Iterator[str]:
+        """Forward a free port on 127.0.0.1 to a ready pod behind the Service's `port`, in this
+        process (each connection is one API port-forward stream); yields the local base URL."""
+        pod, target = self._service_pod(namespace, service, port)
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        stop = threading.Event()
+
+        def serve() -> None:
+            while not stop.is_set():
+                try:
+                    conn, _ = listener.accept()
+                except OSError:
+                    return
+                threading.Thread(target=self._pump, args=(conn, namespace, pod, target), daemon=True).start()
+
+        threading.Thread(target=serve, daemon=True).start()
+        try:
+            yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+        finally:
+            stop.set()
+            listener.close()
+
+    def _service_pod(self, namespace: str, service: str, port: int) -> tuple[str, int]:
+        """A ready pod behind the Service and the container port its `port` targets."""
+        svc = self.get(SERVICE, service, namespace)
+        spec_port = next((p for p in svc["spec"].get("ports", []) if p["port"] == port), None)
+        if spec_port is None:
+            raise KubeApiError("NoPort", f"svc/{service} has no port {port}")
+        selector = ",".join(f"{k}={v}" for k, v in (svc["spec"].get("selector") or {}).items())
+        pods = [p for p in self.items(POD, namespace, selector)
+                if any(c["type"] == "Ready" and c["status"] == "True" for c in p.get("status", {}).get("conditions", []))]
+        if not selector or not pods:
+            raise KubeApiError("NoPod", f"svc/{service} has no ready pod to forward to")
+        target = spec_port.get("targetPort", port)
+        if isinstance(target, str):  # a named container port
+            target = next((cp["containerPort"] for c in pods[0]["spec"]["containers"] for cp in c.get("ports", [])
+                           if cp.get("name") == target), None)
+            if target is None:
+                raise KubeApiError("NoPort", f"svc/{service}: no container port named {spec_port['targetPort']}")
+        return pods[0]["metadata"]["name"], int(target)
+
+    def _pump(self, conn: socket.socket, namespace: str, pod: str, port: int) -> None:
+        try:
+            forward = portforward(self.core.connect_get_namespaced_pod_portforward, pod, namespace, ports=str(port))
+        except API_ERRORS:
+            conn.close()
+            return
+        remote = forward.socket(port)
+        remote.setblocking(True)
+        try:
+            while True:
+                readable, _, _ = select.select([conn, remote], [], [], 60)
+                if not readable:
+                    continue
+                for source, sink in ((conn, remote), (remote, conn)):
+                    if source in readable:
+                        data = source.recv(65536)
+                        if not data:
+                            return
+                        sink.sendall(data)
+        except OSError:
+            return
+        finally:
+            conn.close()
+            forward.close()
