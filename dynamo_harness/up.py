@@ -224,7 +224,7 @@ def start_data_plane(s: Session) -> list[ProbeResult]:
 
     results = [timed("up/data-plane", start)]
     if results[0].ok and isinstance(plane, ClusterDataPlane):
-        results += plane.placement()
+        results += plane.placement_results()
     return results
 
 

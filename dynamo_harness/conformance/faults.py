@@ -254,7 +254,8 @@ def _crashes(run: FaultRun, observed: Observed) -> list[str]:
             hint = f" -> {advice(line)}" if advice(line) else ""
             problems.append(f"{component} restarted or exited during repetition {rep.number} ({was} -> {now})"
                             f"{explained}{hint}")
-        if own in rep.before and own in rep.replaced and rep.before[own] == rep.replaced[own] and not rep.stopped:
+        if (run.fault.replaced and own in rep.before and own in rep.replaced and rep.before[own] == rep.replaced[own]
+                and not rep.stopped):
             problems.append(f"the fault did not replace {own} in repetition {rep.number} (still {rep.before[own]})")
     return problems
 

@@ -3,8 +3,8 @@ implement `DataPlane`:
 
 - embedded.EmbeddedDataPlane: etcd, NATS, the Dynamo frontend and a mocker worker as processes on
   127.0.0.1 (no cluster);
-- cluster.ClusterDataPlane: the frontend and mocker as pods on the local cluster's real node, wired
-  the way the installed operator wires a DynamoGraphDeployment.
+- cluster.ClusterDataPlane: the frontend and mocker as pods (on the local cluster's real node, or
+  the kind cluster's workers), wired the way the installed operator wires a DynamoGraphDeployment.
 
 Both run the same Dynamo components with the same flags (components.py). This module holds what
 they share with the fault probes (conformance.faults): the faults a plane can inject (`Fault`), its
@@ -61,6 +61,10 @@ class Fault:
     inject: Callable[[], None]  # inject, and return when the replacement is Ready (or at once if none comes)
     window_s: float  # seconds of load to keep on after recovery
     window_reason: str  # which lease/timeout the window covers and where the number comes from
+    # Whether inject() ends with the component's instance replaced (a kill or restart: the verdict
+    # fails an injection that changed nothing), or with one instance gone and none replacing it
+    # (a node lost: the others must serve).
+    replaced: bool = True
 
     @property
     def name(self) -> str:

@@ -1,14 +1,17 @@
-"""The in-cluster data plane: the Dynamo frontend and mocker workers as pods on the local cluster's
-real node, wired the way the installed operator wires a DynamoGraphDeployment's pods. The wiring
+"""The in-cluster data plane: the Dynamo frontend and mocker workers as pods (on the local cluster's
+real node, or on the kind cluster's workers), wired the way the installed operator wires a
+DynamoGraphDeployment's pods. The wiring
 is read from the installed release, not from the chart's defaults: the discovery backend and the
 etcd/NATS addresses from its OperatorConfiguration (config.yaml of the operator's ConfigMap), the
 addresses' Services for what the probes dial. The operator itself stays on kwok (no operator image
 can be built here), so the Deployments, Services and discovery RBAC are written here, following
 upstream's operator (docs/compatibility.md names the files).
 
-The probes reach the frontend, etcd and NATS at their Services' ClusterIPs: the real node's
-kube-proxy routes them from this host onto the node's bridge, so a replaced pod never leaves a
-stale route and nothing listens beyond the bridge and 127.0.0.1.
+The probes reach the frontend, etcd and NATS through their Services, never one pod, so a replaced
+pod leaves no stale route. How this host reaches a Service is the cluster's (`Reach`): on the local
+cluster its ClusterIP, which the real node's kube-proxy routes from this host onto the node's
+bridge (nothing listens beyond the bridge and 127.0.0.1); on kind a NodePort of the control-plane
+node, on the private dockerd's network.
 
     plane = ClusterDataPlane(cluster.kubectl)
     plane.up()            # Deployments rolled out, the model answers through the frontend Service
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -29,8 +33,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from .. import images
-from ..clusters import real_node
-from ..kube import Kubectl, KubectlError, condition, pod_placement
+from ..kube import REAL_NODE_LABEL, REAL_NODE_TAINT, Kubectl, KubectlError, condition, pod_placement
 from ..results import ProbeResult, failed, passed, timed
 from ..tiny_model import MODEL
 from . import Fault, components, explaining_line
@@ -57,6 +60,23 @@ DISCOVERY_LABELS = {"nvidia.com/dynamo-discovery-backend": "kubernetes", "nvidia
 
 class WiringError(RuntimeError):
     pass
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where the plane's pods run: a node selector and the tolerations that admit them there, and
+    whether each component's replicas must land on distinct nodes (hostname spread, DoNotSchedule)."""
+
+    where: str  # in words, for the report
+    node_selector: dict[str, str]
+    tolerations: list[dict[str, str]]
+    spread: bool = False
+
+
+REAL_NODE = Placement("the real node", REAL_NODE_LABEL, [{**REAL_NODE_TAINT, "operator": "Equal"}])
+
+# How this host dials a Service: (name, namespace, port) -> "host:port".
+Reach = Callable[[str, str, int], str]
 
 
 @dataclass(frozen=True)
@@ -140,8 +160,11 @@ class ClusterDataPlane:
     namespace: str = "dynamo-system"
     release: str = "dynamo-platform"  # the platform release whose operator configuration it follows
     workers: int = 1
+    frontends: int = 1
+    placement: Placement = REAL_NODE
+    reach: Reach | None = None  # None: the Service's ClusterIP (the local cluster's real node routes it)
     model = MODEL
-    _ips: dict[str, str] = field(default_factory=dict, repr=False)
+    _addresses: dict[tuple[str, str, int], str] = field(default_factory=dict, repr=False)
 
     @cached_property
     def wiring(self) -> Wiring:
@@ -149,21 +172,25 @@ class ClusterDataPlane:
 
     # -- what the probes dial --------------------------------------------------------------
 
-    def _cluster_ip(self, service: str, namespace: str) -> str:
-        key = f"{namespace}/{service}"
-        if key not in self._ips:
-            self._ips[key] = self.kubectl.get("service", service, "-n", namespace)["spec"]["clusterIP"]
-        return self._ips[key]
+    def _address(self, service: str, namespace: str, port: int) -> str:
+        key = (service, namespace, port)
+        if key not in self._addresses:
+            if self.reach:
+                self._addresses[key] = self.reach(service, namespace, port)
+            else:
+                ip = self.kubectl.get("service", service, "-n", namespace)["spec"]["clusterIP"]
+                self._addresses[key] = f"{ip}:{port}"
+        return self._addresses[key]
 
     def _service_url(self, scheme: str, address: str | None, port: int | None = None) -> str | None:
         if not address:
             return None
         service, namespace, service_port = service_address(address)
-        return f"{scheme}://{self._cluster_ip(service, namespace)}:{port or service_port}"
+        return f"{scheme}://{self._address(service, namespace, port or service_port)}"
 
     @property
     def frontend_url(self) -> str:
-        return f"http://{self._cluster_ip(FRONTEND_SERVICE, self.namespace)}:{FRONTEND_PORT}"
+        return f"http://{self._address(FRONTEND_SERVICE, self.namespace, FRONTEND_PORT)}"
 
     @property
     def etcd_url(self) -> str | None:
@@ -228,8 +255,9 @@ class ClusterDataPlane:
             out.append(f"--- {name} (pod) ---\n{logs}")
         return "\n".join(out)
 
-    def placement(self) -> list[ProbeResult]:
-        """One result per component: where its pods run ("running on <node>"), failed if not on a real node."""
+    def placement_results(self) -> list[ProbeResult]:
+        """One result per component: where its pods run ("running on <node>[, <node>]"), failed if
+        any runs on a simulated node or is not running."""
         nodes = self.kubectl.items("nodes")
 
         def check(name: str):
@@ -319,6 +347,10 @@ class ClusterDataPlane:
     def _name(self, component: str) -> str:
         return f"{GRAPH}-{component}"
 
+    def service_name(self, component: str) -> str:
+        """The component's Service (the operator names it like the Deployment)."""
+        return self._name(component)
+
     def _labels(self, component: str) -> dict[str, str]:
         """The operator's pod labels (what its component Service selects), plus ours for clean-up."""
         return {"app.kubernetes.io/name": APP_LABEL, "app.kubernetes.io/component": component,
@@ -343,7 +375,7 @@ class ClusterDataPlane:
             "startupProbe": {"httpGet": {"path": "/live", "port": "system"}, "periodSeconds": 10,
                              "timeoutSeconds": 5, "failureThreshold": 720}}
         objects = [
-            self._deployment("frontend", frontend, 1, [{"containerPort": FRONTEND_PORT, "name": "http"}], frontend_probes),
+            self._deployment("frontend", frontend, self.frontends, [{"containerPort": FRONTEND_PORT, "name": "http"}], frontend_probes),
             self._deployment("worker", worker, self.workers, [{"containerPort": SYSTEM_PORT, "name": "system"}],
                              worker_probes),
             self._service("frontend", {"name": "http", "port": FRONTEND_PORT, "targetPort": "http"}),
@@ -378,8 +410,8 @@ class ClusterDataPlane:
         }
         labels = {**self._labels(component), **(DISCOVERY_LABELS if kubernetes_discovery else {})}
         pod_spec: dict[str, Any] = {
-            "nodeSelector": real_node.LABEL,
-            "tolerations": [{**real_node.TAINT, "operator": "Equal"}],
+            "nodeSelector": self.placement.node_selector,
+            "tolerations": self.placement.tolerations,
             # Only Kubernetes discovery calls the API server; etcd discovery gets no token.
             "automountServiceAccountToken": kubernetes_discovery,
             "terminationGracePeriodSeconds": 5,
@@ -390,6 +422,11 @@ class ClusterDataPlane:
         }
         if kubernetes_discovery:
             pod_spec["serviceAccountName"] = DISCOVERY_ACCOUNT
+        if self.placement.spread:
+            # One replica per node, so the loss of a node takes one replica, not all.
+            pod_spec["topologySpreadConstraints"] = [{
+                "maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "DoNotSchedule",
+                "labelSelector": {"matchLabels": self._labels(component)}}]
         return {
             "apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {"name": self._name(component), "namespace": self.namespace, "labels": labels},

@@ -144,3 +144,14 @@ def test_an_etcd_outage_longer_than_the_lease_names_dynamos_lease_exit_and_the_f
     assert "restarted or exited during repetition 1" in result.reason, result.reason  # the worker, the frontend or both
     assert LEASE_EXIT in result.reason
     assert "run HA etcd (3 members) or Kubernetes discovery" in result.reason
+
+
+@pytest.mark.parametrize("replaced", [True, False])
+def test_an_injection_that_changes_nothing_fails_only_where_a_replacement_is_expected(healed, replaced):
+    """A kill that killed nothing must not pass as recovered; a lost instance that nothing replaces
+    (a node gone: the others serve) is judged on serving alone."""
+    fault = Fault("worker", "no-op", lambda: None, 3, "test: a short window", replaced=replaced)
+    result, _ = watch(fault, healed.frontend_url, MODEL, healed, repetitions=1, concurrency=2, max_seconds=30)
+    print(result.reason)
+    assert ("the fault did not replace worker" in result.reason) is replaced, result.reason
+    assert (result.status is Status.PASS) is not replaced, result.reason

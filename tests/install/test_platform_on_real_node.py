@@ -139,7 +139,7 @@ def test_frontend_and_mocker_pods_find_each_other_by_kubernetes_discovery_with_t
         plane.up()
         assert plane.wiring.discovery == "kubernetes" and not plane.wiring.etcd and not plane.wiring.nats
         assert plane.fault_components == ("frontend", "worker")
-        assert [r.reason for r in plane.placement()] == ["running on local-node"] * 2
+        assert [r.reason for r in plane.placement_results()] == ["running on local-node"] * 2
         results = inference.functional(plane.frontend_url, "tiny")
         assert results and all(r.ok for r in results), [(r.name, r.reason) for r in results if not r.ok]
         env = {e["name"] for e in plane.pods("worker")[0]["spec"]["containers"][0]["env"]}
