@@ -447,7 +447,7 @@ def chart_values() -> dict:
     values: dict = {}
     for (component, key), name in CHART_IMAGES.items():
         recipe = RECIPES[name]
-        registry, repository = recipe.ref.rsplit(":", 1)[0].rsplit("/", 1)
+        registry, repository = recipe.ref.rsplit(":", 1)[0].split("/", 1)  # localhost, dynamo-local/<name>
         values.setdefault(component, {})[key] = {"registry": registry, "repository": repository,
                                                  "tag": recipe.tag, "pullPolicy": "Never"}
     return values

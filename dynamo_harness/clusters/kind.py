@@ -10,7 +10,7 @@ What runs where: every platform pod runs for real on the workers, from the image
 (images.py: etcd, NATS, the `helm test` probes), except the operator. No operator image can be
 built on this machine, so, as on the local provider, kwok simulates it: a kwok controller on the
 host registers the pools of node_pools.py as simulated nodes, each with SIMULATED_TAINT, which only the
-operator's pods tolerate (install_values()). Those nodes also stand for the GPU pools, where a
+operator's pods tolerate (values/local/kind-images.yaml, which install_values() adds to every install). Those nodes also stand for the GPU pools, where a
 GPU is needed.
 """
 
@@ -26,7 +26,7 @@ import yaml
 
 from .. import images
 from ..kube import KWOK_NODE_ANNOTATION, Kubectl
-from ..paths import ROOT, TOOLS_BIN
+from ..paths import OVERLAYS, ROOT, TOOLS_BIN
 from ..processes import Supervisor
 from ..helm_release import NO_STORAGE_MIGRATION
 from . import storage
@@ -36,6 +36,7 @@ from .node_pools import KIND_LAYOUTS, POOLS, all_nodes
 WAIT_READY_S = 300
 STATE = ROOT / ".cache" / "kind"
 SIMULATED_TAINT = {"key": "dynamo-platform.test/simulated", "value": "true", "effect": "NoSchedule"}
+OVERLAY = OVERLAYS / "local" / "kind-images.yaml"  # what every install here adds (install_values)
 SIMULATED_POD_CIDR = "10.225.0.0/16"  # kwok's made-up pod IPs, apart from kind's 10.244.0.0/16
 # The images.py images the chart's real pods run here (etcd, NATS, the helm-test probes).
 CHART_IMAGES = sorted({name for name in images.CHART_IMAGES.values()})
@@ -113,7 +114,7 @@ class KindCluster:
                        "--config", "-", input=yaml.safe_dump(self.config(image)))
             self.kubectl.run("wait", "--for=condition=Ready", "node", "--all", f"--timeout={WAIT_READY_S}s")
             _say(f"{1 + len(KIND_LAYOUTS[self.layout])} nodes Ready {time.monotonic() - started:.0f} s after `kind create cluster`")
-            self._load_chart_images()
+            self.load_images(CHART_IMAGES)
             self._start_simulated_pools()
             self.kubectl.apply([{**sc, "provisioner": "rancher.io/local-path", "volumeBindingMode": "WaitForFirstConsumer",
                                  "reclaimPolicy": "Delete"}
@@ -123,10 +124,11 @@ class KindCluster:
             raise
         return True
 
-    def _load_chart_images(self) -> None:
-        """The chart's local images into every node (`kind load`, as kind's users load theirs)."""
+    def load_images(self, names: list[str]) -> None:
+        """images.py's images `names`, built if needed, into every node (`kind load`, as kind's users
+        load theirs): the chart's on creation, the Dynamo image where a test runs the data plane."""
         started = time.monotonic()
-        built = images.build(CHART_IMAGES, log=_say)
+        built = images.build(names, log=_say)
         for item in built.values():
             self._kind("load", "image-archive", "--name", self.cluster_name, str(item.archive))
         _say(f"loaded {', '.join(i.recipe.ref for i in built.values())} in {time.monotonic() - started:.0f} s")
@@ -150,15 +152,15 @@ class KindCluster:
         self.kubectl.run("wait", "--for=condition=Ready", "node", "-l", "type=kwok", f"--timeout={WAIT_READY_S}s")
 
     def install_values(self) -> dict:
-        """Values every install on this cluster needs: the local images of the real pods, the
-        operator on the simulated nodes, and no storage-migration hook (it needs the operator)."""
-        toleration = {"key": SIMULATED_TAINT["key"], "operator": "Equal", "value": SIMULATED_TAINT["value"],
-                      "effect": SIMULATED_TAINT["effect"]}
-        local_images = {f"{component}.{key}": value for component, values in images.chart_values().items()
-                        for key, value in values.items()}
-        return {**local_images, **NO_STORAGE_MIGRATION,
-                "dynamo-operator.controllerManager.nodeSelector": {"type": "kwok", "dynamo-platform.test/pool": "system"},
-                "dynamo-operator.controllerManager.tolerations": [toleration]}
+        """Values every install on this cluster needs: values/local/kind-images.yaml (the local
+        images of the real pods, the operator on the simulated nodes), and no storage-migration hook
+        (it needs the operator). As --set-json keys, one per setting the overlay has, so they merge
+        with a test's own keys under the same parents."""
+        overlay = yaml.safe_load(OVERLAY.read_text())
+        values = {f"{component}.image": overlay[component]["image"] for component in ("etcd", "nats", "tests")}
+        values |= {f"dynamo-operator.controllerManager.{key}": value
+                   for key, value in overlay["dynamo-operator"]["controllerManager"].items()}
+        return {**values, **NO_STORAGE_MIGRATION}
 
     def config(self, image: str) -> dict:
         """kind's cluster config: the image built here, kubeadm pointed at the images in it."""

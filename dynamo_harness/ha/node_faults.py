@@ -2,8 +2,9 @@
 
 Each fault is dataplane's `Fault` (what to inject, how long to keep it) plus a repair, and
 the pods are watched through its `Observed` shape (PodsObserved), so a restart is named with the
-reason its container status gives. The load is etcd puts and JetStream publishes; no frontend
-serves inference on kind here yet, so "requests failed" counts writes. One run:
+reason its container status gives. The load is etcd puts and JetStream publishes, and, where a
+frontend serves (serving.py), streaming chat completions through it; every request is counted. One
+run:
 
     healthy | load on | inject -> hold window_s | repair -> healthy again | load off | read back
 
@@ -23,7 +24,9 @@ from dataclasses import dataclass, field
 
 from ..clusters.dockerd import Dockerd
 from ..dataplane import Fault
-from ..kube import KubectlError, condition
+from ..dataplane.cluster import ClusterDataPlane
+from ..kube import KubectlError, condition, simulated
+from .serving import InferenceLoad
 from .shape import HaRelease, quorum
 from .writes import AckedWrites
 
@@ -31,6 +34,7 @@ HEALTHY_TIMEOUT_S = 360
 WARMUP_S = 3.0
 SETTLE_S = 3.0  # load kept on after the release is healthy again: writes must succeed there
 SPOT_EVICTION_TAINT = "dynamo-platform.test/spot-eviction=true:NoExecute"
+SPOT_LABEL = "kubernetes.azure.com/scalesetpriority=spot"
 SPOT_NOTICE_S = 10  # AKS gives a spot VM 30 s notice; pods here get a shorter grace
 
 
@@ -49,13 +53,14 @@ class NodeFault:
 
 
 class PodsObserved:
-    """dataplane.Observed for the release's etcd and NATS pods: one component per pod."""
+    """dataplane.Observed for the release's etcd and NATS pods, and the frontend and worker pods of
+    a serving plane where one runs: one component per pod."""
 
-    def __init__(self, ha: HaRelease):
-        self.ha = ha
+    def __init__(self, ha: HaRelease, plane: ClusterDataPlane | None = None):
+        self.ha, self.plane = ha, plane
 
     def _pods(self) -> list[dict]:
-        return self.ha.pods("etcd") + self.ha.pods("nats")
+        return self.ha.pods("etcd") + self.ha.pods("nats") + (self.plane.pods() if self.plane else [])
 
     def instances(self) -> dict[str, str]:
         found = {}
@@ -148,7 +153,7 @@ class NodeFaults:
         """b. As AKS evicts a spot VM: taint (NoExecute: pods go, PDBs are not asked), a short grace,
         the node stopped and its Node object deleted. Repair: the VM comes back under the same name
         and rejoins with its pool's taints."""
-        nodes = self.targets(1, prefer_label="kubernetes.azure.com/scalesetpriority=spot")
+        nodes = self._spot_targets()
         taints = {node: self.ha.kubectl.get("node", node)["spec"].get("taints", []) for node in nodes}
 
         def inject() -> None:
@@ -174,17 +179,31 @@ class NodeFaults:
                           "the evicted node stays gone this long; its members' volumes are local to it, so "
                           "they come back only with it (on AKS a zonal disk re-attaches in its zone)")
 
+    def _spot_targets(self) -> list[str]:
+        """What an eviction hits: the spot nodes that hold etcd or NATS members, where an overlay puts
+        them there; else one spot node, the one running a Dynamo worker where one does (aks-spot
+        keeps its quorums off spot: the eviction must leave them whole); with no spot pool (gke,
+        eks-efa), the nodes of one etcd and one NATS member."""
+        spot = [n["metadata"]["name"] for n in self.ha.kubectl.items("nodes", "-l", SPOT_LABEL) if not simulated(n)]
+        members = {p["spec"].get("nodeName") for c in self.replicas for p in self.ha.pods(c)}
+        if not spot or members & set(spot):
+            return self.targets(1, prefer_label=SPOT_LABEL)
+        workers = {p["spec"].get("nodeName") for p in self.ha.kubectl.items(
+            "pods", "-n", self.ha.namespace, "-l", "nvidia.com/dynamo-component-type=worker")}
+        return [next((n for n in spot if n in workers), spot[0])]
+
     def _renumber_stale_pods(self, node: str, timeout: float = 120) -> None:
         """A kind artifact, not a cloud's: the returning node is the old container, and the API gives
         the re-registered Node a new pod range. Pods it starts before kind-cni rewrites the node's
         CNI config get an address in the old range, which no other node routes to any more. They
-        are deleted (the StatefulSet makes them again) until every pod there is in the new range.
+        are deleted (their controller makes them again) until every pod there is in the new range.
         A cloud's replacement VM boots without the old config."""
         import ipaddress
 
         def settled() -> bool:
             cidr = ipaddress.ip_network(self.ha.kubectl.get("node", node)["spec"].get("podCIDR") or "0.0.0.0/0")
-            pods = [p for c in self.replicas for p in self.ha.pods(c)]
+            pods = [p for p in self.ha.kubectl.items("pods", "-n", self.ha.namespace)
+                    if p["status"].get("phase") in ("Pending", "Running")]
             stale = [p["metadata"]["name"] for p in pods if p["spec"].get("nodeName") == node
                      and p["status"].get("podIP") and ipaddress.ip_address(p["status"]["podIP"]) not in cidr]
             if stale:
@@ -285,18 +304,25 @@ def wait_healthy(ha: HaRelease, replicas: dict[str, int], timeout: float = HEALT
     raise TimeoutError(f"not healthy {timeout:.0f} s after the repair: {'; '.join(last)}")
 
 
-def run(ha: HaRelease, made: NodeFault, urls: tuple[str, str]) -> dict:
-    """Inject `made` under load, repair, wait healthy, read back; the figures and a verdict."""
+def run(ha: HaRelease, made: NodeFault, urls: tuple[str, str], plane: ClusterDataPlane | None = None) -> dict:
+    """Inject `made` under load (writes, and inference through `plane`'s frontend where given),
+    repair, wait healthy, read back; the figures and a verdict."""
     replicas = made.replicas
     wait_healthy(ha, replicas)
-    observed = PodsObserved(ha)
+    if plane:
+        plane.wait_serving(HEALTHY_TIMEOUT_S)
+    observed = PodsObserved(ha, plane)
     before = observed.instances()
     writes = AckedWrites(*urls, stream=STREAM, run_id=f"{made.fault.action}-{uuid.uuid4().hex[:6]}")
+    inference = InferenceLoad(plane.frontend_url, plane.model) if plane else None
     writes.start()
+    if inference:
+        inference.start()
     time.sleep(WARMUP_S)
     injected = time.monotonic()
+    injected_perf = time.perf_counter()  # the inference samples' clock
     problems: list[str] = []
-    recovery_s = None
+    recovery_s = serving_s = None
     try:
         made.fault.inject()
         time.sleep(made.fault.window_s)
@@ -304,6 +330,9 @@ def run(ha: HaRelease, made: NodeFault, urls: tuple[str, str]) -> dict:
         made.repair()
         wait_healthy(ha, replicas)
         recovery_s = round(time.monotonic() - repaired, 1)
+        if plane:
+            plane.wait_serving(HEALTHY_TIMEOUT_S)
+            serving_s = round(time.monotonic() - repaired, 1)
         time.sleep(SETTLE_S)
     except Exception as err:  # noqa: BLE001 - the verdict says it
         problems.append(f"{type(err).__name__}: {str(err).strip()[:300]}")
@@ -313,6 +342,8 @@ def run(ha: HaRelease, made: NodeFault, urls: tuple[str, str]) -> dict:
             pass
     finally:
         writes.stop()
+        if inference:
+            inference.stop()
     try:
         figures = writes.reckon()
     except Exception as err:  # noqa: BLE001 - a read-back that cannot finish proves nothing: a failure
@@ -331,7 +362,13 @@ def run(ha: HaRelease, made: NodeFault, urls: tuple[str, str]) -> dict:
             problems.append(f"{service}: its quorum was gone, yet no write failed")
         if not stats["acked"]:
             problems.append(f"{service}: no write was acknowledged at all")
+    requests = None
+    if inference:
+        requests = inference.figures(since=injected_perf)  # failures in s after the fault
+        if unaccounted := requests["sent"] - requests["ok"] - requests["failed"]:
+            problems.append(f"inference: {unaccounted} requests neither completed nor failed")
     return {"fault": made.fault.name, "nodes": made.nodes, "members_hit": made.members, "quorum_kept": kept,
             "window_s": made.fault.window_s, "window_reason": made.fault.window_reason,
-            "recovery_s": recovery_s, "writes": figures, "restarted": restarted, "notes": made.notes,
+            "recovery_s": recovery_s, "serving_again_s": serving_s, "writes": figures, "requests": requests,
+            "restarted": restarted, "notes": made.notes,
             "injected_at_s": round(injected - writes.started_at, 2), "problems": problems, "ok": not problems}

@@ -10,8 +10,9 @@ from ..paths import ROOT
 
 DIRECTORY = ROOT / "reports" / "ha"
 SIMULATED = ("The operator is simulated (kwok: no operator image can be built here), and so are the GPU pools; "
-             "etcd, NATS, the nodes, the pod network and the `helm test` pods are real. No frontend serves "
-             "inference on kind here yet: the load is etcd puts and JetStream publishes.")
+             "etcd, NATS, the nodes, the pod network, the `helm test` pods and the Dynamo 1.6.1 frontend and mocker "
+             "workers (pods on the kind workers, wired as the operator wires a DGD's: dataplane/cluster.py) are "
+             "real. The load is etcd puts, JetStream publishes and streaming chat completions through the frontend.")
 
 
 def record(overlay: str, key: str, value) -> Path:
@@ -35,9 +36,18 @@ def _writes(figures: dict) -> str:
             f"longest gap {figures['longest_ack_gap_s']} s")
 
 
+def _requests(figures: dict | None) -> str:
+    if not figures:
+        return "no frontend"
+    failures = ("" if figures["first_failure_s"] is None else
+                f", failures {figures['first_failure_s']}-{figures['last_failure_s']} s after the fault")
+    return (f"{figures['ok']}/{figures['sent']} ok, **{figures['failed']} failed**{failures}, "
+            f"longest gap {figures['longest_gap_s']} s")
+
+
 def fault_rows(faults: list[dict]) -> list[str]:
-    rows = ["| fault | nodes (members hit) | quorum kept | etcd puts | JetStream publishes | recovery after repair | "
-            "restarted or recreated (why) | verdict |", "|" + " --- |" * 8]
+    rows = ["| fault | nodes (members hit) | quorum kept | etcd puts | JetStream publishes | inference requests | "
+            "recovery after repair | restarted or recreated (why) | verdict |", "|" + " --- |" * 9]
     for f in faults:
         hit = ", ".join(p for pods in f["members_hit"].values() for p in pods) or "none"
         kept = ", ".join(f"{c} {'yes' if ok else 'NO'}" for c, ok in f["quorum_kept"].items())
@@ -45,9 +55,11 @@ def fault_rows(faults: list[dict]) -> list[str]:
         verdict = "pass" if f["ok"] else "FAIL: " + "; ".join(f["problems"])
         notes = (" " + "; ".join(f["notes"])) if f["notes"] else ""
         recovery = "-" if f["recovery_s"] is None else f"{f['recovery_s']} s"
+        if f.get("serving_again_s") is not None:
+            recovery += f" (serving again: {f['serving_again_s']} s)"
         rows.append("| " + " | ".join(_cell(c) for c in (
             f["fault"] + notes, f"{', '.join(f['nodes'])} ({hit})", kept, _writes(f["writes"]["etcd"]),
-            _writes(f["writes"]["jetstream"]), recovery, restarted, verdict)) + " |")
+            _writes(f["writes"]["jetstream"]), _requests(f.get("requests")), recovery, restarted, verdict)) + " |")
     return rows
 
 
@@ -63,4 +75,7 @@ def markdown() -> str:
             lines += [f"- {key}: {_cell(value)}" for key, value in sorted(shape.items())]
         if faults := data.get("faults"):
             lines += ["", *fault_rows(faults)]
+        if serving := data.get("serving"):
+            lines += ["", "Serving (the frontend and mocker workers):", ""]
+            lines += [f"- {key}: {_cell(value)}" for key, value in sorted(serving.items())]
     return "\n".join(lines) + "\n"

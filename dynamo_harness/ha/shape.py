@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import time
 from collections import Counter
 from dataclasses import dataclass
 
@@ -167,25 +169,35 @@ class HaRelease:
         return sorted({c for c, pods in self.placement().items()
                        for node in pods.values() if node in nodes and simulated(nodes[node])})
 
-    # -- JetStream over a NodePort ------------------------------------------------------------
+    # -- reaching Services from this host: a NodePort on the control-plane node ------------------
 
-    def node_ports(self) -> dict[str, int]:
-        """NodePort Services onto etcd's and NATS's client ports (made once; owned by the namespace,
-        so they go with it): the host reaches them on the control-plane node, which no fault stops."""
-        ports = {}
-        for component, port in (("etcd", ETCD_CLIENT_PORT), ("nats", NATS_CLIENT_PORT)):
-            name = f"ha-{component}-nodeport"
-            self.kubectl.apply([{
-                "apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": self.namespace},
-                "spec": {"type": "NodePort", "selector": {"app.kubernetes.io/instance": self.release,
-                                                          "app.kubernetes.io/component": component},
-                         "ports": [{"name": "client", "port": port, "targetPort": port}]}}])
-            ports[component] = self.kubectl.get("service", name, "-n", self.namespace)["spec"]["ports"][0]["nodePort"]
-        return ports
+    def _node_port(self, name: str, namespace: str, selector: dict[str, str], port: int,
+                   target: int | str | None = None) -> int:
+        """A NodePort Service `name` onto `target` (a number or a container port's name; `port` by
+        default) of the pods `selector` picks (made once; owned by the namespace, so it goes with it)."""
+        self.kubectl.apply([{
+            "apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": namespace},
+            "spec": {"type": "NodePort", "selector": selector,
+                     "ports": [{"name": "client", "port": port, "targetPort": target or port}]}}])
+        return self.kubectl.get("service", name, "-n", namespace)["spec"]["ports"][0]["nodePort"]
+
+    def reach(self, service: str, namespace: str, port: int) -> str:
+        """dataplane.cluster.Reach on kind: "host:port" of a NodePort beside `service` (its selector,
+        the one port) on the control-plane node, which no fault stops."""
+        spec = self.kubectl.get("service", service, "-n", namespace)["spec"]
+        target = next((p.get("targetPort", p["port"]) for p in spec["ports"] if p["port"] == port), port)
+        node_port = self._node_port(f"{service}-host-{port}", namespace, spec["selector"], port, target)
+        address = self.control_plane_address()
+        _wait_accepting(address, node_port)
+        return f"{address}:{node_port}"
 
     def urls(self) -> tuple[str, str]:
         """(etcd HTTP gateway URL, NATS URL) from this host."""
-        address, ports = self.control_plane_address(), self.node_ports()
+        address = self.control_plane_address()
+        ports = {component: self._node_port(f"ha-{component}-nodeport", self.namespace,
+                                            {"app.kubernetes.io/instance": self.release,
+                                             "app.kubernetes.io/component": component}, port)
+                 for component, port in (("etcd", ETCD_CLIENT_PORT), ("nats", NATS_CLIENT_PORT))}
         return f"http://{address}:{ports['etcd']}", f"nats://{address}:{ports['nats']}"
 
     def stream_replicas(self, stream: str, replicas: int) -> dict:
@@ -201,6 +213,20 @@ class HaRelease:
             return [f"nats: stream {stream} (R{replicas}) has leader {view['leader']!r} and followers {followers}; "
                     f"a leader and {replicas - 1} current followers wanted"]
         return []
+
+
+def _wait_accepting(host: str, port: int, timeout: float = 60) -> None:
+    """Until a new NodePort takes connections: kube-proxy refuses them until its rules name the
+    Service's endpoints, a second or so after the Service is made."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection((host, port), timeout=2).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 async def _stream_cluster(url: str, stream: str, replicas: int) -> dict:

@@ -41,3 +41,10 @@ def test_kind_overlay_leaves_every_ha_setting_to_the_cloud_overlay():
         "etcd": {"image"}, "nats": {"image"}, "tests": {"image"},
         "dynamo-operator": {"controllerManager"}}
     assert set(overlay["dynamo-operator"]["controllerManager"]) == {"nodeSelector", "tolerations"}
+
+
+def test_kind_overlay_tolerates_exactly_the_taint_the_kind_provider_gives_its_simulated_nodes():
+    from dynamo_harness.clusters.kind import SIMULATED_TAINT
+
+    overlay = yaml.safe_load((OVERLAYS / "local" / "kind-images.yaml").read_text())
+    assert overlay["dynamo-operator"]["controllerManager"]["tolerations"] == [{**SIMULATED_TAINT, "operator": "Equal"}]
