@@ -197,6 +197,73 @@ def start_pod(cluster: LocalCluster) -> None:
         cluster.kubectl.run("delete", "pod", name, "-n", "default", "--grace-period=0", "--force", "--wait=false")
 
 
+def kind_section() -> dict:
+    """The multi-node kind cluster: its start (cold when none runs, else the kept one found), and
+    the memory and CPU its node containers use, idle and with aks-spot's HA release (3 etcd, 3
+    NATS) and the serving plane (2 frontends, 2 mockers) on it. A cluster this section created is
+    deleted at the end."""
+    from ..clusters.kind import KindCluster
+    from ..ha import serving
+    from ..kube import simulated
+    from ..ha.shape import HaRelease
+
+    cluster = KindCluster()
+    if reason := cluster.unavailable():
+        return {"missing": f"kind cannot run here: {reason}"}
+    started = time.monotonic()
+    created = cluster.up()
+    result: dict = {"start": "cold: node image built or loaded, cluster created" if created else "a kept cluster found",
+                    "start_s": round(time.monotonic() - started, 1),
+                    "nodes": sum(not simulated(n) for n in cluster.kubectl.items("nodes"))}
+    namespace = "bench-kind"
+    # The Dynamo CRDs (the serving plane's DynamoWorkerMetadata): this release's, unless a kept
+    # cluster's release owns them already.
+    crds_there = any(c["metadata"]["name"].endswith(".nvidia.com") for c in cluster.kubectl.items("crds"))
+    release = Release(cluster.kubectl, "dynamo-platform", namespace,
+                      {"dynamo-operator.crds.enabled": not crds_there, **cluster.install_values()})
+    try:
+        result["idle"] = node_usage(cluster)
+        log("kind: aks-spot's HA release and the serving plane")
+        release.install(["aks-spot", "local/kind-images"], wait=True, timeout=600)
+        cluster.load_images(["dynamo"])
+        plane = serving.serving_plane(HaRelease(cluster.kubectl, namespace))
+        plane.up(timeout=420)
+        result["serving"] = node_usage(cluster)
+        plane.down()
+    finally:
+        release.uninstall(wait=False)
+        if created:
+            cluster.down()
+    return result
+
+
+def node_usage(cluster, samples: int = 3) -> dict:
+    """Memory (MiB) and CPU (% of one core) of the node containers, from `docker stats` (median of
+    `samples`), their sums, and the host's memory in use and cores."""
+    per_node: dict[str, list[tuple[float, float]]] = {}
+    for _ in range(samples):
+        out = cluster.engine.docker("stats", "--no-stream", "--format", "{{json .}}").stdout
+        for line in out.splitlines():
+            row = json.loads(line)
+            used = row["MemUsage"].split("/")[0].strip()
+            per_node.setdefault(row["Name"], []).append((_mebibytes(used), float(row["CPUPerc"].rstrip("%"))))
+    nodes = {name: {"memory_mib": round(statistics.median(m for m, _ in values)),
+                    "cpu_percent": round(statistics.median(c for _, c in values), 1)} for name, values in per_node.items()}
+    meminfo = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines())
+    total, available = (int(meminfo[k].split()[0]) // 1024 for k in ("MemTotal", "MemAvailable"))
+    return {"nodes": nodes, "memory_mib": sum(n["memory_mib"] for n in nodes.values()),
+            "cpu_percent": round(sum(n["cpu_percent"] for n in nodes.values()), 1),
+            "host": f"{os.cpu_count()} cores, {total} MiB, {total - available} MiB in use"}
+
+
+def _mebibytes(text: str) -> float:
+    units = {"B": 1 / 2**20, "KiB": 1 / 1024, "MiB": 1, "GiB": 1024, "kB": 1000 / 2**20, "MB": 1e6 / 2**20, "GB": 1e9 / 2**20}
+    for unit in sorted(units, key=len, reverse=True):
+        if text.endswith(unit):
+            return float(text[: -len(unit)]) * units[unit]
+    return float(text)
+
+
 def make_up_section() -> dict:
     """`make up` from `make down` (tools and images built): everything started, installed and probed.
     BENCH_COLD=1 also times it in a fresh clone with nothing built (Go, pip and apt caches as they are)."""
@@ -392,12 +459,24 @@ def markdown(results: dict) -> str:
                   f"| helm install --wait (kind overlay) to all objects ready | {fmt(cluster['install_to_ready_s'])} |",
                   f"| first build of kube-apiserver/controller-manager/scheduler (warm Go cache; BENCH_BUILD=1) | {fmt(cluster['first_build_s'])} |", ""]
     if node := results.get("node"):
-        lines += ["## Real node", "", f"Mode: {node['mode']}. kind's own figures are not measured here (no Docker "
-                  "engine); `make test-kind` on a machine with Docker gives them.", ""]
+        lines += ["## Real node", "", f"Mode: {node['mode']}.", ""]
         if "node_ready_s" in node:
             lines += ["| figure | min / median / max |", "| --- | --- |",
                       f"| kubelet, kube-proxy, CoreDNS and containerd start to node Ready | {fmt(node['node_ready_s'])} |",
                       f"| pod (locally built image, no pull) create to Ready | {fmt(node['pod_start_s'])} |", ""]
+    if kind := results.get("kind"):
+        lines += ["## kind (multi-node)", ""]
+        if "missing" in kind:
+            lines += [kind["missing"], ""]
+        else:
+            lines += [f"{kind['nodes']} real nodes (the simulated pools not counted); start: {kind['start']}, "
+                      f"{kind['start_s']} s.", "",
+                      "| state | node containers' memory (MiB, `docker stats`: page cache included) | their CPU (% of one core) | host |",
+                      "| --- | --- | --- | --- |"]
+            for state, words in (("idle", "idle"), ("serving", "aks-spot HA release + 2 frontends, 2 mockers")):
+                if usage := kind.get(state):
+                    lines.append(f"| {words} | {usage['memory_mib']} | {usage['cpu_percent']} | {usage['host']} |")
+            lines.append("")
     if up := results.get("up"):
         lines += ["## make up", "", "| figure | seconds |", "| --- | --- |",
                   f"| warm: from make down, tools and images built (budget 90 s) | {fmt(up['warm_s'])} |",
@@ -432,7 +511,7 @@ def markdown(results: dict) -> str:
     return "\n".join(lines)
 
 
-SECTIONS = ("tests", "chart", "cluster", "node", "up", "inference")
+SECTIONS = ("tests", "chart", "cluster", "node", "kind", "up", "inference")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -449,6 +528,7 @@ def main(argv: list[str] | None = None) -> int:
                 "chart": lambda: chart_section(args.runs),
                 "cluster": lambda: cluster_section(args.runs, build=os.environ.get("BENCH_BUILD") == "1"),
                 "node": lambda: node_section(args.runs),
+                "kind": kind_section,
                 "up": make_up_section,
                 "inference": lambda: inference_section(args.runs, args.requests_per_worker)}
     OUT.mkdir(exist_ok=True)
