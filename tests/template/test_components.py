@@ -111,6 +111,8 @@ def test_nats_runs_jetstream_on_a_pvc_with_a_js_aware_health_probe(render):
     nats = named(render(values=ETCD_AND_NATS), "StatefulSet", f"{RELEASE}-nats")
     container = nats["spec"]["template"]["spec"]["containers"][0]
     assert container["readinessProbe"]["httpGet"]["path"] == "/healthz?js-enabled-only=true"
+    # A survivor of a lost JetStream quorum is alive: its liveness must not ask for stream health.
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz?js-enabled-only=true"
     assert {p["name"]: p["containerPort"] for p in container["ports"]} == {"client": 4222, "cluster": 6222, "monitor": 8222}
     assert nats["spec"]["volumeClaimTemplates"][0]["metadata"]["name"] == "data"
 
