@@ -230,7 +230,7 @@ def start_data_plane(s: Session) -> list[ProbeResult]:
 
 def conformance(s: Session) -> list[ProbeResult]:
     targets = suite.Targets(**suite.data_plane_targets(s.plane, restarts=True), kubeconfig=s.cluster.kubeconfig,
-                            node_runner=node_checks.local_runner,
+                            node_runner=node_checks.local_host(),
                             deployment=parse({"runtime": "vllm", "topology": "agg", "model": "Qwen/Qwen3-0.6B",
                                               "namespace": SCHEMA_NAMESPACE}))
     results = suite.run(targets, suite.LoadPlan(fault_repetitions=s.fault_repetitions), lambda r: print(report.progress_line(r), flush=True))

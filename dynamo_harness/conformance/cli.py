@@ -59,11 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     elif args.faults:
         parser.error("--faults needs --embedded: the harness restarts only processes it runs")
     if args.node == "local":
-        targets.node_runner = node_checks.local_runner
+        targets.node_runner = node_checks.local_host()
     elif args.node:
         if not targets.kube:
             parser.error("--node <name> needs --kubeconfig or --in-cluster")
-        targets.node_runner = node_checks.NodeDebugRunner(targets.kube, args.node)
+        targets.node_runner = node_checks.node_debug_host(targets.kube, args.node)
         targets.node_name = args.node
     if args.deploy:
         if not targets.kube:

@@ -44,7 +44,7 @@ class Targets:
     platform_release: str | None = _option(f"name of the platform release whose worker settings the DGDs' worker pods "
                                            f"must carry (default {DEFAULT_NAME})")
     dgds: list[tuple[str, str]] = field(default_factory=list)  # (namespace, name) that must be Ready
-    node_runner: node_checks.Runner | None = None  # runs the GPU/RDMA checks on this host or a cluster node
+    node_runner: node_checks.Host | None = None  # testinfra Host the GPU/RDMA checks run on: this host or a cluster node
     node_name: str | None = None  # the cluster node of node_runner, for its allocatable resources
     expect_rdma: bool = False
     expect_efa: bool = False

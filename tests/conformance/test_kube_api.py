@@ -32,7 +32,7 @@ def test_an_api_refusal_reads_as_kubectl_would_print_it():
 
 
 def test_the_node_debug_pod_is_kubectl_debugs_sysadmin_profile():
-    pod = node_checks.NodeDebugRunner(KubeApi(Path("unused")), "gpu-node-1").pod("nvidia-smi -L")
+    pod = node_checks.NodeDebugBackend(KubeApi(Path("unused")), "gpu-node-1").pod("nvidia-smi -L")
     spec = pod["spec"]
     assert (spec["nodeName"], spec["hostPID"], spec["hostNetwork"], spec["hostIPC"]) == ("gpu-node-1", True, True, True)
     (container,) = spec["containers"]
