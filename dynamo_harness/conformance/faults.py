@@ -5,7 +5,9 @@ One probe per `Fault`, repeated `repetitions` times under one continuous load:
 
     warm up | inject -> recovery -> observation window | inject -> ... | drain
 
-- Recovery: the first of `streak` consecutive successful requests started after the injection.
+- Recovery: the first of `streak` consecutive successful requests started after the injection
+  (for a fault that leaves an instance unreplaced, `Fault.replaced` False: started after inject()
+  returned, when the plane has let the lost instance go).
 - Observation window: `Fault.window_s` more seconds of load after recovery, covering the lease or
   timeout that could still take a component down late (e.g. Dynamo's 10 s etcd lease: a frontend
   that lost its lease keeps serving from its cache, then exits). A request started in the window
@@ -138,6 +140,8 @@ async def _run(fault: Fault, url: str, model: str, observed: Observed, repetitio
         if not sample.ok:
             rep.streak.clear()
             return
+        if not fault.replaced and (rep.restored_at is None or sample.started < rep.restored_at):
+            return  # an instance lost for good: serving counts from when the plane let it go (inject returned)
         rep.streak.append(sample)
         if len(rep.streak) >= streak and rep.restored_at is not None:
             rep.recovered_at = rep.streak[0].started
