@@ -52,7 +52,10 @@ def test_overlay_installs_and_every_workload_becomes_ready(install, kubectl, ove
 
 
 def test_spot_pinned_platform_runs_on_spot_nodes_only_when_tolerated(install, kubectl):
-    spot_only = {"global.nodeSelector": {"kubernetes.azure.com/scalesetpriority": "spot"}}
+    # aks-spot keeps etcd, NATS and the operator off spot (required affinity): cleared here, so the
+    # overlay's spot toleration is what lets them run on the spot pool.
+    spot_only = {"global.nodeSelector": {"kubernetes.azure.com/scalesetpriority": "spot"},
+                 **{f"{component}.affinity": {} for component in ("etcd", "nats", "dynamo-operator.controllerManager")}}
     tolerated = install("aks-spot", spot_only)
     assert set(pools_of(kubectl, tolerated.pods()).values()) == {"aks-spot"}
 

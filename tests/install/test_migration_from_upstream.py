@@ -39,6 +39,7 @@ OWNER_LABEL = "app.kubernetes.io/managed-by"
 OWNER_ANNOTATIONS = ("meta.helm.sh/release-name", "meta.helm.sh/release-namespace")
 UPSTREAM_APPLIER = "upstream-crd-apply"  # stands for whatever applied upstream's CRDs (its hook Job, crd-apply)
 OPERATOR_PROBE = f"{RELEASE}-test-operator"  # the operator is simulated: nothing answers its probe
+DGD_RESOURCE = "dynamographdeployments"
 DGD = {"apiVersion": "nvidia.com/v1alpha1", "kind": "DynamoGraphDeployment", "metadata": {"name": "made-upstream"},
        "spec": {"services": {"Frontend": {"componentType": "frontend", "replicas": 1}}}}
 
@@ -126,13 +127,16 @@ def release_chart(release: Release) -> str:
 
 @pytest.mark.parametrize("takeover", ["take-ownership", "labelled-first"])
 def test_a_release_of_upstreams_chart_moves_here_keeping_crds_and_dgds__operator_on_kwok(
-        cluster, kubectl, upstream_crds, schema_only_namespace, tmp_path, takeover):
+        cluster, kubectl, conversion_standin, upstream_crds, schema_only_namespace, tmp_path, takeover):
     namespace = f"migrate-{takeover}"
     kubectl.apply([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}])
     base = {**SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES, **NO_STORAGE_MIGRATION, **cluster.install_values()}
     release = Release(kubectl, RELEASE, namespace, base)
+    # Written in v1alpha1 as a user of upstream's docs writes it; stored as v1beta1 (the conversion
+    # stand-in serves the session release's webhook) and read back in the stored version: after the
+    # take-over the CRDs' webhook is the new release's, which nothing serves here.
     kubectl.run("create", "-n", schema_only_namespace, "-f", "-", input=yaml.safe_dump(DGD))
-    stored = kubectl.get("dynamographdeployments.v1alpha1.nvidia.com", DGD["metadata"]["name"], "-n", schema_only_namespace)
+    stored = kubectl.get(f"{DGD_RESOURCE}.v1beta1.nvidia.com", DGD["metadata"]["name"], "-n", schema_only_namespace)
     try:
         left_by_upstream, upstream_ca = upstream_crds(namespace)
         release.helm.run("install", RELEASE, str(upstream_chart(tmp_path)), "--namespace", namespace, "--wait")
@@ -179,9 +183,9 @@ def test_a_release_of_upstreams_chart_moves_here_keeping_crds_and_dgds__operator
             if converts(crd):  # this release's webhook and CA now, not upstream's
                 assert crd["spec"]["conversion"]["webhook"]["clientConfig"]["service"]["namespace"] == namespace
                 assert crd["spec"]["conversion"]["webhook"]["clientConfig"]["caBundle"] != upstream_ca, name
-        kept = kubectl.get("dynamographdeployments.v1alpha1.nvidia.com", DGD["metadata"]["name"], "-n", schema_only_namespace)
+        kept = kubectl.get(f"{DGD_RESOURCE}.v1beta1.nvidia.com", DGD["metadata"]["name"], "-n", schema_only_namespace)
         assert (kept["metadata"]["uid"], kept["metadata"]["resourceVersion"], kept["spec"]) == (
-            stored["metadata"]["uid"], stored["metadata"]["resourceVersion"], DGD["spec"])
+            stored["metadata"]["uid"], stored["metadata"]["resourceVersion"], stored["spec"])
 
         # 1.3's file keeps NATS on: it runs on the real node, and `helm test` (5.) passes with it.
         wait_statefulsets_ready(kubectl, namespace)
@@ -192,7 +196,7 @@ def test_a_release_of_upstreams_chart_moves_here_keeping_crds_and_dgds__operator
         out = release.test(timeout=120, leave_out=[OPERATOR_PROBE])
         assert "nats ok" in out and "Phase:          Failed" not in out, out
     finally:
-        kubectl.run("delete", "-n", schema_only_namespace, "dynamographdeployments.v1alpha1.nvidia.com",
+        kubectl.run("delete", "-n", schema_only_namespace, f"{DGD_RESOURCE}.v1beta1.nvidia.com",
                     DGD["metadata"]["name"], "--ignore-not-found")
         release.recover_interrupted()
         try:
