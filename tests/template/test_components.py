@@ -180,9 +180,9 @@ def test_snapshot_agent_is_the_only_privileged_pod_and_runs_on_gpu_nodes_only(re
     assert {"name": "checkpoints", "persistentVolumeClaim": {"claimName": "snapshot-pvc"}} in agent["volumes"]
     pvc = named(manifests, "PersistentVolumeClaim", "snapshot-pvc")
     assert pvc["spec"]["accessModes"] == ["ReadWriteMany"]
-    checkpoint = operator_config(manifests)["checkpoint"]
-    assert checkpoint["enabled"] is True
-    assert checkpoint["storage"] == {"type": "pvc", "pvc": {"pvcName": "snapshot-pvc", "basePath": "/checkpoints", "create": False}}
+    assert operator_config(manifests)["checkpoint"] == {"enabled": True}
+    # 1.6's OperatorConfiguration has no storage: the snapshot agent owns it; the settings are a workload setting.
+    assert workload_settings(manifests)["checkpoint"]["storage"] == {"type": "pvc", "pvc": {"pvcName": "snapshot-pvc", "basePath": "/checkpoints", "create": False}}
 
 
 def test_snapshot_on_crio_uses_the_crio_socket_and_pod_mount_mode_mounts_no_pvc(render):

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from dynamo_harness.helm import everything_on
-from dynamo_harness.manifests import ident, named, operator_config, pod_specs
+from dynamo_harness.manifests import ident, named, pod_specs, workload_settings
 from dynamo_harness.paths import CHART
 
 RELEASE = "dynamo-platform"
@@ -153,7 +153,7 @@ def checkpoint_pvc_names(manifests) -> dict[str, str]:
     (pvc,) = [m for m in manifests if m["kind"] == "PersistentVolumeClaim"]
     daemonset = named(manifests, "DaemonSet", f"{RELEASE}-snapshot-agent")
     (claim,) = [v["persistentVolumeClaim"]["claimName"] for v in daemonset["spec"]["template"]["spec"]["volumes"] if "persistentVolumeClaim" in v]
-    return {"operator": operator_config(manifests)["checkpoint"]["storage"]["pvc"]["pvcName"], "pvc": pvc["metadata"]["name"], "agent mount": claim}
+    return {"operator": workload_settings(manifests)["checkpoint"]["storage"]["pvc"]["pvcName"], "pvc": pvc["metadata"]["name"], "agent mount": claim}
 
 
 def test_one_key_names_the_checkpoint_pvc_for_operator_and_agent(render):
@@ -175,8 +175,8 @@ def test_a_checkpoint_pvc_name_set_on_one_side_only_fails_naming_both_keys(rende
 
 def test_the_operator_alone_may_name_its_own_checkpoint_pvc(render):
     """Without the agent in this release (one per workload namespace, upstream's agentMount mode) nothing must agree."""
-    config = operator_config(render(values={"dynamo-operator.checkpoint.enabled": True, "dynamo-operator.checkpoint.storage.pvc.pvcName": "team-ckpt"}))
-    assert config["checkpoint"]["storage"]["pvc"]["pvcName"] == "team-ckpt"
+    settings = workload_settings(render(values={"dynamo-operator.checkpoint.enabled": True, "dynamo-operator.checkpoint.storage.pvc.pvcName": "team-ckpt"}))
+    assert settings["checkpoint"]["storage"]["pvc"]["pvcName"] == "team-ckpt"
 
 
 def test_escape_hatch_components_cover_every_pod_the_chart_renders(render):

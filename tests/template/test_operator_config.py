@@ -1,8 +1,8 @@
 """The operator Deployment speaks upstream's command line and configuration file.
 
-Upstream's operator 1.3.0 parses only its own flags (--config, --operator-version) and zap's; any
-other flag stops it with "flag provided but not defined". Everything else comes from an
-OperatorConfiguration file. tests/template/data/upstream_operator.yaml lists both, with the
+Upstream's operator 1.6 parses only its own flags (--config, --operator-version, --operator-image,
+--operator-image-pull-policy, --dgdr-default-image) and zap's; any other flag stops it with "flag
+provided but not defined". Everything else comes from an OperatorConfiguration file. tests/template/data/upstream_operator.yaml lists both, with the
 upstream commits they were read from; every render below must stay inside them.
 """
 
@@ -92,6 +92,20 @@ def test_the_chart_passes_exactly_upstreams_chart_args(rendered):
     expected = [a.split("=")[0] for a in UPSTREAM["chart_args"]]
     assert [a.split("=")[0] for a in args] == expected
     assert "--config=/etc/dynamo-operator/config.yaml" in args
+
+
+def test_operator_image_flags_name_the_managers_own_image(render):
+    container = manager(render(values={"dynamo-operator.controllerManager.manager.image.pullPolicy": "Always"}))
+    assert f"--operator-image={container['image']}" in container["args"]
+    assert "--operator-image-pull-policy=Always" in container["args"]
+
+
+def test_env_is_upstreams(render):
+    env = {e["name"]: e for e in manager(render())["env"]}
+    for name, field in UPSTREAM["env"]["downward_api"].items():
+        assert env[name]["valueFrom"]["fieldRef"]["fieldPath"] == field
+    for name, value in UPSTREAM["env"]["value"].items():
+        assert env[name]["value"] == value
 
 
 def test_operator_version_is_semver_from_the_image(render):
@@ -190,8 +204,11 @@ def test_orchestrators_follow_the_global_switches_and_lws_is_auto_detected(rende
     on = operator_config(render(values=VALUE_SETS["orchestrators-and-checkpoints"]))
     assert on["orchestrators"] == {"grove": {"enabled": True}, "kaiScheduler": {"enabled": True}}
     assert operator_config(render())["orchestrators"] == {"grove": {"enabled": False}, "kaiScheduler": {"enabled": False}}
-    assert on["checkpoint"]["storage"]["pvc"] == {"pvcName": "snapshot-pvc", "basePath": "/checkpoints", "create": True,
-                                                 "size": "100Gi", "accessMode": "ReadWriteMany", "storageClassName": "efs-sc"}
+    # 1.6's OperatorConfiguration has no checkpoint storage (the snapshot agent owns it): it is a workload setting.
+    assert on["checkpoint"] == {"enabled": True}
+    settings = workload_settings(render(values=VALUE_SETS["orchestrators-and-checkpoints"]))
+    assert settings["checkpoint"]["storage"]["pvc"] == {"pvcName": "snapshot-pvc", "basePath": "/checkpoints", "create": True,
+                                                        "size": "100Gi", "accessMode": "ReadWriteMany", "storageClassName": "efs-sc"}
 
 
 def test_settings_without_an_upstream_field_stay_out_of_the_operator_config(render):

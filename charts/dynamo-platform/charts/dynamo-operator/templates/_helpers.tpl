@@ -390,7 +390,8 @@ storage-version migration hook re-writes their objects and grants itself rights 
 {{/*
 workload-settings.yaml: what this chart's values say about workloads that upstream's
 OperatorConfiguration has no field for (the HF token Secret, the etcd/NATS credentials' Secrets,
-pull secrets, worker defaults). Empty when none is set.
+pull secrets, the checkpoint storage that 1.6 left to the snapshot agent, worker defaults). Empty
+when none is set.
 */}}
 {{- define "dynamo-operator.workloadSettings" -}}
 {{- with .Values.dynamo.hfTokenSecret }}
@@ -407,6 +408,26 @@ hfTokenSecret: {{ . }}
 {{- with include "dynamo-common.imagePullSecrets" (dict "ctx" . "secrets" .Values.imagePullSecrets) | trim }}
 imagePullSecrets:
   {{- . | nindent 2 }}
+{{- end }}
+{{- if .Values.checkpoint.enabled }}
+{{- $pvc := .Values.checkpoint.storage.pvc }}
+checkpoint:
+  {{- with .Values.checkpoint.cleanupImage }}
+  cleanupImage: {{ . | quote }}
+  {{- end }}
+  storage:
+    type: {{ .Values.checkpoint.storage.type }}
+    pvc:
+      pvcName: {{ include "dynamo-common.checkpointPVC" (dict "ctx" . "name" $pvc.pvcName) | quote }}
+      basePath: {{ $pvc.basePath | quote }}
+      create: {{ $pvc.create }}
+      {{- if $pvc.create }}
+      size: {{ $pvc.size | quote }}
+      accessMode: {{ $pvc.accessMode }}
+      {{- with $pvc.storageClassName }}
+      storageClassName: {{ . | quote }}
+      {{- end }}
+      {{- end }}
 {{- end }}
 {{- with .Values.dynamo.workerDefaults }}
 {{- if or .env .resources .nodeSelector .tolerations }}
