@@ -32,6 +32,17 @@ def nats_restart(plane, window_s: float, then=None) -> Fault:
     return dataclasses.replace(fault, inject=inject, window_s=window_s)
 
 
+@pytest.mark.parametrize("replaced", [True, False])
+def test_an_injection_that_changes_nothing_fails_only_where_a_replacement_is_expected(healed, replaced):
+    """A kill that killed nothing must not pass as recovered; a lost instance that nothing replaces
+    (a node gone: the others serve) is judged on serving alone."""
+    fault = Fault("worker", "no-op", lambda: None, 3, "test: a short window", replaced=replaced)
+    result, _ = watch(fault, healed.frontend_url, MODEL, healed, repetitions=1, concurrency=2, max_seconds=30)
+    print(result.reason)
+    assert ("the fault did not replace worker" in result.reason) is replaced, result.reason
+    assert (result.status is Status.PASS) is not replaced, result.reason
+
+
 @pytest.mark.parametrize("component", ["etcd", "nats"])
 def test_a_restart_passes_three_times_with_every_request_accounted_for(healed, component):
     fault = next(f for f in healed.faults() if f.component == component)
@@ -145,13 +156,3 @@ def test_an_etcd_outage_longer_than_the_lease_names_dynamos_lease_exit_and_the_f
     assert LEASE_EXIT in result.reason
     assert "run HA etcd (3 members) or Kubernetes discovery" in result.reason
 
-
-@pytest.mark.parametrize("replaced", [True, False])
-def test_an_injection_that_changes_nothing_fails_only_where_a_replacement_is_expected(healed, replaced):
-    """A kill that killed nothing must not pass as recovered; a lost instance that nothing replaces
-    (a node gone: the others serve) is judged on serving alone."""
-    fault = Fault("worker", "no-op", lambda: None, 3, "test: a short window", replaced=replaced)
-    result, _ = watch(fault, healed.frontend_url, MODEL, healed, repetitions=1, concurrency=2, max_seconds=30)
-    print(result.reason)
-    assert ("the fault did not replace worker" in result.reason) is replaced, result.reason
-    assert (result.status is Status.PASS) is not replaced, result.reason
