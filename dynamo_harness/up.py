@@ -219,7 +219,7 @@ def start_data_plane(s: Session) -> list[ProbeResult]:
             how = (f"processes on 127.0.0.1 with etcd discovery and the NATS event plane ({s.mode.why_not_real()}: "
                    "no pod can run, so the operator's Kubernetes wiring cannot be tested here)")
         else:
-            how = f"pods on the real node, wired as the operator wires workloads: {plane.wiring.describe()}"
+            how = f"pods on {plane.placement.where}, wired as the operator wires workloads: {plane.wiring.describe()}"
         return passed(f"{'started' if created else 'checked and kept'}: frontend {plane.frontend_url}; {how}")
 
     results = [timed("up/data-plane", start)]
