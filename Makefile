@@ -29,7 +29,8 @@ generate: bootstrap ## Regenerate CRDs, values schemas and the values reference 
 lock: ## Re-pin requirements.lock from pyproject.toml
 	rm -rf $(TOOLS)/lock-venv && python3 -m venv $(TOOLS)/lock-venv
 	$(TOOLS)/lock-venv/bin/pip install --quiet '.[test]'
-	{ head -1 requirements.lock; $(TOOLS)/lock-venv/bin/pip freeze --exclude dynamo-harness | sort; } > requirements.lock.new
+	@# One order on every machine: the locale's collation differs between them, bytes case-folded do not.
+	{ head -1 requirements.lock; $(TOOLS)/lock-venv/bin/pip freeze --exclude dynamo-harness | LC_ALL=C sort -f; } > requirements.lock.new
 	mv requirements.lock.new requirements.lock
 
 DIST := $(ROOT)/dist

@@ -5,8 +5,12 @@ install tests and the bench all install through it."""
 from __future__ import annotations
 
 import json
+import tarfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
 
 from .helm import Helm, HelmError, values_args
 from .kube import ROLLOUT_KINDS, Kubectl, rollout_state
@@ -102,8 +106,42 @@ class Release:
             raise TimeoutError(f"{err}: {'; '.join(self.not_rolled_out())}") from None
 
     def _deploy(self, *verb: str, overlay, values, wait, timeout, chart) -> str:
+        # A cluster's base values follow this chart; an older chart (an upgrade test's start) gets
+        # those it has a place for, as its schema refuses the others.
+        base = self.base_values if Path(chart) == CHART else settings_known_to(Path(chart), self.base_values)
         args = [*verb, self.name, str(chart), "--namespace", self.namespace,
-                *values_args(overlay, {**self.base_values, **(values or {})})]
+                *values_args(overlay, {**base, **(values or {})})]
         if wait:
             args += ["--wait", "--timeout", f"{timeout:.0f}s"]
         return self.helm.run(*args, timeout=timeout + 60)
+
+
+def settings_known_to(chart: Path, settings: dict) -> dict:
+    """The dotted-key `settings` whose parent map exists in the default values of `chart` (a
+    directory or a packaged .tgz, its subcharts vendored as directories), in its own values.yaml
+    or its subchart's: the others name what that chart does not have (a component or a setting
+    added since)."""
+    own, subcharts = _default_values(chart)
+
+    def has_map(values, path: list[str]) -> bool:
+        for part in path:
+            values = values.get(part) if isinstance(values, dict) else None
+        return isinstance(values, dict)
+
+    def known(key: str) -> bool:
+        parent = key.split(".")[:-1]
+        return has_map(own, parent) or bool(parent) and has_map(subcharts.get(parent[0]), parent[1:])
+
+    return {key: value for key, value in settings.items() if known(key)}
+
+
+def _default_values(chart: Path) -> tuple[dict, dict[str, dict]]:
+    """The chart's values.yaml, and each vendored subchart's by its name."""
+    if chart.is_dir():
+        files = {str(p.relative_to(chart)): p.read_text() for p in [chart / "values.yaml", *chart.glob("charts/*/values.yaml")]}
+    else:
+        with tarfile.open(chart) as archive:
+            files = {m.name.split("/", 1)[1]: archive.extractfile(m).read().decode() for m in archive.getmembers()
+                     if m.name.count("/") in (1, 3) and m.name.endswith("/values.yaml")}
+    own = yaml.safe_load(files.pop("values.yaml")) or {}
+    return own, {path.split("/")[1]: yaml.safe_load(text) or {} for path, text in files.items()}

@@ -10,8 +10,10 @@ What runs where: every platform pod runs for real on the workers, from the image
 (images.py: etcd, NATS, the `helm test` probes), except the operator. No operator image can be
 built on this machine, so, as on the local provider, kwok simulates it: a kwok controller on the
 host registers the pools of node_pools.py as simulated nodes, each with SIMULATED_TAINT, which only the
-operator's pods tolerate (values/local/kind-images.yaml, which install_values() adds to every install). Those nodes also stand for the GPU pools, where a
-GPU is needed.
+operator's pods tolerate (values/local/kind-images.yaml, which install_values() adds to every install).
+Those nodes also stand for the GPU pools, where a GPU is needed. Their pods get loopback addresses
+(SIMULATED_POD_RANGE), which the API server refuses in an EndpointSlice: no Service ever routes to a
+pod that is not there, so the operator's webhook Service reaches only a test's conversion stand-in.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import yaml
 
@@ -31,13 +33,15 @@ from ..processes import Supervisor
 from ..helm_release import NO_STORAGE_MIGRATION
 from . import storage
 from .dockerd import GATEWAY, Dockerd
-from .node_pools import KIND_LAYOUTS, POOLS, all_nodes
+from .node_pools import GPU_LABELS, KIND_LAYOUTS, POOLS, all_nodes
 
 WAIT_READY_S = 300
 STATE = ROOT / ".cache" / "kind"
 SIMULATED_TAINT = {"key": "dynamo-platform.test/simulated", "value": "true", "effect": "NoSchedule"}
 OVERLAY = OVERLAYS / "local" / "kind-images.yaml"  # what every install here adds (install_values)
-SIMULATED_POD_CIDR = "10.225.0.0/16"  # kwok's made-up pod IPs, apart from kind's 10.244.0.0/16
+# Each simulated node's pod range (its spec.podCIDR, set before kind's node IPAM sees the node), from
+# which kwok gives its pods their made-up addresses: loopback, so that no EndpointSlice takes them.
+SIMULATED_POD_RANGE = "127.101.{index}.0/24"
 # The images.py images the chart's real pods run here (etcd, NATS, the helm-test probes).
 CHART_IMAGES = sorted({name for name in images.CHART_IMAGES.values()})
 
@@ -50,6 +54,9 @@ class KindError(RuntimeError):
 class KindCluster:
     cluster_name: str = "dynamo-platform-test"
     layout: str = "clouds"  # which pools the workers mirror: a key of KIND_LAYOUTS
+    # What up() measured (make bench's budgets): how the node image came (present, loaded or built)
+    # and in how long, nodes Ready after `kind create cluster`, the chart's images loaded.
+    timings: dict = field(default_factory=dict)
 
     name = "kind"
 
@@ -108,13 +115,18 @@ class KindCluster:
             self._start_simulated_pools()
             return False
         try:
-            image = kind_node_image.node_image(engine, log=_say)
+            started = time.monotonic()
+            image, how = kind_node_image.node_image(engine, log=_say)
+            self.timings["node_image"] = {"how": how, "s": round(time.monotonic() - started, 1)}
             started = time.monotonic()
             self._kind("create", "cluster", "--name", self.cluster_name, "--kubeconfig", str(self.kubeconfig),
                        "--config", "-", input=yaml.safe_dump(self.config(image)))
             self.kubectl.run("wait", "--for=condition=Ready", "node", "--all", f"--timeout={WAIT_READY_S}s")
-            _say(f"{1 + len(KIND_LAYOUTS[self.layout])} nodes Ready {time.monotonic() - started:.0f} s after `kind create cluster`")
+            self.timings["create_to_ready_s"] = round(time.monotonic() - started, 1)
+            _say(f"{1 + len(KIND_LAYOUTS[self.layout])} nodes Ready {self.timings['create_to_ready_s']:.0f} s after `kind create cluster`")
+            started = time.monotonic()
             self.load_images(CHART_IMAGES)
+            self.timings["chart_images_s"] = round(time.monotonic() - started, 1)
             self._start_simulated_pools()
             self.kubectl.apply([{**sc, "provisioner": "rancher.io/local-path", "volumeBindingMode": "WaitForFirstConsumer",
                                  "reclaimPolicy": "Delete"}
@@ -143,24 +155,22 @@ class KindCluster:
         self.processes.start("kwok", [
             str(TOOLS_BIN / "kwok"), f"--kubeconfig={self.kubeconfig}", f"--config={config}",
             f"--manage-nodes-with-annotation-selector={KWOK_NODE_ANNOTATION}=fake", "--server-address=127.0.0.1:0",
-            "--node-ip=127.0.0.1", f"--cidr={SIMULATED_POD_CIDR}", "-v=WARN", "--node-lease-duration-seconds=40",
+            "--node-ip=127.0.0.1", "-v=WARN", "--node-lease-duration-seconds=40",
         ])
         simulated = all_nodes()
-        for node in simulated:
-            node["spec"]["taints"] = [*node["spec"]["taints"], SIMULATED_TAINT]
+        for index, node in enumerate(simulated):
+            pod_range = SIMULATED_POD_RANGE.format(index=index)
+            node["spec"] |= {"taints": [*node["spec"]["taints"], SIMULATED_TAINT],
+                             "podCIDR": pod_range, "podCIDRs": [pod_range]}
         self.kubectl.apply(simulated)
         self.kubectl.run("wait", "--for=condition=Ready", "node", "-l", "type=kwok", f"--timeout={WAIT_READY_S}s")
 
     def install_values(self) -> dict:
         """Values every install on this cluster needs: values/local/kind-images.yaml (the local
-        images of the real pods, the operator on the simulated nodes), and no storage-migration hook
-        (it needs the operator). As --set-json keys, one per setting the overlay has, so they merge
-        with a test's own keys under the same parents."""
-        overlay = yaml.safe_load(OVERLAY.read_text())
-        values = {f"{component}.image": overlay[component]["image"] for component in ("etcd", "nats", "tests")}
-        values |= {f"dynamo-operator.controllerManager.{key}": value
-                   for key, value in overlay["dynamo-operator"]["controllerManager"].items()}
-        return {**values, **NO_STORAGE_MIGRATION}
+        images of the real pods, the simulated components on the simulated nodes), and no
+        storage-migration hook (it needs the operator). As --set-json keys, one per setting of the
+        overlay, so they merge with a test's own keys under the same parents."""
+        return {**_settings(yaml.safe_load(OVERLAY.read_text())), **NO_STORAGE_MIGRATION}
 
     def config(self, image: str) -> dict:
         """kind's cluster config: the image built here, kubeadm pointed at the images in it."""
@@ -177,15 +187,19 @@ class KindCluster:
         for i, pool_name in enumerate(KIND_LAYOUTS[self.layout]):
             pool = pools[pool_name]
             join = {"kind": "JoinConfiguration", "nodeRegistration": {"taints": [dict(t) for t in pool.taints]}}
+            # A real worker has no GPU: it takes its pool's labels but not the GPU ones, so what
+            # needs a GPU (the snapshot agent, GPU workers) stays on the simulated GPU pools.
+            labels = {key: value for key, value in pool.labels.items() if key not in GPU_LABELS}
             workers.append({"role": "worker", "image": image,
-                            "labels": {**pool.labels, "dynamo-platform.test/pool": pool.name,
+                            "labels": {**labels, "dynamo-platform.test/pool": pool.name,
                                        "topology.kubernetes.io/zone": f"zone-{i % 3}"},
                             "kubeadmConfigPatches": [yaml.safe_dump(join)]})
         return {
             "kind": "Cluster", "apiVersion": "kind.x-k8s.io/v1alpha4",
             "networking": {"ipFamily": "ipv4", "apiServerAddress": "127.0.0.1", "kubeProxyMode": "iptables"},
             "kubeadmConfigPatches": [yaml.safe_dump(patch) for patch in cluster_patches],
-            "nodes": [{"role": "control-plane", "image": image}, *workers],
+            "nodes": [{"role": "control-plane", "image": image, "labels": {"dynamo-platform.test/pool": "control-plane"}},
+                      *workers],
         }
 
     def down(self) -> None:
@@ -210,6 +224,18 @@ class KindCluster:
 
     def log_tails(self) -> str:
         return self.engine.processes.tails(["dockerd"]) + "\n" + self.processes.tails(["kwok"])
+
+
+def _settings(values: dict, prefix: str = "") -> dict:
+    """`values` as dotted keys to leaves. A map whose keys are label or annotation names (they hold a
+    dot or a slash, like a nodeSelector's) is a leaf: a dotted key cannot name one of its entries."""
+    flat = {}
+    for key, value in values.items():
+        if isinstance(value, dict) and value and not any("." in k or "/" in k for k in value):
+            flat |= _settings(value, f"{prefix}{key}.")
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
 def _say(line: str) -> None:

@@ -290,19 +290,22 @@ def cni_manifest() -> str:
     return "# would you kindly patch this file\n" + yaml.safe_dump_all(objects, sort_keys=False)
 
 
-def node_image(engine, log: Callable[[str], None] = lambda _: None) -> str:
+def node_image(engine, log: Callable[[str], None] = lambda _: None) -> tuple[str, str]:
     """The node image's ref, present in `engine` (a clusters.dockerd.Dockerd): loaded from its
-    archive in .cache/images, which is built first when missing."""
+    archive in .cache/images, which is built first when missing. With how it got there: "present"
+    (already in the engine), "loaded" (from the cached archive) or "built" (cold)."""
     built = images.build(None, log, recipes=KIND_RECIPES) | images.build([SANDBOX.name], log)
     ref = f"{NODE_REPOSITORY}:{KUBE_VERSION}"
     key = _node_key(built, ref)
     label = engine.docker("image", "inspect", "--format", f'{{{{index .Config.Labels "{KEY_LABEL}"}}}}', ref, check=False)
     if label.returncode == 0 and label.stdout.strip() == key:
-        return ref
+        return ref, "present"
+    how = "loaded"
     archive = images.CACHE / f"kind-node-{KUBE_VERSION}-{key[:16]}.tar"
     if not archive.exists():
         started = time.monotonic()
         log(f"building {ref}")
+        how = "built"
         _build_node(engine, built, key, ref, archive)
         for stale in images.CACHE.glob("kind-node-*.tar"):
             if stale != archive:
@@ -311,7 +314,7 @@ def node_image(engine, log: Callable[[str], None] = lambda _: None) -> str:
     started = time.monotonic()
     engine.docker("load", "--quiet", "--input", str(archive))
     log(f"{ref}: loaded into the private dockerd in {time.monotonic() - started:.0f} s")
-    return ref
+    return ref, how
 
 
 def _node_key(built: dict[str, images.Built], ref: str) -> str:

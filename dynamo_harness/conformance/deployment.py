@@ -3,7 +3,8 @@
 Each step is a probe result: validate (server-side dry run against the installed CRDs), apply,
 Ready (the operator reconciled it), health and inference through a port-forward to the frontend,
 undeploy. On a cluster whose nodes are all simulated (the local kwok cluster) no container runs,
-so Ready and the probes skip with that reason; validate, apply and undeploy still run for real.
+and where the platform's operator is simulated (kind here) nothing reconciles the DGD: Ready and
+the probes skip with that reason; validate, apply and undeploy still run for real.
 
 Given the platform release, the DGD gets the release's worker settings merged, as `dynamo-harness
 deploy` does, and `deploy/worker-settings` checks that its running worker pods carry them.
@@ -21,6 +22,8 @@ from . import health, inference
 from ..results import Outcome, ProbeResult, failed, passed, skipped, timed
 
 SIMULATED = "every node a DGD can use is simulated (kwok): no operator or worker container runs, so the DGD cannot become Ready"
+OPERATOR_SIMULATED = ("the platform's operator is simulated (kwok): no operator process reconciles the DGD, so it "
+                      "cannot become Ready, though real nodes could run its pods")
 # The labels upstream's operator puts on a DGD's pods (ai-dynamo/dynamo
 # deploy/operator/internal/consts/consts.go, read at 0367e404b084336211ade8c536f8c45ab189af47:
 # KubeLabelDynamoGraphDeploymentName, KubeLabelDynamoComponentType; MainContainerName is "main").
@@ -55,9 +58,11 @@ def run(api: KubeApi, config: DeploymentConfig, *, timeout: float, keep: bool = 
         return results
     if not step("apply", lambda: cluster.apply(api, manifest) or f"{name} applied ({config.runtime}, {config.topology})"):
         return results
-    if cluster.simulated_nodes(api):
-        results.append(timed("deploy/ready", lambda: skipped(SIMULATED)))
-        results.append(timed("deploy/inference", lambda: skipped(SIMULATED)))
+    operator_simulated = health.operator_is_simulated(api, platform[0] if platform else None)
+    if cluster.simulated_nodes(api) or operator_simulated:
+        reason = SIMULATED if cluster.simulated_nodes(api) else OPERATOR_SIMULATED
+        results.append(timed("deploy/ready", lambda: skipped(reason)))
+        results.append(timed("deploy/inference", lambda: skipped(reason)))
     else:
         ready = timed("deploy/ready", lambda: passed(f"{name} Ready")
                       if cluster.wait_ready(api, config.namespace, config.dgd_name, timeout, progress=lambda _: None)
@@ -100,16 +105,19 @@ def check_worker_settings(api: KubeApi, platform_namespace: str, release: str, n
             return failed(str(err))
         pods = api.items(POD, namespace, f"{GRAPH_LABEL}={name}")
         nodes = {n["metadata"]["name"]: n for n in cluster.dgd_nodes(api.items(NODE))}
-        return worker_settings_verdict(settings, f"{namespace}/{name}", dgd, pods, nodes)
+        return worker_settings_verdict(settings, f"{namespace}/{name}", dgd, pods, nodes,
+                                       operator_simulated=health.operator_is_simulated(api, platform_namespace))
 
     return timed(WORKER_SETTINGS, check)
 
 
 def worker_settings_verdict(settings: worker_settings.WorkerSettings, dgd_name: str, dgd: dict[str, Any] | None,
-                            pods: list[dict[str, Any]], nodes: dict[str, dict[str, Any]]) -> Outcome:
+                            pods: list[dict[str, Any]], nodes: dict[str, dict[str, Any]], *,
+                            operator_simulated: bool = False) -> Outcome:
     """Judge the pods of a DGD (those labelled with its name) against the release's worker settings;
     `nodes` are those a DGD's pods can land on. A pod on a simulated (kwok) node is not judged: no
-    operator made it, no container runs."""
+    operator made it, no container runs. Nor is a DGD without pods where the release's operator is
+    simulated: nothing made them."""
     if dgd is None:
         return skipped(f"DGD {dgd_name} not found: deploy it first, or name a deployed one with --dgd")
     if not settings:
@@ -122,6 +130,9 @@ def worker_settings_verdict(settings: worker_settings.WorkerSettings, dgd_name: 
             return skipped(f"the worker pods of {dgd_name} are simulated (kwok): no operator made them, no container runs")
         if nodes and all(simulated(n) for n in nodes.values()):
             return skipped(f"{dgd_name} has no worker pods and every node is simulated (kwok): no operator runs here")
+        if operator_simulated:
+            return skipped(f"{dgd_name} has no worker pods and the platform's operator is simulated (kwok): "
+                           "nothing reconciles the DGD here")
         return failed(f"{dgd_name} has no worker pods (labels {GRAPH_LABEL}={dgd_name.split('/', 1)[1]}, "
                       f"{COMPONENT_TYPE_LABEL} in {'/'.join(worker_settings.WORKER_TYPES)}): has the operator reconciled it?")
     lacking = [f"{p['metadata']['name']} lacks {', '.join(missing)}" for p in judged

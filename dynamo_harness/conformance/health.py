@@ -164,13 +164,20 @@ def operator(health_url: str, metrics_url: str, token_file: Path | None = None) 
 OPERATOR_SELECTOR = "app.kubernetes.io/name=dynamo-operator,app.kubernetes.io/component=manager"
 
 
-def operator_simulated(api: KubeApi, namespace: str) -> list[ProbeResult]:
-    """Where kwok simulates the operator's pod (the local cluster), no container serves /healthz or
-    /metrics: one skip that says so. Elsewhere nothing: the endpoint probes speak for it."""
+def operator_is_simulated(api: KubeApi, namespace: str | None) -> bool:
+    """True when every operator pod in `namespace` (None: in any) runs on a simulated (kwok) node:
+    no operator process reconciles anything (the local and kind clusters, where no operator image
+    exists)."""
     pods = api.items(POD, namespace, OPERATOR_SELECTOR)
     nodes = {n["metadata"]["name"]: n for n in api.items(NODE)}
     placed = [nodes.get(p["spec"].get("nodeName", "")) for p in pods]
-    if placed and all(node is not None and simulated(node) for node in placed):
+    return bool(placed) and all(node is not None and simulated(node) for node in placed)
+
+
+def operator_simulated(api: KubeApi, namespace: str) -> list[ProbeResult]:
+    """Where kwok simulates the operator's pod (the local cluster), no container serves /healthz or
+    /metrics: one skip that says so. Elsewhere nothing: the endpoint probes speak for it."""
+    if operator_is_simulated(api, namespace):
         return [timed("operator/metrics", lambda: skipped(
             "the operator pod is simulated by kwok: no container serves /metrics to scrape"))]
     return []

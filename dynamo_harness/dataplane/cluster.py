@@ -218,7 +218,7 @@ class ClusterDataPlane:
         existed = bool(self.kubectl.items("deployments", "-n", self.namespace, "-l", f"app.kubernetes.io/name={APP_LABEL}"))
         self.kubectl.apply(self.manifests())
         for name in COMPONENTS:
-            self.kubectl.run("rollout", "status", f"deployment/{self._name(name)}", "-n", self.namespace,
+            self.kubectl.run("rollout", "status", f"deployment/{self.object_name(name)}", "-n", self.namespace,
                              f"--timeout={int(timeout)}s", timeout=timeout + 10)
         self.wait_serving(timeout)
         return not existed
@@ -249,7 +249,7 @@ class ClusterDataPlane:
         out = []
         for name in COMPONENTS:
             try:
-                logs = self.kubectl.run("logs", "-n", self.namespace, f"deployment/{self._name(name)}", "--tail=30")
+                logs = self.kubectl.run("logs", "-n", self.namespace, f"deployment/{self.object_name(name)}", "--tail=30")
             except KubectlError as err:
                 logs = str(err)
             out.append(f"--- {name} (pod) ---\n{logs}")
@@ -344,12 +344,9 @@ class ClusterDataPlane:
 
     # -- what runs -------------------------------------------------------------------------
 
-    def _name(self, component: str) -> str:
+    def object_name(self, component: str) -> str:
+        """The component's Deployment and Service (the operator names both alike)."""
         return f"{GRAPH}-{component}"
-
-    def service_name(self, component: str) -> str:
-        """The component's Service (the operator names it like the Deployment)."""
-        return self._name(component)
 
     def _labels(self, component: str) -> dict[str, str]:
         """The operator's pod labels (what its component Service selects), plus ours for clean-up."""
@@ -394,7 +391,7 @@ class ClusterDataPlane:
         selector = {k: labels[k] for k in ("nvidia.com/dynamo-component-type", "nvidia.com/dynamo-namespace",
                                            "nvidia.com/dynamo-component")}
         return {"apiVersion": "v1", "kind": "Service",
-                "metadata": {"name": self._name(component), "namespace": self.namespace, "labels": labels},
+                "metadata": {"name": self.object_name(component), "namespace": self.namespace, "labels": labels},
                 "spec": {"selector": selector, "ports": [port]}}
 
     def _deployment(self, component: str, command: list[str], replicas: int, ports: list[dict],
@@ -429,7 +426,7 @@ class ClusterDataPlane:
                 "labelSelector": {"matchLabels": self._labels(component)}}]
         return {
             "apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {"name": self._name(component), "namespace": self.namespace, "labels": labels},
+            "metadata": {"name": self.object_name(component), "namespace": self.namespace, "labels": labels},
             "spec": {
                 "replicas": replicas,
                 "selector": {"matchLabels": self._labels(component)},

@@ -7,5 +7,8 @@
   acknowledged, and reads them back: lost = acknowledged but not readable.
 - node_faults.py: node faults (drain, spot eviction, hard loss, partition, leader loss, two of three
   lost) injected under that load, with what failed, what was lost, recovery and restarts.
+- serving.py: the frontend and mocker workers on the workers, and the inference load through it.
+- background.py: what the loads share: a bounded loop in a thread of its own, started and stopped
+  around a fault.
 - report.py: the per-overlay HA section of reports/ha.md.
 """

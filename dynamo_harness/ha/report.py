@@ -9,6 +9,7 @@ from pathlib import Path
 from ..paths import ROOT
 
 DIRECTORY = ROOT / "reports" / "ha"
+INSTALL_KEY = "install to ready (helm install --wait), s"  # under "shape"; make bench reads it back (budgets)
 SIMULATED = ("The operator is simulated (kwok: no operator image can be built here), and so are the GPU pools; "
              "etcd, NATS, the nodes, the pod network, the `helm test` pods and the Dynamo 1.6.1 frontend and mocker "
              "workers (pods on the kind workers, wired as the operator wires a DGD's: dataplane/cluster.py) are "
@@ -25,6 +26,18 @@ def record(overlay: str, key: str, value) -> Path:
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
     (DIRECTORY.parent / "ha.md").write_text(markdown())
     return path
+
+
+def budgets() -> dict[str, dict]:
+    """Per overlay, from its last HA run: the install's seconds to ready and each fault's recovery
+    (seconds after the repair), for make bench's kind budgets."""
+    found = {}
+    for path in sorted(DIRECTORY.glob("*.json")):
+        data = json.loads(path.read_text())
+        found[path.stem] = {"install_s": data.get("shape", {}).get(INSTALL_KEY),
+                            "recovery_s": {f["fault"]: f["recovery_s"] for f in data.get("faults", [])},
+                            "written": path.stat().st_mtime}
+    return found
 
 
 def _cell(text) -> str:

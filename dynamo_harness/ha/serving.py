@@ -11,7 +11,6 @@ of the node that runs a mocker worker.
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections import Counter
 
@@ -20,6 +19,7 @@ from ..conformance.inference import Sample, one_request
 from ..dataplane import Fault
 from ..dataplane.cluster import ClusterDataPlane, Placement
 from ..kube import condition, simulated
+from .background import BackgroundLoad
 from .shape import HaRelease
 
 WORKERS = 2
@@ -58,27 +58,18 @@ def serving_plane(ha: HaRelease) -> ClusterDataPlane:
                             placement=kind_placement(ha), reach=ha.reach)
 
 
-class InferenceLoad:
+class InferenceLoad(BackgroundLoad):
     """Streaming chat completions through the frontend from CONCURRENCY clients in a thread of its
     own, each with REQUEST_TIMEOUT_S, until stopped or `max_requests`. Every request is a figure."""
 
+    clock = staticmethod(time.perf_counter)  # the samples' clock
+    stop_timeout_s = REQUEST_TIMEOUT_S + 30
+
     def __init__(self, url: str, model: str, max_requests: int = 20000):
+        super().__init__()
         self.url, self.model, self.max_requests = url, model, max_requests
         self.samples: list[Sample] = []
         self.sent = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.started_at = 0.0  # perf_counter, like the samples' times
-
-    def start(self) -> None:
-        self.started_at = time.perf_counter()
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=REQUEST_TIMEOUT_S + 30)
 
     async def _run(self) -> None:
         import aiohttp
@@ -86,7 +77,7 @@ class InferenceLoad:
         timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
         async with aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=CONCURRENCY)) as session:
             async def client() -> None:
-                while not self._stop.is_set() and self.sent < self.max_requests:
+                while not self.stopping and self.sent < self.max_requests:
                     self.sent += 1
                     sample = await one_request(session, self.url, self.model, "chat", MAX_TOKENS)
                     self.samples.append(sample)
@@ -136,7 +127,7 @@ class WorkerNodeLoss:
 
     def _dropped(self) -> bool:
         slices = self.plane.kubectl.items("endpointslices", "-n", self.plane.namespace, "-l",
-                                          f"kubernetes.io/service-name={self.plane.service_name('worker')}")
+                                          f"kubernetes.io/service-name={self.plane.object_name('worker')}")
         ours = [e for s in slices for e in s.get("endpoints") or []
                 if (e.get("targetRef") or {}).get("name") == self.pod]
         return all(not (e.get("conditions") or {}).get("ready") for e in ours)

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import threading
 import time
 from dataclasses import dataclass, field
+
+from .background import BackgroundLoad
 
 WRITE_TIMEOUT_S = 2.0
 PAUSE_S = 0.02  # between writes: a few dozen a second each, enough to time an outage to ~0.1 s
@@ -45,31 +46,19 @@ class Stream:
                 "last_failure_s": round(self.failed[-1][0] - since, 2) if self.failed else None}
 
 
-class AckedWrites:
+class AckedWrites(BackgroundLoad):
     """Runs the load in a thread of its own: start(), then stop() and reckon() after recovery."""
 
     def __init__(self, etcd_url: str, nats_url: str, stream: str, run_id: str, max_writes: int = 20000):
+        super().__init__()
         self.etcd_url, self.nats_url, self.stream, self.run_id = etcd_url, nats_url, stream, run_id
         self.max_writes = max_writes
         self.etcd = Stream("etcd")
         self.jetstream = Stream("jetstream")
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.started_at = 0.0
 
     @property
     def prefix(self) -> str:
         return f"/ha/{self.run_id}/"
-
-    def start(self) -> None:
-        self.started_at = time.monotonic()
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=60)
 
     async def _run(self) -> None:
         await asyncio.gather(self._etcd_loop(), self._jetstream_loop())
@@ -81,7 +70,7 @@ class AckedWrites:
         # A connection per put: the NodePort picks a member per connection, as a new client would.
         connector = aiohttp.TCPConnector(force_close=True)
         async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
-            while not self._stop.is_set() and self.etcd.sent < self.max_writes:
+            while not self.stopping and self.etcd.sent < self.max_writes:
                 key = f"{self.prefix}{self.etcd.sent:06d}"
                 self.etcd.sent += 1
                 body = {"key": _b64(key), "value": _b64(key)}
@@ -105,7 +94,7 @@ class AckedWrites:
                                     max_outstanding_pings=2)
         js = client.jetstream(timeout=WRITE_TIMEOUT_S)
         try:
-            while not self._stop.is_set() and self.jetstream.sent < self.max_writes:
+            while not self.stopping and self.jetstream.sent < self.max_writes:
                 payload = f"{self.run_id}-{self.jetstream.sent:06d}"
                 self.jetstream.sent += 1
                 try:

@@ -112,6 +112,14 @@ def test_no_worker_pods_on_a_real_cluster_fails(canned):
     assert "team-a/sglang-disagg has no worker pods (labels nvidia.com/dynamo-graph-deployment-name=sglang-disagg" in outcome.reason
 
 
+def test_no_worker_pods_where_the_platforms_operator_is_simulated_skips_on_real_nodes(canned):
+    """The kind cluster here: real nodes, but the operator is a kwok pod, so no DGD gets pods."""
+    pods, nodes = canned
+    outcome = worker_settings_verdict(eks_efa(), "team-a/sglang-disagg", DGD, [pod(pods, "frontend")], nodes,
+                                      operator_simulated=True)
+    assert outcome.status is Status.SKIP and "the platform's operator is simulated (kwok)" in outcome.reason
+
+
 def test_an_absent_dgd_skips_with_the_reason(canned):
     outcome = verdict(*canned, dgd=None)
     assert outcome.status is Status.SKIP and outcome.reason.startswith("DGD team-a/sglang-disagg not found")

@@ -4,7 +4,8 @@ server and the probe's ceiling run, the frontend-metrics referee, and aiperf's e
 import os
 
 from dynamo_harness.bench import aiperf
-from dynamo_harness.bench.__main__ import ALL_CPUS, probe_ceiling, probe_run, server_counters, server_means
+from dynamo_harness.bench.__main__ import (ALL_CPUS, kind_budget_rows, probe_ceiling, probe_run, server_counters,
+                                           server_means)
 from dynamo_harness.dataplane import MODEL
 
 
@@ -91,3 +92,14 @@ def test_bench_tests_section_names_the_command_when_no_junit_file_is_there(tmp_p
     assert '--junitxml=reports/junit.xml' in markdown({"machine": "m", "tests": section})
     write_junit(tmp_path / "junit.xml", 3.0, ("tests.template.test_render", "test_a", 2.5, ""))
     assert tests_section(tmp_path)["absent"] == ["junit-up.xml", "junit-helm3.xml"]
+
+
+def test_kind_budgets_name_a_cold_image_build_the_create_goal_and_each_overlays_last_ha_run():
+    kind = {"timings": {"node_image": {"how": "built", "s": 412.0}, "create_to_ready_s": 61.5, "chart_images_s": 20.1},
+            "ha_runs": {"gke": {"install_s": 48.2, "recovery_s": {"drain": 12.3, "two_of_three": None}, "written": 0}}}
+    rows = kind_budget_rows(kind)
+    assert "| kind node image | 412.0 | cold: built from pinned sources |" in rows
+    assert "| `kind create cluster` to every node Ready | 61.5 | goal under 90 s warm on 2 cores |" in rows
+    assert "| gke: install to ready | 48.2 | last HA run, 1970-01-01 00:00 UTC |" in rows
+    assert "| gke: drain recovery | 12.3 | after the repair |" in rows and "| gke: two_of_three recovery | - | after the repair |" in rows
+    assert any("a kept cluster was found" in row for row in kind_budget_rows({"timings": {}, "ha_runs": {}}))

@@ -14,6 +14,8 @@ but kind.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from dynamo_harness.clusters.dockerd import Dockerd
@@ -41,7 +43,9 @@ def ha(request: pytest.FixtureRequest, cluster):
     # An earlier run's namespace of that name may still be terminating: nothing can be created in it.
     kubectl.run("wait", "--for=delete", f"namespace/{namespace}", "--timeout=180s", timeout=200)
     release = Release(kubectl, "dynamo-platform", namespace, {"dynamo-operator.crds.enabled": False, **NO_STORAGE_MIGRATION})
+    started = time.monotonic()
     release.install([request.param, KIND_OVERLAY], wait=True, timeout=300)
+    report.record(request.param, "shape", {report.INSTALL_KEY: round(time.monotonic() - started, 1)})
     yield request.param, release, HaRelease(kubectl, namespace)
     release.uninstall(wait=False)
     kubectl.run("delete", "namespace", namespace, "--wait=false")

@@ -61,6 +61,9 @@ def test_uninstall_leaves_only_the_data_and_a_reinstall_finds_it(install, kubect
     claims = {c["metadata"]["name"]: c["spec"]["volumeName"] for c in release.objects("persistentvolumeclaims")}
     assert set(claims) == {"data-dynamo-platform-etcd-0", "data-dynamo-platform-nats-0"}
     release.uninstall()
+    # Real pods (kind) end after their StatefulSet is gone: the garbage collector and the grace
+    # period outlast helm's wait.
+    kubectl.wait_for(lambda: not release.pods(), "the uninstalled release's pods to end", timeout=120, interval=2)
 
     namespaced = [r for r in kubectl.run("api-resources", "--verbs=list", "--namespaced", "-o", "name").split()
                   if r not in {"events", "events.events.k8s.io"}]

@@ -8,11 +8,12 @@ import pytest
 import yaml
 
 from dynamo_harness.cli import main as harness
-from dynamo_harness.conformance import deployment
+from dynamo_harness.conformance import deployment, health
 from dynamo_harness.results import Status
 from dynamo_harness.deploy import cluster as deploy_cluster
 from dynamo_harness.deploy import templates
 from dynamo_harness.deploy.config import API_VERSIONS, RUNTIMES, TOPOLOGIES, parse
+from dynamo_harness.helm_release import SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES
 
 VARIANTS = {
     "default": {},
@@ -77,7 +78,12 @@ def test_render_command_writes_the_manifest_for_gitops(tmp_path):
     assert frontend["podTemplate"]["spec"]["containers"][0]["env"] == [{"name": "DYN_ROUTER_MODE", "value": "kv"}]
 
 
-def test_conformance_deploy_stage_applies_for_real_and_skips_probes_on_simulated_nodes(kubectl, kube_api, schema_only_namespace):
+def test_conformance_deploy_stage_applies_for_real_and_skips_probes_on_simulated_nodes(
+        install, kubectl, kube_api, schema_only_namespace):
+    """Where every node is simulated (local) or the operator is (kind): no operator process makes
+    the DGD Ready, and the stage says so rather than waiting it out."""
+    release = install(values=SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES, wait=False)
+    kubectl.wait_for(lambda: health.operator_is_simulated(kube_api, release.namespace), "the operator pod on a kwok node", 60)
     config = parse({"runtime": "vllm", "topology": "agg", "model": "Qwen/Qwen3-0.6B", "namespace": schema_only_namespace})
     results = {r.name: r for r in deployment.run(kube_api, config, timeout=5)}
     assert [results[n].status for n in ("deploy/validate", "deploy/apply", "deploy/undeploy")] == [Status.PASS] * 3

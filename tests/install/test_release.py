@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from dynamo_harness.helm import HELM3, HELM4, Helm, HelmError
+from dynamo_harness.helm import HELM3, HELM4, Helm, HelmError, values_args
 from dynamo_harness.kube import KubectlError
 from dynamo_harness.paths import TOOLS_BIN
 from dynamo_harness.publish import (SigningKey, chart_images, chart_version, main, package, plain_http, push,
@@ -115,14 +115,16 @@ def test_tampered_archive_pushed_to_the_registry_fails_pull_verify(registry, sig
 
 
 def test_helm_install_from_the_oci_registry_verifies_and_deploys(cluster, cluster_helm, kubectl, platform, pushed, key):
-    """As the install fixture does: a fresh namespace, the CRDs left to the session's platform release."""
+    """As the install fixture does: a fresh namespace, the CRDs left to the session's platform release,
+    the cluster's own values (kind: its local images and simulated nodes)."""
     namespace = f"t-{uuid.uuid4().hex[:8]}"
     kubectl.apply([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}])
     cluster.prepare_install()
     try:
         cluster_helm.run("install", "dynamo-platform", pushed, "--version", chart_version(), *plain_http(pushed),
                          "--verify", "--keyring", str(key.public_keyring),
-                         "--namespace", namespace, "--set", "dynamo-operator.crds.enabled=false",
+                         "--namespace", namespace,
+                         *values_args(None, {"dynamo-operator.crds.enabled": False, **cluster.install_values()}),
                          "--wait", "--timeout", "120s")
         (release,) = json.loads(cluster_helm.run("list", "--namespace", namespace, "--output", "json"))
         assert (release["status"], release["chart"]) == ("deployed", f"dynamo-platform-{chart_version()}")

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from dynamo_harness.cli import main as harness
-from dynamo_harness.conformance import deployment
+from dynamo_harness.conformance import deployment, health
 from dynamo_harness.results import Status
 from dynamo_harness.deploy.config import API_VERSIONS, parse
 from dynamo_harness.deploy.worker_settings import worker_pod_templates
@@ -54,13 +54,15 @@ def test_the_stored_dgd_carries_the_overlays_worker_settings_on_every_worker(ins
 def test_the_conformance_deploy_stage_deploys_with_the_releases_settings_and_skips_the_pod_check_on_kwok(
         install, kubectl, kube_api, schema_only_namespace):
     release = install("eks-efa", SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES, wait=False)
+    kubectl.wait_for(lambda: health.operator_is_simulated(kube_api, release.namespace), "the operator pod on a kwok node", 60)
     config = parse({"runtime": "sglang", "topology": "disagg", "model": "Qwen/Qwen3-0.6B", "namespace": schema_only_namespace,
                     "hf_token_secret": ""})
     results = {r.name: r for r in deployment.run(kube_api, config, timeout=5, keep=True,
                                                  platform=(release.namespace, release.name))}
     assert results["deploy/apply"].status is Status.PASS, results["deploy/apply"].reason
     checked = results["deploy/worker-settings"]
-    assert checked.status is Status.SKIP and "every node is simulated (kwok)" in checked.reason, checked.reason
+    # Local: every node is; kind: the nodes are real, the operator is not (no image for it here).
+    assert checked.status is Status.SKIP and "simulated (kwok)" in checked.reason, checked.reason
     stored = kubectl.get("dynamographdeployment", config.dgd_name, "-n", schema_only_namespace)
     for component, pod in worker_pod_templates(stored).items():
         (main,) = pod["containers"]

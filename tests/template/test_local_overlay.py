@@ -33,18 +33,55 @@ def test_local_overlay_puts_etcd_nats_and_their_probes_on_the_real_node_and_the_
     assert on_real_node["dynamo-operator"] is False
 
 
+KIND_OVERLAY = yaml.safe_load((OVERLAYS / "local" / "kind-images.yaml").read_text())
+# The components with no image buildable here: kind-images.yaml puts them on the simulated nodes.
+SIMULATED_ON_KIND = ("dynamo-operator.controllerManager", "grove", "kai-scheduler", "lws", "inference-gateway.epp")
+
+
 def test_kind_overlay_leaves_every_ha_setting_to_the_cloud_overlay():
-    """Laid over aks-spot, eks-efa or gke, it must not change what the HA tests measure."""
-    overlay = yaml.safe_load((OVERLAYS / "local" / "kind-images.yaml").read_text())
-    assert set(overlay) == {"etcd", "nats", "tests", "dynamo-operator"}
-    assert {k: set(v) for k, v in overlay.items()} == {
-        "etcd": {"image"}, "nats": {"image"}, "tests": {"image"},
-        "dynamo-operator": {"controllerManager"}}
-    assert set(overlay["dynamo-operator"]["controllerManager"]) == {"nodeSelector", "tolerations"}
+    """Laid over aks-spot, eks-efa or gke, it must not change what the HA tests measure: it sets
+    images, and where the simulated components go, nothing else (no replicas, spread or PDBs)."""
+    from dynamo_harness.clusters.kind import _settings
+
+    placement = {f"{c}.{key}" for c in SIMULATED_ON_KIND for key in ("nodeSelector.type", "tolerations")}
+    for key in _settings(KIND_OVERLAY):
+        assert key.split(".")[:2] in (["etcd", "image"], ["nats", "image"], ["tests", "image"]) \
+            or key in placement | {"snapshot.tolerations"}, key
+
+
+def test_kind_overlay_puts_each_simulated_component_on_the_simulated_nodes_and_nothing_else(render):
+    from dynamo_harness.clusters.kind import SIMULATED_TAINT
+
+    simulated = {"dynamo-operator", "grove", "kai-scheduler", "lws", "epp"}
+    values = {**ETCD_AND_NATS, "lws.enabled": True, "inference-gateway.enabled": True}
+    for overlay in ("aks-spot", "eks-efa", "gke"):
+        placed = {}
+        for obj in render(overlay=[overlay, "local/kind-images"], values=values):
+            if obj["kind"] in ("StatefulSet", "Deployment", "DaemonSet"):
+                spec = obj["spec"]["template"]["spec"]
+                on_kwok = spec.get("nodeSelector", {}).get("type") == "kwok"
+                tolerated = {**SIMULATED_TAINT, "operator": "Equal"} in spec.get("tolerations", [])
+                placed[obj["metadata"]["name"]] = on_kwok and tolerated
+        on_kwok = {name for name, yes in placed.items() if yes}
+        assert {n for n in on_kwok if not any(n.endswith(s) for s in simulated)} == set(), overlay
+        assert all(any(n.endswith(s) for n in on_kwok) for s in simulated), (overlay, sorted(placed))
+
+
+@pytest.mark.parametrize("overlay", ["aks-spot", "eks-efa", "gke"])
+def test_kind_install_values_render_as_the_kind_overlay_file_does(render, overlay):
+    """KindCluster.install_values() passes the file as --set-json keys (so a test's own keys merge
+    under the same parents): the render must be the file's, label-named keys included."""
+    from dynamo_harness.clusters.kind import KindCluster
+    from dynamo_harness.helm_release import NO_STORAGE_MIGRATION
+
+    assert render(overlay=overlay, values=KindCluster().install_values()) == \
+        render(overlay=[overlay, "local/kind-images"], values=NO_STORAGE_MIGRATION)
 
 
 def test_kind_overlay_tolerates_exactly_the_taint_the_kind_provider_gives_its_simulated_nodes():
     from dynamo_harness.clusters.kind import SIMULATED_TAINT
 
-    overlay = yaml.safe_load((OVERLAYS / "local" / "kind-images.yaml").read_text())
-    assert overlay["dynamo-operator"]["controllerManager"]["tolerations"] == [{**SIMULATED_TAINT, "operator": "Equal"}]
+    for component in ("dynamo-operator", "grove", "kai-scheduler", "lws"):
+        settings = KIND_OVERLAY[component]
+        settings = settings.get("controllerManager", settings)
+        assert settings["tolerations"] == [{**SIMULATED_TAINT, "operator": "Equal"}], component
