@@ -52,19 +52,22 @@ def test_kind_overlay_leaves_every_ha_setting_to_the_cloud_overlay():
 def test_kind_overlay_puts_each_simulated_component_on_the_simulated_nodes_and_nothing_else(render):
     from dynamo_harness.clusters.kind import SIMULATED_TAINT
 
-    simulated = {"dynamo-operator", "grove", "kai-scheduler", "lws", "epp"}
-    values = {**ETCD_AND_NATS, "lws.enabled": True, "inference-gateway.enabled": True}
+    simulated_charts = {"dynamo-operator", "grove", "kai-scheduler", "lws", "inference-gateway"}
+    values = {**ETCD_AND_NATS, "global.grove.install": True, "global.kai-scheduler.install": True,
+              "global.lws.install": True, "inference-gateway.enabled": True,
+              "inference-gateway.pool.dynamoGraphDeployment": "vllm-agg", "inference-gateway.route.enabled": False}
     for overlay in ("aks-spot", "eks-efa", "gke"):
-        placed = {}
+        on_kwok: dict[str, bool] = {}
         for obj in render(overlay=[overlay, "local/kind-images"], values=values):
             if obj["kind"] in ("StatefulSet", "Deployment", "DaemonSet"):
                 spec = obj["spec"]["template"]["spec"]
-                on_kwok = spec.get("nodeSelector", {}).get("type") == "kwok"
-                tolerated = {**SIMULATED_TAINT, "operator": "Equal"} in spec.get("tolerations", [])
-                placed[obj["metadata"]["name"]] = on_kwok and tolerated
-        on_kwok = {name for name, yes in placed.items() if yes}
-        assert {n for n in on_kwok if not any(n.endswith(s) for s in simulated)} == set(), overlay
-        assert all(any(n.endswith(s) for n in on_kwok) for s in simulated), (overlay, sorted(placed))
+                chart = obj["metadata"]["labels"]["helm.sh/chart"].rsplit("-", 1)[0]
+                on_kwok[f"{chart}/{obj['metadata']['name']}"] = (
+                    spec.get("nodeSelector", {}).get("type") == "kwok"
+                    and {**SIMULATED_TAINT, "operator": "Equal"} in spec.get("tolerations", []))
+        expected = {name: name.split("/")[0] in simulated_charts for name in on_kwok}
+        assert on_kwok == expected, overlay
+        assert {name.split("/")[0] for name in on_kwok} >= simulated_charts | {"etcd", "nats"}, overlay
 
 
 @pytest.mark.parametrize("overlay", ["aks-spot", "eks-efa", "gke"])
@@ -74,8 +77,12 @@ def test_kind_install_values_render_as_the_kind_overlay_file_does(render, overla
     from dynamo_harness.clusters.kind import KindCluster
     from dynamo_harness.helm_release import NO_STORAGE_MIGRATION
 
-    assert render(overlay=overlay, values=KindCluster().install_values()) == \
-        render(overlay=[overlay, "local/kind-images"], values=NO_STORAGE_MIGRATION)
+    # A given CA rather than one generated per render, so that two renders can be equal.
+    fixed_cert = {"dynamo-operator.webhook.certManager.enabled": False,
+                  "dynamo-operator.webhook.certificateSecret.external": True,
+                  "dynamo-operator.webhook.certificateSecret.caBundle": "Q0EK"}
+    assert render(overlay=overlay, values={**KindCluster().install_values(), **fixed_cert}) == \
+        render(overlay=[overlay, "local/kind-images"], values={**NO_STORAGE_MIGRATION, **fixed_cert})
 
 
 def test_kind_overlay_tolerates_exactly_the_taint_the_kind_provider_gives_its_simulated_nodes():
