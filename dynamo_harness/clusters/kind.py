@@ -14,10 +14,14 @@ operator's pods tolerate (values/local/kind-images.yaml, which install_values() 
 Those nodes also stand for the GPU pools, where a GPU is needed. Their pods get loopback addresses
 (SIMULATED_POD_RANGE), which the API server refuses in an EndpointSlice: no Service ever routes to a
 pod that is not there, so the operator's webhook Service reaches only a test's conversion stand-in.
+So the harness, not the controller-manager, gives every node its pod range (POD_RANGE for the real
+ones): the controller-manager's allocator would stop at a range outside the cluster's on its next
+start, and take the cluster down with it.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -39,8 +43,11 @@ WAIT_READY_S = 300
 STATE = ROOT / ".cache" / "kind"
 SIMULATED_TAINT = {"key": "dynamo-platform.test/simulated", "value": "true", "effect": "NoSchedule"}
 OVERLAY = OVERLAYS / "local" / "kind-images.yaml"  # what every install here adds (install_values)
-# Each simulated node's pod range (its spec.podCIDR, set before kind's node IPAM sees the node), from
-# which kwok gives its pods their made-up addresses: loopback, so that no EndpointSlice takes them.
+# Each real node's pod range, in kind's pod subnet (10.244.0.0/16), in node-name order; kind-cni
+# routes between them.
+POD_RANGE = "10.244.{index}.0/24"
+# Each simulated node's pod range, from which kwok gives its pods their made-up addresses: loopback,
+# so that no EndpointSlice takes them.
 SIMULATED_POD_RANGE = "127.101.{index}.0/24"
 # The images.py images the chart's real pods run here (etcd, NATS, the helm-test probes).
 CHART_IMAGES = sorted({name for name in images.CHART_IMAGES.values()})
@@ -121,6 +128,7 @@ class KindCluster:
             started = time.monotonic()
             self._kind("create", "cluster", "--name", self.cluster_name, "--kubeconfig", str(self.kubeconfig),
                        "--config", "-", input=yaml.safe_dump(self.config(image)))
+            self._give_pod_ranges(1 + len(KIND_LAYOUTS[self.layout]))
             self.kubectl.run("wait", "--for=condition=Ready", "node", "--all", f"--timeout={WAIT_READY_S}s")
             self.timings["create_to_ready_s"] = round(time.monotonic() - started, 1)
             _say(f"{1 + len(KIND_LAYOUTS[self.layout])} nodes Ready {self.timings['create_to_ready_s']:.0f} s after `kind create cluster`")
@@ -144,6 +152,16 @@ class KindCluster:
         for item in built.values():
             self._kind("load", "image-archive", "--name", self.cluster_name, str(item.archive))
         _say(f"loaded {', '.join(i.recipe.ref for i in built.values())} in {time.monotonic() - started:.0f} s")
+
+    def _give_pod_ranges(self, count: int) -> None:
+        """Each of the `count` real nodes its POD_RANGE, once all have registered (a node's range
+        can be set once, and its pod network starts with it)."""
+        nodes = self.kubectl.wait_for(lambda: len(found := self.kubectl.items("nodes")) == count and found,
+                                      f"{count} nodes to register", WAIT_READY_S, interval=1)
+        for index, node in enumerate(sorted(nodes, key=lambda n: n["metadata"]["name"])):
+            pod_range = POD_RANGE.format(index=index)
+            self.kubectl.run("patch", "node", node["metadata"]["name"], "--type=merge", "-p",
+                             json.dumps({"spec": {"podCIDR": pod_range, "podCIDRs": [pod_range]}}))
 
     def _start_simulated_pools(self) -> None:
         """kwok on the host, registering node_pools.py's pools as simulated nodes with SIMULATED_TAINT."""
@@ -178,7 +196,9 @@ class KindCluster:
 
         cluster_patches = [
             {"kind": "ClusterConfiguration", "imageRepository": KUBEADM_REPOSITORY,
-             "etcd": {"local": {"imageTag": ETCD_TAG}}, "dns": {"imageTag": COREDNS_VERSION}},
+             "etcd": {"local": {"imageTag": ETCD_TAG}}, "dns": {"imageTag": COREDNS_VERSION},
+             # The harness gives out the pod ranges (_give_pod_ranges): see the module's docstring.
+             "controllerManager": {"extraArgs": {"allocate-node-cidrs": "false"}}},
             # This VM runs cgroup v1, which the 1.35 kubelet refuses unless told otherwise.
             {"kind": "KubeletConfiguration", "failCgroupV1": False},
         ]

@@ -58,9 +58,9 @@ def run(api: KubeApi, config: DeploymentConfig, *, timeout: float, keep: bool = 
         return results
     if not step("apply", lambda: cluster.apply(api, manifest) or f"{name} applied ({config.runtime}, {config.topology})"):
         return results
-    operator_simulated = health.operator_is_simulated(api, platform[0] if platform else None)
-    if cluster.simulated_nodes(api) or operator_simulated:
-        reason = SIMULATED if cluster.simulated_nodes(api) else OPERATOR_SIMULATED
+    all_simulated = cluster.simulated_nodes(api)
+    if all_simulated or health.operator_is_simulated(api, platform[0] if platform else None):
+        reason = SIMULATED if all_simulated else OPERATOR_SIMULATED
         results.append(timed("deploy/ready", lambda: skipped(reason)))
         results.append(timed("deploy/inference", lambda: skipped(reason)))
     else:

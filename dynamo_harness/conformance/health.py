@@ -168,9 +168,11 @@ def operator_is_simulated(api: KubeApi, namespace: str | None) -> bool:
     """True when every operator pod in `namespace` (None: in any) runs on a simulated (kwok) node:
     no operator process reconciles anything (the local and kind clusters, where no operator image
     exists)."""
-    pods = api.items(POD, namespace, OPERATOR_SELECTOR)
+    # Pods not yet scheduled or already going count neither way.
+    pods = [p for p in api.items(POD, namespace, OPERATOR_SELECTOR)
+            if p["spec"].get("nodeName") and not p["metadata"].get("deletionTimestamp")]
     nodes = {n["metadata"]["name"]: n for n in api.items(NODE)}
-    placed = [nodes.get(p["spec"].get("nodeName", "")) for p in pods]
+    placed = [nodes.get(p["spec"]["nodeName"]) for p in pods]
     return bool(placed) and all(node is not None and simulated(node) for node in placed)
 
 
