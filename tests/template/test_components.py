@@ -99,6 +99,16 @@ def test_etcd_auth_creates_root_user_in_a_hook_job_from_a_secret(render):
     assert "root:$(ROOT_PASSWORD)" in steps[0]
 
 
+@pytest.mark.parametrize(("delete_on_uninstall", "kept"), [(False, True), (True, False)])
+def test_etcd_generated_password_outlives_uninstall_exactly_as_long_as_its_data(render, delete_on_uninstall, kept):
+    manifests = render(values={**ETCD_AND_NATS, "global.etcd.auth.enabled": True,
+                               "etcd.persistence.deleteOnUninstall": delete_on_uninstall})
+    secret = named(manifests, "Secret", f"{RELEASE}-etcd-auth")
+    assert (secret["metadata"].get("annotations", {}).get("helm.sh/resource-policy") == "keep") is kept
+    nats = render(values={**ETCD_AND_NATS, "global.nats.auth.enabled": True})
+    assert "annotations" not in named(nats, "Secret", f"{RELEASE}-nats-auth")["metadata"]  # guards no stored data
+
+
 def test_etcd_auth_with_an_existing_secret_generates_none(render):
     manifests = render(values={**ETCD_AND_NATS, "global.etcd.auth.enabled": True, "global.etcd.auth.existingSecret": "my-etcd"})
     assert not by_kind(manifests, "Secret") or all(s["metadata"]["name"] != f"{RELEASE}-etcd-auth" for s in by_kind(manifests, "Secret"))

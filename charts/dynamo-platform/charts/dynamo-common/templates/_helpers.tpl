@@ -245,7 +245,8 @@ supplies the secret from outside the chart. Call with (dict "ctx" . "what" "..."
 {{/*
 Secret holding one generated password, created on first install and reused on every upgrade
 (found with lookup) so clients never lose access. "instead" names the values key of an existing
-Secret (refused in GitOps mode). Call with
+Secret (refused in GitOps mode). "keep" leaves it behind on uninstall, for a password that guards
+data kept with it (etcd's root user lives in its kept PVCs). Call with
 (dict "ctx" . "name" $secretName "key" "password" "component" "nats" "instead" "global.nats.auth.existingSecret").
 */}}
 {{- define "dynamo-common.generatedSecret" -}}
@@ -258,6 +259,10 @@ metadata:
   namespace: {{ .ctx.Release.Namespace }}
   labels:
     {{- include "dynamo-common.labels" (dict "ctx" .ctx "component" .component) | nindent 4 }}
+  {{- if .keep }}
+  annotations:
+    helm.sh/resource-policy: keep
+  {{- end }}
 type: Opaque
 data:
   {{ .key }}: {{ get ($existing.data | default dict) .key | default (randAlphaNum 32 | b64enc) }}
