@@ -45,7 +45,8 @@ def _cell(text) -> str:
 
 
 def _writes(figures: dict) -> str:
-    return (f"{figures['acked']}/{figures['sent']} acked, {figures['failed']} failed, **{figures['lost']} lost**, "
+    lost = "lost unknown (no read-back)" if figures["lost"] is None else f"{figures['lost']} lost"
+    return (f"{figures['acked']}/{figures['sent']} acked, {figures['failed']} failed, **{lost}**, "
             f"longest gap {figures['longest_ack_gap_s']} s")
 
 

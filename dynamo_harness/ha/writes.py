@@ -29,18 +29,18 @@ class Stream:
     sent: int = 0
     acked: dict[str, float] = field(default_factory=dict)
     failed: list[tuple[float, str]] = field(default_factory=list)  # (time, error kind)
-    read_back: set[str] = field(default_factory=set)
+    read_back: set[str] | None = None  # None: never read back in full, so nothing is proven lost or kept
 
     def figures(self, since: float) -> dict:
-        lost = sorted(set(self.acked) - self.read_back)
-        stored_unacked = len(self.read_back - set(self.acked))
+        lost = None if self.read_back is None else sorted(set(self.acked) - self.read_back)
+        stored_unacked = None if self.read_back is None else len(self.read_back - set(self.acked))
         times = sorted(self.acked.values())
         gaps = [b - a for a, b in zip(times, times[1:])]
         errors: dict[str, int] = {}
         for _, kind in self.failed:
             errors[kind] = errors.get(kind, 0) + 1
-        return {"sent": self.sent, "acked": len(self.acked), "failed": len(self.failed), "lost": len(lost),
-                "lost_examples": lost[:5], "stored_unacked": stored_unacked,
+        return {"sent": self.sent, "acked": len(self.acked), "failed": len(self.failed), "lost": None if lost is None else len(lost),
+                "lost_examples": (lost or [])[:5], "stored_unacked": stored_unacked,
                 "longest_ack_gap_s": round(max(gaps, default=0.0), 2), "errors": errors,
                 "first_failure_s": round(self.failed[0][0] - since, 2) if self.failed else None,
                 "last_failure_s": round(self.failed[-1][0] - since, 2) if self.failed else None}
@@ -115,7 +115,7 @@ class AckedWrites(BackgroundLoad):
         return self.figures()
 
     def figures(self) -> dict:
-        """Both services' figures; before (or without) a read-back, "lost" counts every acknowledged write."""
+        """Both services' figures; "lost" is None for a service not read back in full."""
         return {"etcd": self.etcd.figures(self.started_at), "jetstream": self.jetstream.figures(self.started_at)}
 
     async def _read_back(self) -> None:
@@ -135,6 +135,7 @@ class AckedWrites(BackgroundLoad):
             # No acks: an acked consumer stops delivering at max_ack_pending (1000) unacked messages.
             subscription = await js.pull_subscribe(f"{self.stream}.{self.run_id}", durable=None,
                                                    config=ConsumerConfig(ack_policy=AckPolicy.NONE))
+            read_back: set[str] = set()
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
                 try:
@@ -143,7 +144,10 @@ class AckedWrites(BackgroundLoad):
                     if (await subscription.consumer_info()).num_pending == 0:
                         break
                     continue
-                self.jetstream.read_back.update(m.data.decode() for m in batch)
+                read_back.update(m.data.decode() for m in batch)
+            else:
+                raise TimeoutError("the stream's messages were not all read back within 120 s")
+            self.jetstream.read_back = read_back
         finally:
             await client.close()
 
