@@ -32,15 +32,16 @@ class Stream:
     read_back: set[str] | None = None  # None: never read back in full, so nothing is proven lost or kept
 
     def figures(self, since: float) -> dict:
-        lost = None if self.read_back is None else sorted(set(self.acked) - self.read_back)
-        stored_unacked = None if self.read_back is None else len(self.read_back - set(self.acked))
+        reckoned = self.read_back is not None
+        lost = sorted(set(self.acked) - self.read_back) if reckoned else []
+        stored_unacked = len(self.read_back - set(self.acked)) if reckoned else None
         times = sorted(self.acked.values())
         gaps = [b - a for a, b in zip(times, times[1:])]
         errors: dict[str, int] = {}
         for _, kind in self.failed:
             errors[kind] = errors.get(kind, 0) + 1
-        return {"sent": self.sent, "acked": len(self.acked), "failed": len(self.failed), "lost": None if lost is None else len(lost),
-                "lost_examples": (lost or [])[:5], "stored_unacked": stored_unacked,
+        return {"sent": self.sent, "acked": len(self.acked), "failed": len(self.failed), "lost": len(lost) if reckoned else None,
+                "lost_examples": lost[:5], "stored_unacked": stored_unacked,
                 "longest_ack_gap_s": round(max(gaps, default=0.0), 2), "errors": errors,
                 "first_failure_s": round(self.failed[0][0] - since, 2) if self.failed else None,
                 "last_failure_s": round(self.failed[-1][0] - since, 2) if self.failed else None}
