@@ -49,6 +49,13 @@ class Supervisor:
         except (OSError, ValueError):
             return None
 
+    def started_at(self, name: str) -> float | None:
+        """When the component's current process was started (epoch seconds): its pid file's write."""
+        try:
+            return (self.state_dir / f"{name}.pid").stat().st_mtime
+        except OSError:
+            return None
+
     def alive(self, name: str) -> bool:
         pid = self.pid(name)
         return pid is not None and _running(pid)
