@@ -322,6 +322,7 @@ def run(ha: HaRelease, made: NodeFault, urls: tuple[str, str], plane: ClusterDat
     injected = time.monotonic()
     injected_perf = time.perf_counter()  # the inference samples' clock
     problems: list[str] = []
+    unhealed: dict[str, dict[str, list[str]]] = {}  # component -> pod -> its last warnings, if the repair did not heal
     recovery_s = serving_s = None
     try:
         made.fault.inject()
@@ -336,6 +337,7 @@ def run(ha: HaRelease, made: NodeFault, urls: tuple[str, str], plane: ClusterDat
         time.sleep(SETTLE_S)
     except Exception as err:  # noqa: BLE001 - the verdict says it
         problems.append(f"{type(err).__name__}: {str(err).strip()[:300]}")
+        unhealed = {component: ha.log_warnings(component) for component in replicas}
         try:
             made.repair()
         except Exception:  # noqa: BLE001 - already repaired, or the first problem says why
@@ -370,5 +372,5 @@ def run(ha: HaRelease, made: NodeFault, urls: tuple[str, str], plane: ClusterDat
     return {"fault": made.fault.name, "nodes": made.nodes, "members_hit": made.members, "quorum_kept": kept,
             "window_s": made.fault.window_s, "window_reason": made.fault.window_reason,
             "recovery_s": recovery_s, "serving_again_s": serving_s, "writes": figures, "requests": requests,
-            "restarted": restarted, "notes": made.notes,
+            "restarted": restarted, "notes": made.notes, "member_warnings": unhealed,
             "injected_at_s": round(injected - writes.started_at, 2), "problems": problems, "ok": not problems}

@@ -67,6 +67,9 @@ def fault_rows(faults: list[dict]) -> list[str]:
         kept = ", ".join(f"{c} {'yes' if ok else 'NO'}" for c, ok in f["quorum_kept"].items())
         restarted = "; ".join(f"{pod}: {r['why']}" for pod, r in sorted(f["restarted"].items())) or "none"
         verdict = "pass" if f["ok"] else "FAIL: " + "; ".join(f["problems"])
+        if warnings := "; ".join(f"{pod}: {' / '.join(lines)}" for pods in f.get("member_warnings", {}).values()
+                                 for pod, lines in sorted(pods.items()) if lines):
+            verdict += f" (the members' last warnings: {warnings})"
         notes = (" " + "; ".join(f["notes"])) if f["notes"] else ""
         recovery = "-" if f["recovery_s"] is None else f"{f['recovery_s']} s"
         if f.get("serving_again_s") is not None:

@@ -13,6 +13,7 @@ import asyncio
 import json
 import socket
 import time
+import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -22,6 +23,8 @@ QUORUM_COMPONENTS = ("etcd", "nats")
 ETCD_CLIENT_PORT = 2379
 NATS_CLIENT_PORT = 4222
 NATS_MONITOR_PORT = 8222
+# NATS tags its lines [WRN] and [ERR]; etcd logs JSON with a "level".
+WARNING = re.compile(r'\[(WRN|ERR)\]|"level":"(warn|error)"')
 
 
 def quorum(replicas: int) -> int:
@@ -43,6 +46,19 @@ class HaRelease:
 
     def ready(self, pod: dict) -> bool:
         return condition(pod, "Ready").get("status") == "True" and not pod["metadata"].get("deletionTimestamp")
+
+    def log_warnings(self, component: str, lines: int = 4) -> dict[str, list[str]]:
+        """Pod -> the last warning and error lines of its `component` container (etcd and NATS both
+        name theirs so): what a member that does not heal says about itself."""
+        found = {}
+        for pod in self.pods(component):
+            name = pod["metadata"]["name"]
+            try:
+                text = self.kubectl.run("logs", name, "-n", self.namespace, "-c", component, "--tail=500", timeout=30)
+            except KubectlError as err:
+                text = str(err)
+            found[name] = [line[:240] for line in text.splitlines() if WARNING.search(line)][-lines:]
+        return found
 
     def node_of(self, pod_name: str) -> str:
         return self.kubectl.get("pod", pod_name, "-n", self.namespace)["spec"].get("nodeName", "")
@@ -123,9 +139,19 @@ class HaRelease:
             return [f"nats: {len(pods)} pods, {replicas} wanted"]
         problems = [f"nats: {pod} has routes to {peers}, not to the other {replicas - 1} servers"
                     for pod, peers in self.nats_routes().items() if peers != sorted(set(pods) - {pod})]
-        meta = self.nats_monitor(pods[0], "jsz").get("meta_cluster", {})
-        if meta.get("cluster_size") != replicas or not meta.get("leader"):
-            problems.append(f"nats: JetStream meta cluster {meta}, not {replicas} servers with a leader")
+        leaders = {pod: self.nats_monitor(pod, "jsz").get("meta_cluster", {}).get("leader") for pod in pods}
+        if len(set(leaders.values())) != 1 or not leaders[pods[0]]:
+            return [*problems, f"nats: the servers name JetStream meta leaders {leaders}, not one leader"]
+        leader = leaders[pods[0]]
+        meta = self.nats_monitor(leader, "jsz").get("meta_cluster", {})
+        members = sorted({leader, *(r["name"] for r in meta.get("replicas") or [])})
+        if members != sorted(pods) or meta.get("cluster_size") != replicas:
+            # Seen on kind, once in a few fresh installs (NATS 2.10.26): a server follows the leader but
+            # was never added to the group, so R3 streams fail "no suitable peers for placement".
+            left_out = sorted(set(pods) - set(members))
+            problems.append(f"nats: JetStream meta group of size {meta.get('cluster_size')} led by {leader} has members "
+                            f"{members}; {left_out} follow(s) it without being a member (deleting that pod made the "
+                            f"leader add it)")
         return problems
 
     # -- spread and PDBs -----------------------------------------------------------------------
