@@ -292,16 +292,20 @@ def healthy(ha: HaRelease, replicas: dict[str, int]) -> list[str]:
         return [f"{type(err).__name__}: {str(err).strip().splitlines()[-1][:160] if str(err).strip() else ''}"]
 
 
+def settled(problems_now: Callable[[], list[str]], timeout: float) -> list[str]:
+    """[] once `problems_now()` is, asked every 2 s; else its last answer after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while (problems := problems_now()) and time.monotonic() < deadline:
+        time.sleep(2)
+    return problems
+
+
 def wait_healthy(ha: HaRelease, replicas: dict[str, int], timeout: float = HEALTHY_TIMEOUT_S) -> float:
     """Seconds until healthy(); TimeoutError naming what is still wrong."""
     started = time.monotonic()
-    last: list[str] = []
-    while time.monotonic() - started < timeout:
-        last = healthy(ha, replicas)
-        if not last:
-            return time.monotonic() - started
-        time.sleep(2)
-    raise TimeoutError(f"not healthy {timeout:.0f} s after the repair: {'; '.join(last)}")
+    if last := settled(lambda: healthy(ha, replicas), timeout):
+        raise TimeoutError(f"not healthy {timeout:.0f} s after the repair: {'; '.join(last)}")
+    return time.monotonic() - started
 
 
 def run(ha: HaRelease, made: NodeFault, urls: tuple[str, str], plane: ClusterDataPlane | None = None) -> dict:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import socket
 import time
-import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -139,11 +139,12 @@ class HaRelease:
             return [f"nats: {len(pods)} pods, {replicas} wanted"]
         problems = [f"nats: {pod} has routes to {peers}, not to the other {replicas - 1} servers"
                     for pod, peers in self.nats_routes().items() if peers != sorted(set(pods) - {pod})]
-        leaders = {pod: self.nats_monitor(pod, "jsz").get("meta_cluster", {}).get("leader") for pod in pods}
+        metas = {pod: self.nats_monitor(pod, "jsz").get("meta_cluster", {}) for pod in pods}
+        leaders = {pod: meta.get("leader") for pod, meta in metas.items()}
         if len(set(leaders.values())) != 1 or not leaders[pods[0]]:
             return [*problems, f"nats: the servers name JetStream meta leaders {leaders}, not one leader"]
         leader = leaders[pods[0]]
-        meta = self.nats_monitor(leader, "jsz").get("meta_cluster", {})
+        meta = metas.get(leader, {})  # server names are pod names: only the leader lists the members
         members = sorted({leader, *(r["name"] for r in meta.get("replicas") or [])})
         if members != sorted(pods) or meta.get("cluster_size") != replicas:
             # Seen on kind, once in a few fresh installs (NATS 2.10.26): a server follows the leader but

@@ -33,14 +33,6 @@ REPLICAS = {"etcd": 3, "nats": 3}
 FORMING_S = 30
 
 
-def settled(problems_now, timeout: float = FORMING_S) -> list[str]:
-    """[] once `problems_now()` is; else its last answer after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while (problems := problems_now()) and time.monotonic() < deadline:
-        time.sleep(2)
-    return problems
-
-
 @pytest.fixture(scope="module", params=CLOUD_OVERLAYS)
 def ha(request: pytest.FixtureRequest, cluster):
     """(overlay, its release, HaRelease) installed once per overlay, with global.etcd/nats.install as
@@ -70,7 +62,7 @@ def test_etcd_forms_a_three_member_cluster_that_each_member_lists_alike(ha):
 
 def test_nats_routes_are_up_and_a_jetstream_r3_stream_has_a_leader_and_two_current_followers(ha):
     overlay, _, plane = ha
-    assert settled(lambda: plane.nats_problems(REPLICAS["nats"])) == []
+    assert node_faults.settled(lambda: plane.nats_problems(REPLICAS["nats"]), FORMING_S) == []
     assert plane.stream_problems(node_faults.STREAM, REPLICAS["nats"]) == []
     report.record(overlay, "shape", {"NATS routes": plane.nats_routes(),
                                      "R3 stream": plane.stream_replicas(node_faults.STREAM, REPLICAS["nats"])})
