@@ -219,7 +219,7 @@ def test_image_defaults_are_the_projects_own_upstreams(render):
     }
     assert set(images(render())) == platform
     assert set(images(render(values=ETCD_AND_NATS))) == platform | {
-        "gcr.io/etcd-development/etcd:v3.5.21", "docker.io/library/nats:2.10.26-alpine"}
+        "gcr.io/etcd-development/etcd:v3.5.21", "docker.io/library/nats:2.11.11-alpine"}
 
 
 def test_image_digest_pins_the_image(render):
