@@ -94,9 +94,11 @@ test-install: bootstrap-all ## Install tests on the local control plane (built o
 
 .PHONY: test
 test: lint bootstrap-all ## Everything CI runs: lint, then every test layer that can run here
-	@# One process: the install layer shares one local cluster across its tests. The up layer runs
-	@# `make up` on a cluster of its own, so it goes after that one released the real node.
-	$(PYTEST) -m "not up" $(PYTEST_ARGS)
+	@# Two workers: the install layer (one local cluster across its tests) in one, the data plane and
+	@# images layers (each a session of its own) and the template tests wherever a worker is free
+	@# (tests/conftest.py groups them). The up layer runs `make up` on a cluster of its own, so it
+	@# goes after that one released the real node.
+	$(PYTEST) -m "not up" -n 2 --dist loadscope $(PYTEST_ARGS)
 	$(PYTEST) -m up $(subst junit.xml,junit-up.xml,$(PYTEST_ARGS))
 	@# Its own JUnit file too (the sub-make would otherwise inherit PYTEST_ARGS and overwrite the first).
 	$(MAKE) --no-print-directory test-template-helm3 HELM3_TESTS="$(HELM3_DIFFERENCES)" \

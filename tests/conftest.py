@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+from xdist.scheduler import LoadScopeScheduling
 
 from dynamo_harness.helm import Helm, HelmError, helm_binary
 from dynamo_harness.manifests import Manifest
@@ -75,9 +76,31 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Each test gets the marker of its layer directory, so `-m template` selects a layer."""
     for item in items:
-        layer = item.path.relative_to(TESTS).parts[0] if item.path.is_relative_to(TESTS) else None
-        if layer in LAYERS:
+        if (layer := _layer(item.nodeid)) in LAYERS:
             item.add_marker(getattr(pytest.mark, layer))
+
+
+def _layer(nodeid: str) -> str:
+    """tests/<layer>/test_x.py::... -> layer (nodeids are relative to the repo root)."""
+    parts = nodeid.split("/", 2)
+    return parts[1] if len(parts) == 3 and parts[0] == TESTS.name else ""
+
+
+class LayerScheduling(LoadScopeScheduling):
+    """`make test`'s xdist schedule: each layer whose tests share one session resource (the install
+    layer's cluster and real node, the data plane's processes, the images layer's containerd) runs
+    whole in one worker; every other test is a unit of its own, sent to whichever worker is free.
+    (xdist 3.8's `loadgroup` renames nodeids through `_nodeid`, which pytest 9.2 no longer reads.)"""
+
+    SHARED_RESOURCE_LAYERS = ("install", "dataplane", "images")
+
+    def _split_scope(self, nodeid: str) -> str:
+        layer = _layer(nodeid)
+        return layer if layer in self.SHARED_RESOURCE_LAYERS else nodeid
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log) -> LoadScopeScheduling | None:
+    return LayerScheduling(config, log) if config.getoption("dist") == "loadscope" else None
 
 
 @pytest.hookimpl(hookwrapper=True)
