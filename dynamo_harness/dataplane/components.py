@@ -3,6 +3,7 @@ worker serving the tiny model, and the check that the frontend serves it (the pl
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import requests
@@ -29,4 +30,23 @@ def serves_model(frontend_url: str, in_a_row: int = 10) -> bool:
         return all(requests.post(f"{frontend_url}/v1/completions", json=body, timeout=5).status_code == 200
                    for _ in range(in_a_row))
     except requests.RequestException:
+        return False
+
+
+def unreachable_workers(frontend_url: str) -> list[str]:
+    """The request-plane addresses (host:port) of the worker instances the frontend routes to (its
+    /health `instances` of the `generate` endpoint) that refuse a connection: a dead worker that the
+    frontend's discovery still lists."""
+    instances = requests.get(f"{frontend_url}/health", timeout=5).json().get("instances", [])
+    addresses = {i["transport"]["tcp"].split("/", 1)[0] for i in instances
+                 if i.get("endpoint") == "generate" and "tcp" in i.get("transport", {})}
+    return sorted(address for address in addresses if not _accepts(address))
+
+
+def _accepts(address: str) -> bool:
+    host, port = address.rsplit(":", 1)
+    try:
+        socket.create_connection((host, int(port)), timeout=2).close()
+        return True
+    except OSError:
         return False

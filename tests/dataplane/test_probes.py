@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ET
 from dynamo_harness.conformance import health, inference, report
 from dynamo_harness.conformance.suite import LoadPlan, Targets, run
 from dynamo_harness.results import Status
-from dynamo_harness.dataplane import MODEL
+from dynamo_harness.dataplane import MODEL, components
 
 
 def by_name(results):
@@ -62,6 +62,14 @@ def test_killing_the_worker_fails_inference(healed):
     healed.processes.wait(chat_fails, "the frontend to notice the dead worker", 60, ["frontend"])
     results = by_name(inference.functional(healed.frontend_url, MODEL))
     assert results["inference/chat"].status is Status.FAIL and results["inference/chat"].reason
+
+
+def test_the_frontend_lists_a_killed_worker_as_unreachable_until_discovery_drops_it(healed):
+    """What `healed` asks before it hands the plane on: the frontend's /health names each worker
+    instance it routes to, and a dead one refuses connections."""
+    assert components.unreachable_workers(healed.frontend_url) == []
+    healed.kill("worker")
+    assert len(components.unreachable_workers(healed.frontend_url)) == 1
 
 
 def test_run_writes_junit_markdown_and_html_with_a_plot(plane, tmp_path):

@@ -1,6 +1,7 @@
 """Install-layer fixtures: a cluster from the chosen provider and releases that clean up after.
 
-All install tests share one cluster, so they run in one process (make test runs no xdist). The session installs one
+All install tests share one cluster, so they run in one process (one xdist worker under make test: LayerScheduling in
+tests/conftest.py). The session installs one
 cluster-wide platform release (it owns the cluster-scoped CRDs); tests install further releases,
 each in a namespace of its own, and uninstall them afterwards.
 """
