@@ -17,6 +17,7 @@ healthy, and the pods that restarted or were recreated, with why.
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Callable
@@ -154,7 +155,7 @@ class NodeFaults:
         the node stopped and its Node object deleted. Repair: the VM comes back under the same name
         and rejoins with its pool's taints."""
         nodes = self._spot_targets()
-        taints = {node: self.ha.kubectl.get("node", node)["spec"].get("taints", []) for node in nodes}
+        specs = {node: self.ha.kubectl.get("node", node)["spec"] for node in nodes}
 
         def inject() -> None:
             for node in nodes:
@@ -169,7 +170,13 @@ class NodeFaults:
                 self.engine.docker("start", node)
             for node in nodes:
                 self.ha.kubectl.wait_for(lambda: _node_ready(self.ha, node), f"{node} Ready", 240, 2)
-                for taint in taints[node]:  # kubeadm set them at join; a re-registered kubelet does not
+                # The harness gave each kind node its pod range (clusters/kind.py); a re-registered Node
+                # has none, and the other nodes then route nothing to its pods (seen: pods placed there
+                # after the eviction could not reach NATS until the range was set again).
+                if pod_ranges := specs[node].get("podCIDRs"):
+                    self.ha.kubectl.run("patch", "node", node, "--type=merge", "-p",
+                                        json.dumps({"spec": {"podCIDR": pod_ranges[0], "podCIDRs": pod_ranges}}))
+                for taint in specs[node].get("taints", []):  # kubeadm set them at join; a re-registered kubelet does not
                     self.ha.kubectl.run("taint", "node", node, f"{taint['key']}={taint.get('value', '')}:{taint['effect']}",
                                         "--overwrite")
             for node in nodes:
