@@ -127,6 +127,15 @@ def answers(url: str, timeout: float = 2, **options) -> bool:
         return False
 
 
+def accepts(host: str, port: int) -> bool:
+    """Whether host:port takes a TCP connection now."""
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+        return True
+    except OSError:
+        return False
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -3,11 +3,11 @@ worker serving the tiny model, and the check that the frontend serves it (the pl
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import requests
 
+from ..processes import accepts
 from ..tiny_model import MODEL
 
 
@@ -40,13 +40,10 @@ def unreachable_workers(frontend_url: str) -> list[str]:
     instances = requests.get(f"{frontend_url}/health", timeout=5).json().get("instances", [])
     addresses = {i["transport"]["tcp"].split("/", 1)[0] for i in instances
                  if i.get("endpoint") == "generate" and "tcp" in i.get("transport", {})}
-    return sorted(address for address in addresses if not _accepts(address))
+    return sorted(address for address in addresses if not accepts(*_host_port(address)))
 
 
-def _accepts(address: str) -> bool:
+def _host_port(address: str) -> tuple[str, int]:
     host, port = address.rsplit(":", 1)
-    try:
-        socket.create_connection((host, int(port)), timeout=2).close()
-        return True
-    except OSError:
-        return False
+    return host, int(port)
+

@@ -12,12 +12,12 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import socket
 import time
 from collections import Counter
 from dataclasses import dataclass
 
 from ..kube import Kubectl, KubectlError, condition, simulated
+from ..processes import accepts
 
 QUORUM_COMPONENTS = ("etcd", "nats")
 ETCD_CLIENT_PORT = 2379
@@ -246,14 +246,10 @@ def _wait_accepting(host: str, port: int, timeout: float = 60) -> None:
     """Until a new NodePort takes connections: kube-proxy refuses them until its rules name the
     Service's endpoints, a second or so after the Service is made."""
     deadline = time.monotonic() + timeout
-    while True:
-        try:
-            socket.create_connection((host, port), timeout=2).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
+    while not accepts(host, port):
+        if time.monotonic() > deadline:
+            raise ConnectionRefusedError(f"{host}:{port} took no connection in {timeout:.0f} s")
+        time.sleep(0.5)
 
 
 async def _stream_cluster(url: str, stream: str, replicas: int) -> dict:
