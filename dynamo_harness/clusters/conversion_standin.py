@@ -119,6 +119,29 @@ class ConversionStandin:
         }])
         return standin
 
+    def wait_reached(self, kubectl, namespace: str, timeout: float = 60) -> None:
+        """Until the API server's own webhook calls reach the stand-in. With an endpoint of our own,
+        kube-proxy programs it some time after the EndpointSlice is written, and until then the
+        Service refuses connections (a slow CI machine lost that race). The probe is a server-side
+        dry run of a v1alpha1 DGD (nothing is written): the API server calls the Service for its
+        admission or conversion, whichever comes first, and any call that arrives proves the route.
+        The probe's calls are then forgotten: `calls` and `refused` are the callers' to read."""
+        from ..kube import KubectlError
+
+        probe = {"apiVersion": "nvidia.com/v1alpha1", "kind": "DynamoGraphDeployment",
+                 "metadata": {"name": "conversion-standin-probe", "namespace": namespace}, "spec": {"services": {}}}
+
+        def reached() -> bool:
+            try:
+                kubectl.apply([probe], "--dry-run=server")
+            except KubectlError:
+                pass  # not reached yet, or reached and refused (the stand-in answers no admission review)
+            return bool(self.calls or self.refused)
+
+        kubectl.wait_for(reached, "the API server's webhook calls to reach the conversion stand-in", timeout)
+        self.calls.clear()
+        self.refused.clear()
+
     @property
     def address(self) -> tuple[str, int]:
         return self.server.server_address[:2]
@@ -150,12 +173,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     kubectl = Kubectl(args.kubeconfig)
     namespace, service = crd_webhook_service(kubectl)
-    standin = ConversionStandin.for_release(kubectl, namespace, service, args.secret, args.node_ip)
-    print(f"conversion stand-in for {namespace}/{service} on {standin.address[0]}:{standin.address[1]}", flush=True)
-    try:
-        standin.server.serve_forever()
-    finally:
-        standin.server.server_close()
+    with ConversionStandin.for_release(kubectl, namespace, service, args.secret, args.node_ip) as standin:
+        standin.wait_reached(kubectl, namespace)
+        print(f"conversion stand-in for {namespace}/{service} on {standin.address[0]}:{standin.address[1]}", flush=True)
+        threading.Event().wait()  # serves until stopped (SIGTERM)
     return 0
 
 

@@ -108,6 +108,7 @@ def conversion_standin(cluster: Cluster, kubectl: Kubectl, platform: Release) ->
     except OSError as err:
         pytest.skip(f"the conversion stand-in cannot listen on the webhook Service address: {err}")
     with standin:
+        standin.wait_reached(kubectl, namespace)
         yield standin
 
 
