@@ -156,8 +156,8 @@ def conversion_standin(s: Session) -> list[ProbeResult]:
     here: a stand-in serves the webhook Service with the chart's certificate, so the API users
     apply works. It maps no fields; it says so in the report."""
     def start():
-        CONVERSION.stop(["conversion-standin"])
-        CONVERSION.state_dir.mkdir(parents=True, exist_ok=True)
+        # The last run's log goes too: the ready line waited for below must be this process's.
+        CONVERSION.remove(["conversion-standin"])
         args = ["--kubeconfig", str(s.cluster.kubeconfig), "--secret", f"{s.release.name}-webhook-server-cert"]
         if not s.mode.why_not_real():
             args += ["--node-ip", real_node.NODE_IP]
