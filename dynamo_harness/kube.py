@@ -50,15 +50,19 @@ class Kubectl:
         return self.run("apply", "--server-side", "--force-conflicts", *extra, "-f", "-", input=yaml.safe_dump_all(objects))
 
     def wait_for(self, predicate, what: str, timeout: float = 60, interval: float = 0.5):
-        """Poll predicate() until it returns a truthy value; fail with `what` after timeout."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
-            time.sleep(interval)
+        return wait_for(predicate, what, timeout, interval)
+
+
+def wait_for(predicate, what: str, timeout: float = 60, interval: float = 0.5):
+    """Poll predicate() until it returns a truthy value; fail with `what` after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(interval)
 
 
 # kwok manages (simulates) the nodes that carry this annotation: their pods run no container.

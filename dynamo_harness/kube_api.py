@@ -36,6 +36,7 @@ POD: Kind = ("v1", "Pod")
 NODE: Kind = ("v1", "Node")
 CONFIG_MAP: Kind = ("v1", "ConfigMap")
 SERVICE: Kind = ("v1", "Service")
+ENDPOINT_SLICE: Kind = ("discovery.k8s.io/v1", "EndpointSlice")
 CRD: Kind = ("apiextensions.k8s.io/v1", "CustomResourceDefinition")
 DEPLOYMENT: Kind = ("apps/v1", "Deployment")
 STATEFUL_SET: Kind = ("apps/v1", "StatefulSet")
@@ -80,6 +81,11 @@ API_ERRORS = (ApiException, dynamic_errors.DynamicApiError, dynamic_errors.Resou
 class KubeApi:
     def __init__(self, kubeconfig: Path | None = None, context: str | None = None):
         self.kubeconfig, self.context = kubeconfig, context
+
+    @classmethod
+    def like(cls, kubectl) -> KubeApi:
+        """Bound to what a Kubectl is bound to (its kubeconfig and context)."""
+        return cls(kubectl.kubeconfig, kubectl.context)
 
     def __repr__(self) -> str:
         return f"KubeApi({self.kubeconfig or 'in-cluster'}{', ' + self.context if self.context else ''})"
@@ -144,11 +150,13 @@ class KubeApi:
                                                           field_manager=FIELD_MANAGER, force_conflicts=True, **extra))
 
     def delete(self, kind: Kind, name: str, namespace: str | None = None, *, wait: bool = False,
-               timeout: float = 300) -> bool:
-        """Delete one object; False when there was none. With wait, until it is gone (finalizers run)."""
+               timeout: float = 300, grace_period: int | None = None) -> bool:
+        """Delete one object; False when there was none. With wait, until it is gone (finalizers run);
+        grace_period 0 kills a pod at once (kubectl delete --grace-period=0 --force)."""
         resource = self.resource(kind)
+        body = {} if grace_period is None else {"body": {"gracePeriodSeconds": grace_period}}
         try:
-            self._call(lambda: resource.delete(name=name, namespace=namespace))
+            self._call(lambda: resource.delete(name=name, namespace=namespace, **body))
         except KubeApiError as err:
             if err.not_found:
                 return False
@@ -156,6 +164,13 @@ class KubeApi:
         if wait and self.watch_until(kind, name, namespace, lambda obj: obj is None, timeout) is not None:
             raise KubeApiError("Timeout", f"{resource.kind} {name} still there after {timeout:.0f}s")
         return True
+
+    def delete_matching(self, kinds: list[Kind], namespace: str, selector: str, timeout: float = 60) -> None:
+        """Delete every object of these kinds in the namespace that matches the label selector, and
+        wait until each is gone."""
+        for kind in kinds:
+            for obj in self.items(kind, namespace, selector):
+                self.delete(kind, obj["metadata"]["name"], namespace, wait=True, timeout=timeout)
 
     # -- waiting -------------------------------------------------------------------------------
 
@@ -199,8 +214,12 @@ class KubeApi:
     def core(self) -> client.CoreV1Api:
         return client.CoreV1Api(self.client)
 
-    def logs(self, namespace: str, pod: str, container: str | None = None) -> str:
-        return self._call(lambda: self.core.read_namespaced_pod_log(pod, namespace, container=container))
+    def logs(self, namespace: str, pod: str, container: str | None = None, tail: int | None = None,
+             previous: bool = False) -> str:
+        """A pod's log (its last `tail` lines; previous: of the container's last run)."""
+        extra = {"tail_lines": tail} if tail else {}
+        return self._call(lambda: self.core.read_namespaced_pod_log(pod, namespace, container=container,
+                                                                     previous=previous, **extra))
 
     def run_pod(self, pod: dict[str, Any], timeout: float = 120) -> tuple[int, str]:
         """Create a pod that runs to completion, wait for it (a watch), and return its first

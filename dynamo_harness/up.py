@@ -35,7 +35,7 @@ from .dataplane.embedded import EmbeddedDataPlane
 from .deploy.config import parse
 from .helm import Helm, HelmError
 from .kube import KubectlError
-from .kube_api import KubeApi
+from .kube_api import KubeApi, KubeApiError
 from .paths import EXAMPLES, ROOT, overlay_names
 from .processes import ProcessError, Supervisor
 from .helm_release import NO_STORAGE_MIGRATION, SCHEMA_ONLY_LABELS, SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES, Release
@@ -63,7 +63,7 @@ class RealNodeMode:
                 "tests.inference.model": MODEL}
 
     def data_plane(self, s: Session) -> ClusterDataPlane:
-        return ClusterDataPlane(s.cluster.kubectl, s.release.namespace, s.release.name)
+        return ClusterDataPlane(KubeApi.like(s.cluster.kubectl), s.release.namespace, s.release.name)
 
     def why_not_real(self) -> str | None:
         return None
@@ -213,7 +213,7 @@ def start_data_plane(s: Session) -> list[ProbeResult]:
     def start():
         try:
             created = plane.up()
-        except (KubectlError, ProcessError, TimeoutError, WiringError) as err:
+        except (KubeApiError, ProcessError, TimeoutError, WiringError) as err:
             return failed(str(err).strip().splitlines()[0][:300])
         if isinstance(plane, EmbeddedDataPlane):
             how = (f"processes on 127.0.0.1 with etcd discovery and the NATS event plane ({s.mode.why_not_real()}: "
@@ -283,7 +283,7 @@ def down(cluster: LocalCluster | None = None) -> None:
     cluster = cluster or LocalCluster()
     CONVERSION.remove(["conversion-standin"])
     if cluster.healthy():
-        ClusterDataPlane(cluster.kubectl).down()
+        ClusterDataPlane(KubeApi.like(cluster.kubectl)).down()
         Release(cluster.kubectl).uninstall(wait=False)
     cluster.down()
     EmbeddedDataPlane().down()

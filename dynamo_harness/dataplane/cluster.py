@@ -13,7 +13,7 @@ cluster its ClusterIP, which the real node's kube-proxy routes from this host on
 bridge (nothing listens beyond the bridge and 127.0.0.1); on kind a NodePort of the control-plane
 node, on the private dockerd's network.
 
-    plane = ClusterDataPlane(cluster.kubectl)
+    plane = ClusterDataPlane(KubeApi.like(cluster.kubectl))
     plane.up()            # Deployments rolled out, the model answers through the frontend Service
     plane.frontend_url    # http://<frontend ClusterIP>:8000
     plane.faults()        # the faults this wiring has: pods killed, etcd/NATS restarted where used
@@ -33,7 +33,8 @@ from urllib.parse import urlsplit
 import yaml
 
 from .. import images
-from ..kube import REAL_NODE_LABEL, REAL_NODE_TAINT, Kubectl, KubectlError, condition, pod_placement
+from ..kube import REAL_NODE_LABEL, REAL_NODE_TAINT, condition, pod_placement, rollout_state, wait_for
+from ..kube_api import CONFIG_MAP, DEPLOYMENT, NODE, POD, SERVICE, KubeApi, KubeApiError
 from ..results import ProbeResult, failed, passed, timed
 from ..tiny_model import MODEL
 from . import Fault, components, explaining_line
@@ -55,6 +56,9 @@ DISCOVERY_ACCOUNT = f"{GRAPH}-k8s-service-discovery"
 KUBERNETES_DISCOVERY_WINDOW = (30.0, "the readiness probe's period x failure threshold (10 s x 3 in upstream's "
                                "component_frontend.go and component_worker.go): a replacement that turns unhealthy "
                                "after recovering leaves its EndpointSlice within this")
+# What the plane writes (all labelled app.kubernetes.io/name=APP_LABEL), in the order `down` deletes it.
+OWN_KINDS = [DEPLOYMENT, SERVICE, ("v1", "ServiceAccount"), ("rbac.authorization.k8s.io/v1", "Role"),
+             ("rbac.authorization.k8s.io/v1", "RoleBinding")]
 DISCOVERY_LABELS = {"nvidia.com/dynamo-discovery-backend": "kubernetes", "nvidia.com/dynamo-discovery-enabled": "true"}
 
 
@@ -90,8 +94,8 @@ class Wiring:
     source: str  # where it was read, for the report
 
     @classmethod
-    def from_release(cls, kubectl: Kubectl, namespace: str, release: str) -> Wiring:
-        for config_map in kubectl.items("configmaps", "-n", namespace, "-l", f"app.kubernetes.io/instance={release}"):
+    def from_release(cls, api: KubeApi, namespace: str, release: str) -> Wiring:
+        for config_map in api.items(CONFIG_MAP, namespace, f"app.kubernetes.io/instance={release}"):
             config = yaml.safe_load((config_map.get("data") or {}).get("config.yaml") or "null")
             if isinstance(config, dict) and config.get("kind") == "OperatorConfiguration":
                 infrastructure = config.get("infrastructure") or {}
@@ -156,7 +160,7 @@ def service_address(url: str) -> tuple[str, str, int]:
 
 @dataclass
 class ClusterDataPlane:
-    kubectl: Kubectl
+    api: KubeApi
     namespace: str = "dynamo-system"
     release: str = "dynamo-platform"  # the platform release whose operator configuration it follows
     workers: int = 1
@@ -168,7 +172,7 @@ class ClusterDataPlane:
 
     @cached_property
     def wiring(self) -> Wiring:
-        return Wiring.from_release(self.kubectl, self.namespace, self.release)
+        return Wiring.from_release(self.api, self.namespace, self.release)
 
     # -- what the probes dial --------------------------------------------------------------
 
@@ -178,7 +182,7 @@ class ClusterDataPlane:
             if self.reach:
                 self._addresses[key] = self.reach(service, namespace, port)
             else:
-                ip = self.kubectl.get("service", service, "-n", namespace)["spec"]["clusterIP"]
+                ip = self.api.get(SERVICE, service, namespace)["spec"]["clusterIP"]
                 self._addresses[key] = f"{ip}:{port}"
         return self._addresses[key]
 
@@ -205,7 +209,7 @@ class ClusterDataPlane:
         if not self.wiring.nats:
             return None
         service, namespace, _ = service_address(self.wiring.nats)
-        ports = self.kubectl.get("service", service, "-n", namespace)["spec"]["ports"]
+        ports = self.api.get(SERVICE, service, namespace)["spec"]["ports"]
         monitor = next((p["port"] for p in ports if p.get("name") == "monitor"), None)
         return self._service_url("http", self.wiring.nats, monitor) if monitor else None
 
@@ -215,11 +219,10 @@ class ClusterDataPlane:
         """Converge on the release's wiring: apply the objects (unchanged ones stay, changed wiring
         rolls the pods), wait for the rollout and for the model to answer through the frontend
         Service. True if the Deployments did not exist before."""
-        existed = bool(self.kubectl.items("deployments", "-n", self.namespace, "-l", f"app.kubernetes.io/name={APP_LABEL}"))
-        self.kubectl.apply(self.manifests())
+        existed = bool(self.api.items(DEPLOYMENT, self.namespace, f"app.kubernetes.io/name={APP_LABEL}"))
+        self.api.apply(self.manifests())
         for name in COMPONENTS:
-            self.kubectl.run("rollout", "status", f"deployment/{self.object_name(name)}", "-n", self.namespace,
-                             f"--timeout={int(timeout)}s", timeout=timeout + 10)
+            self.api.watch_until(DEPLOYMENT, self.object_name(name), self.namespace, rolled_out, timeout)
         self.wait_serving(timeout)
         return not existed
 
@@ -234,23 +237,22 @@ class ClusterDataPlane:
     def healthy(self) -> bool:
         try:
             return self._serves_model()
-        except KubectlError:
+        except KubeApiError:
             return False
 
     def down(self) -> None:
         try:
-            self.kubectl.run("delete", "deployment,service,serviceaccount,role,rolebinding", "-n", self.namespace,
-                             "-l", f"app.kubernetes.io/name={APP_LABEL}", "--ignore-not-found", "--wait=true",
-                             "--timeout=60s")
-        except KubectlError:
+            self.api.delete_matching(OWN_KINDS, self.namespace, f"app.kubernetes.io/name={APP_LABEL}")
+        except (KubeApiError, TimeoutError):
             pass  # the cluster may be gone already
 
     def log_tails(self) -> str:
         out = []
         for name in COMPONENTS:
             try:
-                logs = self.kubectl.run("logs", "-n", self.namespace, f"deployment/{self.object_name(name)}", "--tail=30")
-            except KubectlError as err:
+                pods = self.pods(name)
+                logs = self.api.logs(self.namespace, pods[0]["metadata"]["name"], tail=30) if pods else "no pod"
+            except KubeApiError as err:
                 logs = str(err)
             out.append(f"--- {name} (pod) ---\n{logs}")
         return "\n".join(out)
@@ -258,7 +260,7 @@ class ClusterDataPlane:
     def placement_results(self) -> list[ProbeResult]:
         """One result per component: where its pods run ("running on <node>[, <node>]"), failed if
         any runs on a simulated node or is not running."""
-        nodes = self.kubectl.items("nodes")
+        nodes = self.api.items(NODE)
 
         def check(name: str):
             pods = self.pods(name)
@@ -269,7 +271,7 @@ class ClusterDataPlane:
 
     def pods(self, component: str | None = None) -> list[dict[str, Any]]:
         selector = f"app.kubernetes.io/name={APP_LABEL}" + (f",app.kubernetes.io/component={component}" if component else "")
-        return self.kubectl.items("pods", "-n", self.namespace, "-l", selector)
+        return self.api.items(POD, self.namespace, selector)
 
     # -- faults: what the probes inject, and the plane's view of its pods (dataplane.Observed) ---
 
@@ -301,24 +303,23 @@ class ClusterDataPlane:
         """Fault injection: kill one pod of `component` at once (no grace period) and return when
         its controller has a replacement Ready."""
         selector = self._selector(component)
-        (victim, *_) = self.kubectl.items("pods", "-n", self.namespace, "-l", selector)
+        (victim, *_) = self.api.items(POD, self.namespace, selector)
         uid = victim["metadata"]["uid"]
-        self.kubectl.run("delete", "pod", victim["metadata"]["name"], "-n", self.namespace, "--grace-period=0",
-                         "--force", "--wait=false")
+        self.api.delete(POD, victim["metadata"]["name"], self.namespace, grace_period=0)
 
         def replaced() -> bool:
-            pods = self.kubectl.items("pods", "-n", self.namespace, "-l", selector)
+            pods = self.api.items(POD, self.namespace, selector)
             return bool(pods) and all(p["metadata"]["uid"] != uid and condition(p, "Ready").get("status") == "True"
                                       for p in pods)
 
-        self.kubectl.wait_for(replaced, f"{component} pod replaced and Ready", timeout, interval=0.5)
+        wait_for(replaced, f"{component} pod replaced and Ready", timeout, interval=0.5)
 
     def instances(self) -> dict[str, str]:
         """Component -> its pods, each with its uid and container restarts: it changes exactly when
         a pod restarts a container or is replaced."""
         found = {}
         for component in self.fault_components:
-            pods = self.kubectl.items("pods", "-n", self.namespace, "-l", self._selector(component))
+            pods = self.api.items(POD, self.namespace, self._selector(component))
             found[component] = "; ".join(
                 f"pod {p['metadata']['name']} (uid {p['metadata']['uid'][:8]}, restarts "
                 f"{sum(c.get('restartCount', 0) for c in p.get('status', {}).get('containerStatuses', []))})"
@@ -328,15 +329,14 @@ class ClusterDataPlane:
     def exit_reason(self, component: str) -> str:
         """Why a container of the component's pods last ended: the line of its previous run's log
         that explains it, else the kubelet's reason (OOMKilled, Error)."""
-        for pod in self.kubectl.items("pods", "-n", self.namespace, "-l", self._selector(component)):
+        for pod in self.api.items(POD, self.namespace, self._selector(component)):
             for status in pod.get("status", {}).get("containerStatuses", []):
                 terminated = status.get("lastState", {}).get("terminated")
                 if not terminated:
                     continue
                 try:
-                    logs = self.kubectl.run("logs", "-n", self.namespace, pod["metadata"]["name"], "-c", status["name"],
-                                            "--previous", "--tail=60")
-                except KubectlError:
+                    logs = self.api.logs(self.namespace, pod["metadata"]["name"], status["name"], tail=60, previous=True)
+                except KubeApiError:
                     logs = ""
                 line = explaining_line(logs.splitlines())
                 return f"{pod['metadata']['name']}: {line or terminated.get('reason', 'exited')}"
@@ -436,6 +436,15 @@ class ClusterDataPlane:
 
     def _serves_model(self) -> bool:
         return components.serves_model(self.frontend_url)
+
+
+def rolled_out(deployment: dict[str, Any] | None) -> bool:
+    """The Deployment's current spec is rolled out and no pod of an older one is left (what
+    `kubectl rollout status` waits for)."""
+    if deployment is None:
+        return False
+    done, _ = rollout_state({"kind": "Deployment", **deployment})
+    return done and deployment.get("status", {}).get("replicas", 0) == deployment["spec"].get("replicas", 1)
 
 
 def discovery_rbac(namespace: str) -> list[dict[str, Any]]:

@@ -18,7 +18,8 @@ from ..clusters.dockerd import Dockerd
 from ..conformance.inference import Sample, one_request
 from ..dataplane import Fault
 from ..dataplane.cluster import ClusterDataPlane, Placement
-from ..kube import condition, simulated
+from ..kube import condition, simulated, wait_for
+from ..kube_api import ENDPOINT_SLICE, NODE, KubeApi
 from .background import BackgroundLoad
 from .shape import HaRelease
 
@@ -54,7 +55,7 @@ def kind_placement(ha: HaRelease) -> Placement:
 
 def serving_plane(ha: HaRelease) -> ClusterDataPlane:
     """The frontend and mocker workers in the release's namespace, following its OperatorConfiguration."""
-    return ClusterDataPlane(ha.kubectl, ha.namespace, ha.release, workers=WORKERS, frontends=FRONTENDS,
+    return ClusterDataPlane(KubeApi.like(ha.kubectl), ha.namespace, ha.release, workers=WORKERS, frontends=FRONTENDS,
                             placement=kind_placement(ha), reach=ha.reach)
 
 
@@ -121,24 +122,22 @@ class WorkerNodeLoss:
     def _inject(self) -> None:
         self.killed_at = time.perf_counter()
         self.engine.docker("kill", self.node)
-        self.plane.kubectl.wait_for(self._dropped, f"{self.pod}'s endpoint dropped from discovery", DISCOVERY_DROP_TIMEOUT_S,
-                                    interval=0.5)
+        wait_for(self._dropped, f"{self.pod}'s endpoint dropped from discovery", DISCOVERY_DROP_TIMEOUT_S, interval=0.5)
         self.dropped_at = time.perf_counter()
 
     def _dropped(self) -> bool:
-        slices = self.plane.kubectl.items("endpointslices", "-n", self.plane.namespace, "-l",
-                                          f"kubernetes.io/service-name={self.plane.object_name('worker')}")
+        slices = self.plane.api.items(ENDPOINT_SLICE, self.plane.namespace,
+                                      f"kubernetes.io/service-name={self.plane.object_name('worker')}")
         ours = [e for s in slices for e in s.get("endpoints") or []
                 if (e.get("targetRef") or {}).get("name") == self.pod]
         return all(not (e.get("conditions") or {}).get("ready") for e in ours)
 
     def repair(self, timeout: float = 240) -> None:
         self.engine.docker("start", self.node)
-        kubectl = self.plane.kubectl
 
         def back() -> bool:
-            node_ready = condition(kubectl.get("node", self.node), "Ready").get("status") == "True"
+            node_ready = condition(self.plane.api.get(NODE, self.node), "Ready").get("status") == "True"
             pods = self.plane.pods("worker")
             return node_ready and len(pods) == WORKERS and all(condition(p, "Ready").get("status") == "True" for p in pods)
 
-        kubectl.wait_for(back, f"{self.node} Ready and every worker Ready again", timeout, interval=2)
+        wait_for(back, f"{self.node} Ready and every worker Ready again", timeout, interval=2)

@@ -129,12 +129,12 @@ def test_ct_install_installs_the_chart_and_passes_helm_test__operator_on_kwok(cl
 
 
 def test_frontend_and_mocker_pods_find_each_other_by_kubernetes_discovery_with_the_defaults__operator_on_kwok(
-        install, kubectl):
+        install, kubectl, kube_api):
     from dynamo_harness.dataplane.cluster import ClusterDataPlane
     from dynamo_harness.conformance import inference
 
     release = install(OVERLAY)
-    plane = ClusterDataPlane(kubectl, namespace=release.namespace)
+    plane = ClusterDataPlane(kube_api, namespace=release.namespace)
     try:
         plane.up()
         assert plane.wiring.discovery == "kubernetes" and not plane.wiring.etcd and not plane.wiring.nats
@@ -153,12 +153,12 @@ def test_frontend_and_mocker_pods_find_each_other_by_kubernetes_discovery_with_t
 
 
 def test_frontend_and_mocker_pods_use_etcd_discovery_and_nats_events_where_the_release_says_so__operator_on_kwok(
-        install, kubectl):
+        install, kubectl, kube_api):
     from dynamo_harness.dataplane.cluster import ClusterDataPlane
     from dynamo_harness.conformance import inference
 
     release = install(OVERLAY, {**ETCD_AND_NATS, "dynamo-operator.dynamo.discoveryBackend": "etcd"})
-    plane = ClusterDataPlane(kubectl, namespace=release.namespace)
+    plane = ClusterDataPlane(kube_api, namespace=release.namespace)
     try:
         plane.up()
         assert (plane.wiring.discovery, plane.wiring.event_plane) == ("etcd", "nats")
@@ -173,14 +173,14 @@ def test_frontend_and_mocker_pods_use_etcd_discovery_and_nats_events_where_the_r
 
 @pytest.mark.parametrize("component", ["frontend", "worker"])
 def test_a_killed_data_plane_pod_is_replaced_and_the_verdict_accounts_for_every_request__operator_on_kwok(
-        install, kubectl, component):
+        install, kubectl, kube_api, component):
     """Kubernetes discovery, the default wiring: the pod killed under load, its replacement found
     through its EndpointSlice; the verdict watches the window and names any other pod that restarted."""
     from dynamo_harness.dataplane.cluster import ClusterDataPlane
     from dynamo_harness.conformance import faults
 
     release = install(OVERLAY)
-    plane = ClusterDataPlane(kubectl, namespace=release.namespace)
+    plane = ClusterDataPlane(kube_api, namespace=release.namespace)
     try:
         plane.up()
         (fault,) = [f for f in plane.faults() if f.component == component]

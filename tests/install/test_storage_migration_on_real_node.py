@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 
 import pytest
-import requests
 import yaml
 
 from dynamo_harness.clusters import real_node

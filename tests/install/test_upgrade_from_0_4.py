@@ -113,10 +113,10 @@ def main_env(pod: dict) -> dict[str, str | None]:
 
 
 def test_default_upgrade_from_0_4_re_stores_the_dgd_and_dcd_as_v1beta1_drops_etcd_and_nats_and_rewires_the_data_plane__operator_on_kwok(
-        install, kubectl, platform, cluster, schema_only_namespace, relay):
+        install, kubectl, kube_api, platform, cluster, schema_only_namespace, relay):
     release = install(OVERLAY, WEBHOOKS, chart=PREVIOUS_CHART)
     namespace = release.namespace
-    on_0_4 = ClusterDataPlane(kubectl, namespace=namespace)
+    on_0_4 = ClusterDataPlane(kube_api, namespace=namespace)
     try:
         # 0.4.0's CRD state: each kind's storage flag where 0.4.0's files put it; DGD and DCD written then.
         previous = api_versions(previous_crds())
@@ -175,7 +175,7 @@ def test_default_upgrade_from_0_4_re_stores_the_dgd_and_dcd_as_v1beta1_drops_etc
         assert identities(release, "persistentvolumeclaims") == claims
 
         # The operator configuration names no etcd or NATS; the data plane rolls its pods to it.
-        rewired = ClusterDataPlane(kubectl, namespace=namespace)
+        rewired = ClusterDataPlane(kube_api, namespace=namespace)
         assert addresses(rewired.wiring) == ("kubernetes", None, None)
         assert rewired.up() is False, "the data plane's Deployments were gone before the rewiring"
         for component in ("frontend", "worker"):
@@ -191,9 +191,9 @@ def test_default_upgrade_from_0_4_re_stores_the_dgd_and_dcd_as_v1beta1_drops_etc
         platform.upgrade()  # the session's values again: hook off, storage flags on this chart's versions
 
 
-def test_upgrade_from_0_4_keeping_etcd_and_nats_keeps_their_data_and_addresses__operator_on_kwok(install, kubectl):
+def test_upgrade_from_0_4_keeping_etcd_and_nats_keeps_their_data_and_addresses__operator_on_kwok(install, kubectl, kube_api):
     release = install(OVERLAY, WEBHOOKS, chart=PREVIOUS_CHART)
-    wiring = Wiring.from_release(kubectl, release.namespace, release.name)
+    wiring = Wiring.from_release(kube_api, release.namespace, release.name)
     assert wiring.etcd and wiring.nats, wiring.describe()
     data = DataPlane(kubectl, release.namespace)
     written = write_both(data)
@@ -205,4 +205,4 @@ def test_upgrade_from_0_4_keeping_etcd_and_nats_keeps_their_data_and_addresses__
     assert identities(release, "statefulsets", "persistentvolumeclaims") == stateful, "a StatefulSet or PVC was replaced"
     assert_on_real_node(kubectl, release.namespace)
     assert_both_read_back(data, written)
-    assert addresses(Wiring.from_release(kubectl, release.namespace, release.name)) == addresses(wiring)
+    assert addresses(Wiring.from_release(kube_api, release.namespace, release.name)) == addresses(wiring)

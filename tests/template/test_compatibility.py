@@ -3,7 +3,6 @@ the file it names, and the Dynamo version is one across chart, images and deploy
 
 import re
 
-import pytest
 import yaml
 
 from dynamo_harness.chartgen.crds import UPSTREAM
