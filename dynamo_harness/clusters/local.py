@@ -21,7 +21,8 @@ from pathlib import Path
 import yaml
 
 from ..results import Outcome, ProbeResult, passed, skipped, timed
-from ..kube import Kubectl, KubectlError, condition
+from ..kube import Kubectl, condition
+from ..kube_api import NODE, PERSISTENT_VOLUME, SERVICE_ACCOUNT, KubeApi, KubeApiError
 from ..paths import ROOT, TOOLS_BIN
 from ..processes import ProcessError, Supervisor, answers
 from . import real_node
@@ -92,7 +93,7 @@ class LocalCluster:
             return [timed("cluster/real-node", lambda: skipped(f"kwok-only: {self.node_mode}"))]
 
         def running() -> Outcome:
-            info = self.kubectl.get("node", real_node.NODE_NAME)["status"]["nodeInfo"]
+            info = self.api.get(NODE, real_node.NODE_NAME)["status"]["nodeInfo"]
             return passed(f"{real_node.NODE_NAME}: kubelet {info['kubeletVersion']}, {info['containerRuntimeVersion']}")
 
         return [timed("cluster/real-node", running)]
@@ -147,23 +148,24 @@ class LocalCluster:
         self._start("kube-controller-manager", self._controller_manager_args())
         self._start("kube-scheduler", self._scheduler_args())
         self._start("kwok", self._kwok_args())
-        self.kubectl.apply(node_pools.all_nodes() + storage.storage_classes())
+        api = self.api
+        api.apply(node_pools.all_nodes() + storage.storage_classes())
         self.ensure_volumes()
-        self._wait(self._nodes_ready, "kwok nodes Ready", timeout)
-        self._wait(lambda: self._has_default_service_account("default"), "service account controller", timeout)
+        self._wait(lambda: self._nodes_ready(api), "kwok nodes Ready", timeout)
+        self._wait(lambda: self._has_default_service_account(api, "default"), "service account controller", timeout)
         if self.real_node:
             self.start_node(timeout)
 
     def start_node(self, timeout: float = 120) -> None:
         """Start the real node and wait until it is Ready (up() does; so can a test after
         `node.down()`)."""
-        node = self.node
-        self.kubectl.apply(real_node.rbac() + storage.storage_classes((real_node.STORAGE_CLASS,)))
+        node, api = self.node, self.api
+        api.apply(real_node.rbac() + storage.storage_classes((real_node.STORAGE_CLASS,)))
         started = datetime.now(timezone.utc).replace(microsecond=0)
         node.start(self.pki, f"https://127.0.0.1:{self.ports['apiserver']}", self.kubeconfig)
         node.import_images(log=lambda line: print(f"local node: {line}", file=sys.stderr))
         # Ready as reported by this kubelet: a Node object left from before a restart says Ready too.
-        self._wait(lambda: self._real_node_ready(since=started), f"node {real_node.NODE_NAME} Ready", timeout)
+        self._wait(lambda: self._real_node_ready(api, since=started), f"node {real_node.NODE_NAME} Ready", timeout)
         self.ensure_volumes()
 
     def down(self) -> None:
@@ -187,16 +189,22 @@ class LocalCluster:
     def kubectl(self) -> Kubectl:
         return Kubectl(self.kubeconfig)
 
+    @property
+    def api(self) -> KubeApi:
+        """A client of this cluster's API (a new one each time: `up()` after `down()` makes new certificates)."""
+        return KubeApi(self.kubeconfig)
+
     def ensure_volumes(self, per_class: int = 8) -> None:
         """Keep `per_class` Available PVs in every StorageClass (bound ones stay retained)."""
-        pvs = self.kubectl.items("pv")
+        api = self.api
+        pvs = api.items(PERSISTENT_VOLUME)
         phases = [(pv["spec"]["storageClassName"], pv["status"].get("phase")) for pv in pvs]
         available = [cls for cls, phase in phases if phase == "Available"]
         missing = [pv for c in storage.CLASSES for pv in storage.volumes(c, per_class - available.count(c))]
         if self.real_node:
             missing += self.node.volumes(per_class - available.count(real_node.STORAGE_CLASS), pvs)
         if missing:
-            self.kubectl.apply(missing)
+            api.apply(missing)
 
     # -- components ------------------------------------------------------------------------
 
@@ -273,22 +281,23 @@ class LocalCluster:
         return answers(f"https://127.0.0.1:{self.ports['apiserver']}/readyz", verify=str(self.pki.ca),
                        cert=(str(self.pki.cert("admin")), str(self.pki.key("admin"))))
 
-    def _nodes_ready(self) -> bool:
-        ready = [condition(node, "Ready").get("status") for node in self.kubectl.items("nodes")]
+    def _nodes_ready(self, api: KubeApi) -> bool:
+        ready = [condition(node, "Ready").get("status") for node in api.items(NODE)]
         return len(ready) == len(node_pools.all_nodes()) and set(ready) == {"True"}
 
-    def _real_node_ready(self, since: datetime) -> bool:
+    def _real_node_ready(self, api: KubeApi, since: datetime) -> bool:
         try:
-            ready = condition(self.kubectl.get("node", real_node.NODE_NAME), "Ready")
-        except KubectlError:
+            ready = condition(api.get(NODE, real_node.NODE_NAME), "Ready")
+        except KubeApiError:
             return False
         heartbeat = datetime.fromisoformat(ready.get("lastHeartbeatTime", "1970-01-01T00:00:00Z").replace("Z", "+00:00"))
         return ready.get("status") == "True" and heartbeat >= since
 
-    def _has_default_service_account(self, namespace: str) -> bool:
+    @staticmethod
+    def _has_default_service_account(api: KubeApi, namespace: str) -> bool:
         try:
-            self.kubectl.run("get", "serviceaccount", "default", "-n", namespace)
-        except KubectlError:
+            api.get(SERVICE_ACCOUNT, "default", namespace)
+        except KubeApiError:
             return False
         return True
 
