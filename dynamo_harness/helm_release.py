@@ -8,12 +8,14 @@ import json
 import tarfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import yaml
 
 from .helm import Helm, HelmError, values_args
-from .kube import ROLLOUT_KINDS, Kubectl, rollout_state
+from .kube import Kubectl, rollout_state, wait_for
+from .kube_api import POD, ROLLOUT_KINDS, Kind, KubeApi
 from .paths import CHART
 
 DEFAULT_NAME, DEFAULT_NAMESPACE = "dynamo-platform", "dynamo-system"
@@ -40,6 +42,10 @@ class Release:
     name: str = DEFAULT_NAME
     namespace: str = DEFAULT_NAMESPACE
     base_values: dict = field(default_factory=dict)  # set on every install and upgrade of this release
+
+    @cached_property
+    def api(self) -> KubeApi:
+        return KubeApi.like(self.kubectl)
 
     @property
     def helm(self) -> Helm:
@@ -84,14 +90,16 @@ class Release:
         return self.helm.run("test", self.name, "--namespace", self.namespace, "--timeout", f"{timeout:.0f}s", "--logs",
                              *filters, timeout=timeout + 30)
 
-    def objects(self, *kinds: str) -> list[dict]:
-        return self.kubectl.items(",".join(kinds), "-n", self.namespace, "-l", f"app.kubernetes.io/instance={self.name}")
+    def objects(self, *kinds: Kind) -> list[dict]:
+        """The release's objects of these kinds (those labelled with its instance), in that order."""
+        return [obj for kind in kinds
+                for obj in self.api.items(kind, self.namespace, f"app.kubernetes.io/instance={self.name}")]
 
     def pods(self) -> list[dict]:
-        return self.objects("pods")
+        return self.objects(POD)
 
     def workloads(self) -> list[dict]:
-        return self.objects(*(f"{kind.lower()}s" for kind in ROLLOUT_KINDS))
+        return self.objects(*ROLLOUT_KINDS)
 
     def not_rolled_out(self) -> list[str]:
         """'<Kind>/<name>: <detail>' of each workload that has not rolled out; [] when all have."""
@@ -100,8 +108,7 @@ class Release:
 
     def wait_rolled_out(self, timeout: float = 180) -> None:
         try:
-            self.kubectl.wait_for(lambda: not self.not_rolled_out(), f"{self.namespace}/{self.name} to roll out",
-                                  timeout, interval=1)
+            wait_for(lambda: not self.not_rolled_out(), f"{self.namespace}/{self.name} to roll out", timeout, interval=1)
         except TimeoutError as err:
             raise TimeoutError(f"{err}: {'; '.join(self.not_rolled_out())}") from None
 

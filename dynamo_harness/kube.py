@@ -88,9 +88,6 @@ def pod_placement(pods: list[dict[str, Any]], nodes: list[dict[str, Any]]) -> st
     return "; ".join(parts) or "not scheduled"
 
 
-ROLLOUT_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
-
-
 def rollout_state(workload: dict[str, Any]) -> tuple[bool, str]:
     """Whether a Deployment, StatefulSet or DaemonSet has rolled out its current spec, with a detail.
 

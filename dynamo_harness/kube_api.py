@@ -43,6 +43,12 @@ CRD: Kind = ("apiextensions.k8s.io/v1", "CustomResourceDefinition")
 DEPLOYMENT: Kind = ("apps/v1", "Deployment")
 STATEFUL_SET: Kind = ("apps/v1", "StatefulSet")
 DAEMON_SET: Kind = ("apps/v1", "DaemonSet")
+SECRET: Kind = ("v1", "Secret")
+PERSISTENT_VOLUME_CLAIM: Kind = ("v1", "PersistentVolumeClaim")
+ROLE: Kind = ("rbac.authorization.k8s.io/v1", "Role")
+NETWORK_POLICY: Kind = ("networking.k8s.io/v1", "NetworkPolicy")
+POD_DISRUPTION_BUDGET: Kind = ("policy/v1", "PodDisruptionBudget")
+ROLLOUT_KINDS: tuple[Kind, ...] = (DEPLOYMENT, STATEFUL_SET, DAEMON_SET)  # what rolls out (kube.rollout_state)
 DGD: Kind = ("nvidia.com", "DynamoGraphDeployment")  # the version the API server prefers
 
 FIELD_MANAGER = "dynamo-harness"

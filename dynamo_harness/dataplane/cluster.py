@@ -34,7 +34,7 @@ import yaml
 
 from .. import images
 from ..kube import REAL_NODE_LABEL, REAL_NODE_TAINT, condition, pod_placement, rollout_state, wait_for
-from ..kube_api import CONFIG_MAP, DEPLOYMENT, NODE, POD, SERVICE, SERVICE_ACCOUNT, KubeApi, KubeApiError
+from ..kube_api import CONFIG_MAP, DEPLOYMENT, NODE, POD, ROLE, SERVICE, SERVICE_ACCOUNT, KubeApi, KubeApiError
 from ..results import ProbeResult, failed, passed, timed
 from ..tiny_model import MODEL
 from . import Fault, components, explaining_line
@@ -57,8 +57,7 @@ KUBERNETES_DISCOVERY_WINDOW = (30.0, "the readiness probe's period x failure thr
                                "component_frontend.go and component_worker.go): a replacement that turns unhealthy "
                                "after recovering leaves its EndpointSlice within this")
 # What the plane writes (all labelled app.kubernetes.io/name=APP_LABEL), in the order `down` deletes it.
-OWN_KINDS = [DEPLOYMENT, SERVICE, SERVICE_ACCOUNT, ("rbac.authorization.k8s.io/v1", "Role"),
-             ("rbac.authorization.k8s.io/v1", "RoleBinding")]
+OWN_KINDS = [DEPLOYMENT, SERVICE, SERVICE_ACCOUNT, ROLE, ("rbac.authorization.k8s.io/v1", "RoleBinding")]
 DISCOVERY_LABELS = {"nvidia.com/dynamo-discovery-backend": "kubernetes", "nvidia.com/dynamo-discovery-enabled": "true"}
 
 

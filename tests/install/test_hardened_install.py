@@ -5,6 +5,7 @@ upgrades, and PVCs are deleted on uninstall only when the user opted in."""
 import pytest
 
 from dynamo_harness.helm import ETCD_AND_NATS, HelmError
+from dynamo_harness.kube_api import DEPLOYMENT, NETWORK_POLICY, PERSISTENT_VOLUME_CLAIM, SECRET, STATEFUL_SET
 from dynamo_harness.paths import ROOT
 
 RESTRICTED = {"pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "latest"}
@@ -27,14 +28,14 @@ HARDENED = {
 def data_identity(release) -> dict[str, tuple[str, str]]:
     """Every PVC and StatefulSet of the release by name: uid, and the bound volume for PVCs."""
     found = {c["metadata"]["name"]: (c["metadata"]["uid"], c["spec"].get("volumeName"))
-             for c in release.objects("persistentvolumeclaims")}
+             for c in release.objects(PERSISTENT_VOLUME_CLAIM)}
     found.update({s["metadata"]["name"]: (s["metadata"]["uid"], s["spec"]["serviceName"])
-                  for s in release.objects("statefulsets")})
+                  for s in release.objects(STATEFUL_SET)})
     return found
 
 
 def secret_data(release) -> dict[str, dict]:
-    return {s["metadata"]["name"]: s["data"] for s in release.objects("secrets")}
+    return {s["metadata"]["name"]: s["data"] for s in release.objects(SECRET)}
 
 
 def test_hardened_platform_installs_into_a_namespace_enforcing_restricted(install, kubectl):
@@ -42,9 +43,9 @@ def test_hardened_platform_installs_into_a_namespace_enforcing_restricted(instal
     refused = [e["message"] for e in kubectl.items("events", "-n", release.namespace, "--field-selector", "reason=FailedCreate")]
     assert not refused, refused
     pods = release.pods()
-    workloads = release.objects("deployments", "statefulsets")
+    workloads = release.objects(DEPLOYMENT, STATEFUL_SET)
     assert sum(w["spec"]["replicas"] for w in workloads) == len([p for p in pods if p["status"]["phase"] == "Running"]) == 8
-    assert len(release.objects("networkpolicies")) == 3
+    assert len(release.objects(NETWORK_POLICY)) == 3
 
 
 def test_restricted_namespace_refuses_a_privileged_pod(install, kubectl):
@@ -88,6 +89,6 @@ def test_generated_credentials_and_certificates_survive_an_upgrade(install):
 def test_opting_in_deletes_the_data_pvcs_on_uninstall(install, kubectl):
     release = install(values={**ETCD_AND_NATS, "etcd.persistence.deleteOnUninstall": True,
                              "nats.jetstream.fileStore.deleteOnUninstall": True})
-    assert len(release.objects("persistentvolumeclaims")) == 2
+    assert len(release.objects(PERSISTENT_VOLUME_CLAIM)) == 2
     release.uninstall()
-    kubectl.wait_for(lambda: not release.objects("persistentvolumeclaims"), "the opted-in PVCs to be deleted", timeout=90)
+    kubectl.wait_for(lambda: not release.objects(PERSISTENT_VOLUME_CLAIM), "the opted-in PVCs to be deleted", timeout=90)

@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from dynamo_harness.helm import ETCD_AND_NATS
+from dynamo_harness.kube_api import DEPLOYMENT, PERSISTENT_VOLUME_CLAIM
 from dynamo_harness.paths import OVERLAYS, overlay_names
 
 DYNAMO_CRDS = {
@@ -46,7 +47,7 @@ def test_overlay_installs_and_every_workload_becomes_ready(install, kubectl, ove
     # Platform pods tolerate no GPU taint, so they stay off GPU pools (spot pools only on AKS).
     allowed = {"system", "aks-spot"} if overlay == "aks-spot" else {"system"}
     assert set(pools_of(kubectl, pods).values()) <= allowed
-    claims = release.objects("persistentvolumeclaims")
+    claims = release.objects(PERSISTENT_VOLUME_CLAIM)
     assert all(c["status"]["phase"] == "Bound" for c in claims)
     assert {c["spec"]["storageClassName"] for c in claims} <= {storage_class(overlay)}
 
@@ -89,13 +90,13 @@ def test_snapshot_agent_runs_on_every_gpu_node_and_nowhere_else(cluster, install
                  and n["metadata"]["labels"]["dynamo-platform.test/pool"] in pools]
     assert len(agents) == len(gpu_nodes)
     assert set(placed.values()) == pools
-    claims = {c["metadata"]["name"]: c["status"]["phase"] for c in release.objects("persistentvolumeclaims")}
+    claims = {c["metadata"]["name"]: c["status"]["phase"] for c in release.objects(PERSISTENT_VOLUME_CLAIM)}
     assert claims["snapshot-pvc"] == "Bound"
 
 
 def test_bundled_grove_and_kai_install_with_their_crds_and_default_queues(install, kubectl):
     release = install(values={"global.grove.install": True, "global.kai-scheduler.install": True})
-    ready = {d["metadata"]["name"]: d["status"].get("readyReplicas") for d in release.objects("deployments")}
+    ready = {d["metadata"]["name"]: d["status"].get("readyReplicas") for d in release.objects(DEPLOYMENT)}
     for name in ("grove-operator", "kai-scheduler", "kai-binder", "kai-podgrouper"):
         assert ready[f"dynamo-platform-{name}"] == 1
     crds = {c["metadata"]["name"] for c in kubectl.items("crds")}

@@ -6,15 +6,16 @@ import yaml
 
 from dynamo_harness.helm import ETCD_AND_NATS
 from dynamo_harness.kube import KubectlError
+from dynamo_harness.kube_api import CONFIG_MAP, DEPLOYMENT, PERSISTENT_VOLUME_CLAIM, POD_DISRUPTION_BUDGET, ROLE, SECRET
 from dynamo_harness.paths import CHART, EXAMPLES
 
 OPERATOR = "dynamo-platform-dynamo-operator"
 
 
 def operator_state(release):
-    (deployment,) = [d for d in release.objects("deployments") if d["metadata"]["name"] == OPERATOR]
-    budgets = [p["metadata"]["name"] for p in release.objects("poddisruptionbudgets")]
-    config = [c for c in release.objects("configmaps") if c["metadata"]["name"] == "dynamo-platform-nats-config"]
+    (deployment,) = [d for d in release.objects(DEPLOYMENT) if d["metadata"]["name"] == OPERATOR]
+    budgets = [p["metadata"]["name"] for p in release.objects(POD_DISRUPTION_BUDGET)]
+    config = [c for c in release.objects(CONFIG_MAP) if c["metadata"]["name"] == "dynamo-platform-nats-config"]
     return deployment["spec"]["replicas"], budgets, config[0]["data"]["nats.conf"]
 
 
@@ -58,7 +59,7 @@ def test_crd_schema_change_reaches_the_cluster_on_helm_upgrade(tmp_path, cluster
 def test_uninstall_leaves_only_the_data_and_a_reinstall_finds_it(install, kubectl):
     data = {**ETCD_AND_NATS, "global.etcd.auth.enabled": True}
     release = install(values=data)
-    claims = {c["metadata"]["name"]: c["spec"]["volumeName"] for c in release.objects("persistentvolumeclaims")}
+    claims = {c["metadata"]["name"]: c["spec"]["volumeName"] for c in release.objects(PERSISTENT_VOLUME_CLAIM)}
     assert set(claims) == {"data-dynamo-platform-etcd-0", "data-dynamo-platform-nats-0"}
     release.uninstall()
     # Real pods (kind) end after their StatefulSet is gone: the garbage collector and the grace
@@ -67,7 +68,8 @@ def test_uninstall_leaves_only_the_data_and_a_reinstall_finds_it(install, kubect
 
     namespaced = [r for r in kubectl.run("api-resources", "--verbs=list", "--namespaced", "-o", "name").split()
                   if r not in {"events", "events.events.k8s.io"}]
-    left = {f"{o['kind']}/{o['metadata']['name']}" for o in release.objects(*namespaced)}
+    left = {f"{o['kind']}/{o['metadata']['name']}" for o in kubectl.items(
+        ",".join(namespaced), "-n", release.namespace, "-l", f"app.kubernetes.io/instance={release.name}")}
     # etcd's generated root password stays with the data it guards, so a reinstall can open it.
     kept = {f"PersistentVolumeClaim/{name}" for name in claims} | {"Secret/dynamo-platform-etcd-auth"}
     assert left == kept, "namespaced objects left behind"
@@ -75,12 +77,12 @@ def test_uninstall_leaves_only_the_data_and_a_reinstall_finds_it(install, kubect
     assert not [o for o in kubectl.items(",".join(cluster_scoped)) if release.namespace in o["metadata"]["name"]]
 
     def password() -> dict:
-        return next(s["data"] for s in release.objects("secrets") if s["metadata"]["name"] == "dynamo-platform-etcd-auth")
+        return next(s["data"] for s in release.objects(SECRET) if s["metadata"]["name"] == "dynamo-platform-etcd-auth")
 
     before = password()
     release.install(values=data)  # over data with auth on: no second root user, no hook left retrying
     assert password() == before
-    again = {c["metadata"]["name"]: c["spec"]["volumeName"] for c in release.objects("persistentvolumeclaims")}
+    again = {c["metadata"]["name"]: c["spec"]["volumeName"] for c in release.objects(PERSISTENT_VOLUME_CLAIM)}
     assert again == claims, "the reinstalled StatefulSets did not get their data back"
 
 
@@ -94,7 +96,7 @@ def test_uninstall_keeps_crds_and_a_namespace_deletes_without_hanging(install, k
 def test_namespace_restricted_release_coexists_with_the_cluster_wide_one(install, kubectl, platform):
     restricted = install("namespace-restricted")
     assert not [o for o in kubectl.items("clusterroles,clusterrolebindings") if restricted.namespace in o["metadata"]["name"]]
-    roles = {r["metadata"]["name"] for r in restricted.objects("roles")}
+    roles = {r["metadata"]["name"] for r in restricted.objects(ROLE)}
     assert "dynamo-platform-dynamo-operator-manager" in roles
     cluster_role = f"{platform.namespace}-{OPERATOR}-manager"
     assert kubectl.get("clusterrole", cluster_role)["metadata"]["name"] == cluster_role

@@ -7,6 +7,7 @@ import yaml
 
 from dynamo_harness.deploy import templates
 from dynamo_harness.deploy.config import parse
+from dynamo_harness.kube_api import DEPLOYMENT
 
 LWS_CRD = "leaderworkersets.leaderworkerset.x-k8s.io"
 
@@ -15,7 +16,7 @@ def test_bundled_lws_serves_its_crd_and_registers_its_webhooks(install, kubectl)
     release = install(values={"global.lws.install": True})
     crd = kubectl.get("crd", LWS_CRD)
     assert [v["name"] for v in crd["spec"]["versions"] if v["served"]] == ["v1"]
-    deployments = {d["metadata"]["name"]: d for d in release.objects("deployments")}
+    deployments = {d["metadata"]["name"]: d for d in release.objects(DEPLOYMENT)}
     controller = deployments["dynamo-platform-lws-controller"]
     assert controller["status"].get("availableReplicas") == 1
     for kind in ("mutatingwebhookconfiguration", "validatingwebhookconfiguration"):

@@ -37,6 +37,7 @@ from dynamo_harness.helm import ETCD_AND_NATS
 from dynamo_harness.kube import Kubectl
 from dynamo_harness.paths import ROOT
 from dynamo_harness.helm_release import SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES
+from dynamo_harness.kube_api import PERSISTENT_VOLUME_CLAIM, SERVICE, STATEFUL_SET, Kind
 
 from support import storage_migration as sm
 from support.release_data import DataPlane, assert_both_read_back, assert_on_real_node, wait_statefulsets_ready, write_both
@@ -92,7 +93,7 @@ def crd_name(kind: str) -> str:
     return f"{PLURALS[kind]}.nvidia.com"
 
 
-def identities(release, *kinds: str) -> dict[str, str]:
+def identities(release, *kinds: Kind) -> dict[str, str]:
     """'<kind>/<name>' -> uid of the release's objects of those kinds."""
     return {f"{o['kind']}/{o['metadata']['name']}": o["metadata"]["uid"] for o in release.objects(*kinds)}
 
@@ -140,7 +141,7 @@ def test_default_upgrade_from_0_4_re_stores_the_dgd_and_dcd_as_v1beta1_drops_etc
         (worker,) = running_pods(on_0_4, "worker")
         assert {k: main_env(worker).get(k) for k in ("ETCD_ENDPOINTS", "NATS_SERVER")} == {
             "ETCD_ENDPOINTS": on_0_4.wiring.etcd, "NATS_SERVER": on_0_4.wiring.nats}
-        claims = identities(release, "persistentvolumeclaims")
+        claims = identities(release, PERSISTENT_VOLUME_CLAIM)
         assert set(claims) == {"PersistentVolumeClaim/data-dynamo-platform-etcd-0",
                                "PersistentVolumeClaim/data-dynamo-platform-nats-0"}
 
@@ -169,10 +170,10 @@ def test_default_upgrade_from_0_4_re_stores_the_dgd_and_dcd_as_v1beta1_drops_etc
             assert (served["apiVersion"], served["metadata"]["uid"]) == ("nvidia.com/v1beta1", written[kind]["metadata"]["uid"])
 
         # etcd and NATS are gone with the defaults; their data claims stay.
-        left = [name for name in identities(release, "statefulsets", "services")
+        left = [name for name in identities(release, STATEFUL_SET, SERVICE)
                 if name.split("/")[1].startswith(("dynamo-platform-etcd", "dynamo-platform-nats"))]
         assert not left, left
-        assert identities(release, "persistentvolumeclaims") == claims
+        assert identities(release, PERSISTENT_VOLUME_CLAIM) == claims
 
         # The operator configuration names no etcd or NATS; the data plane rolls its pods to it.
         rewired = ClusterDataPlane(kube_api, namespace=namespace)
@@ -197,12 +198,12 @@ def test_upgrade_from_0_4_keeping_etcd_and_nats_keeps_their_data_and_addresses__
     assert wiring.etcd and wiring.nats, wiring.describe()
     data = DataPlane(kubectl, release.namespace)
     written = write_both(data)
-    stateful = identities(release, "statefulsets", "persistentvolumeclaims")
+    stateful = identities(release, STATEFUL_SET, PERSISTENT_VOLUME_CLAIM)
 
     release.upgrade(OVERLAY, {**WEBHOOKS, **ETCD_AND_NATS})  # as docs/operations.md tells users who keep them
     wait_statefulsets_ready(kubectl, release.namespace)
 
-    assert identities(release, "statefulsets", "persistentvolumeclaims") == stateful, "a StatefulSet or PVC was replaced"
+    assert identities(release, STATEFUL_SET, PERSISTENT_VOLUME_CLAIM) == stateful, "a StatefulSet or PVC was replaced"
     assert_on_real_node(kubectl, release.namespace)
     assert_both_read_back(data, written)
     assert addresses(Wiring.from_release(kube_api, release.namespace, release.name)) == addresses(wiring)
