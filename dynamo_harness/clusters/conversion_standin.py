@@ -27,6 +27,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from ..kube import wait_for
+from ..kube_api import CRD, SECRET, SERVICE, KubeApi, KubeApiError
+
 STASH = "conversion-standin.dynamo-platform.test/{version}"
 STANDIN_PORT = 9443  # with the real node: the endpoint port kube-proxy forwards the Service's 443 to
 
@@ -95,7 +98,7 @@ class ConversionStandin:
         self._thread = threading.Thread(target=self.server.serve_forever, name="conversion-standin", daemon=True)
 
     @classmethod
-    def for_release(cls, kubectl, namespace: str, service: str, secret: str, node_ip: str | None = None) -> ConversionStandin:
+    def for_release(cls, api: KubeApi, namespace: str, service: str, secret: str, node_ip: str | None = None) -> ConversionStandin:
         """Serve the webhook Service with the certificate of the release's webhook Secret.
 
         kwok-only, Service IPs are loopback addresses: listen on the ClusterIP itself, port 443.
@@ -103,12 +106,12 @@ class ConversionStandin:
         the node's address (the host end of its bridge) and add it as an endpoint of the Service
         (an EndpointSlice of our own beside the controller's, which finds no pod with a real IP).
         """
-        data = kubectl.get("secret", secret, "-n", namespace)["data"]
+        data = api.get(SECRET, secret, namespace)["data"]
         cert, key = base64.b64decode(data["tls.crt"]), base64.b64decode(data["tls.key"])
         if node_ip is None:
-            return cls(kubectl.get("service", service, "-n", namespace)["spec"]["clusterIP"], cert, key)
+            return cls(api.get(SERVICE, service, namespace)["spec"]["clusterIP"], cert, key)
         standin = cls(node_ip, cert, key, port=STANDIN_PORT)
-        kubectl.apply([{
+        api.apply([{
             "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
             "metadata": {"name": f"{service}-conversion-standin", "namespace": namespace,
                          "labels": {"kubernetes.io/service-name": service,
@@ -119,26 +122,24 @@ class ConversionStandin:
         }])
         return standin
 
-    def wait_reached(self, kubectl, namespace: str, timeout: float = 60) -> None:
+    def wait_reached(self, api: KubeApi, namespace: str, timeout: float = 60) -> None:
         """Until the API server's own webhook calls reach the stand-in. With an endpoint of our own,
         kube-proxy programs it some time after the EndpointSlice is written, and until then the
         Service refuses connections (a slow CI machine lost that race). The probe is a server-side
         dry run of a v1alpha1 DGD (nothing is written): the API server calls the Service for its
         admission or conversion, whichever comes first, and any call that arrives proves the route.
         The probe's calls are then forgotten: `calls` and `refused` are the callers' to read."""
-        from ..kube import KubectlError
-
         probe = {"apiVersion": "nvidia.com/v1alpha1", "kind": "DynamoGraphDeployment",
                  "metadata": {"name": "conversion-standin-probe", "namespace": namespace}, "spec": {"services": {}}}
 
         def reached() -> bool:
             try:
-                kubectl.apply([probe], "--dry-run=server")
-            except KubectlError:
+                api.apply([probe], dry_run=True)
+            except KubeApiError:
                 pass  # not reached yet, or reached and refused (the stand-in answers no admission review)
             return bool(self.calls or self.refused)
 
-        kubectl.wait_for(reached, "the API server's webhook calls to reach the conversion stand-in", timeout)
+        wait_for(reached, "the API server's webhook calls to reach the conversion stand-in", timeout)
         self.calls.clear()
         self.refused.clear()
 
@@ -156,25 +157,23 @@ class ConversionStandin:
         self._dir.cleanup()
 
 
-def crd_webhook_service(kubectl) -> tuple[str, str]:
+def crd_webhook_service(api: KubeApi) -> tuple[str, str]:
     """(namespace, name) of the Service the Dynamo CRDs send conversion reviews to."""
-    crd = kubectl.get("crd", "dynamographdeployments.nvidia.com")
+    crd = api.get(CRD, "dynamographdeployments.nvidia.com")
     service = crd["spec"]["conversion"]["webhook"]["clientConfig"]["service"]
     return service["namespace"], service["name"]
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ..kube import Kubectl
-
     parser = argparse.ArgumentParser(prog="python -m dynamo_harness.clusters.conversion_standin", description=__doc__)
     parser.add_argument("--kubeconfig", type=Path, required=True)
     parser.add_argument("--secret", required=True, help="the release's webhook serving-certificate Secret")
     parser.add_argument("--node-ip", help="with the real node: listen here and add it as the Service's endpoint")
     args = parser.parse_args(argv)
-    kubectl = Kubectl(args.kubeconfig)
-    namespace, service = crd_webhook_service(kubectl)
-    with ConversionStandin.for_release(kubectl, namespace, service, args.secret, args.node_ip) as standin:
-        standin.wait_reached(kubectl, namespace)
+    api = KubeApi(args.kubeconfig)
+    namespace, service = crd_webhook_service(api)
+    with ConversionStandin.for_release(api, namespace, service, args.secret, args.node_ip) as standin:
+        standin.wait_reached(api, namespace)
         print(f"conversion stand-in for {namespace}/{service} on {standin.address[0]}:{standin.address[1]}", flush=True)
         threading.Event().wait()  # serves until stopped (SIGTERM)
     return 0

@@ -57,7 +57,7 @@ def kubectl(cluster: Cluster) -> Kubectl:
 @pytest.fixture(scope="session")
 def kube_api(cluster: Cluster) -> KubeApi:
     """The cluster's API through the `kubernetes` client, as the conformance probes reach it."""
-    return KubeApi(cluster.kubectl.kubeconfig, cluster.kubectl.context)
+    return KubeApi.like(cluster.kubectl)
 
 
 @pytest.fixture(scope="session")
@@ -95,20 +95,20 @@ def platform(cluster: Cluster, kubectl: Kubectl) -> Iterator[Release]:
 
 
 @pytest.fixture(scope="session")
-def conversion_standin(cluster: Cluster, kubectl: Kubectl, platform: Release) -> Iterator[ConversionStandin | None]:
+def conversion_standin(cluster: Cluster, kube_api: KubeApi, platform: Release) -> Iterator[ConversionStandin | None]:
     """Where the operator cannot run (local, kind here), serves the CRDs' conversion webhook in its
     place (see conversion_standin.py); elsewhere the real operator does and this yields None."""
     if not cluster.simulates_operator:
         yield None
         return
-    namespace, service = crd_webhook_service(kubectl)
+    namespace, service = crd_webhook_service(kube_api)
     try:
-        standin = ConversionStandin.for_release(kubectl, namespace, service, f"{platform.name}-webhook-server-cert",
-                                                cluster.webhook_standin_address)
+        standin = ConversionStandin.for_release(kube_api, namespace, service, f"{platform.name}-webhook-server-cert",
+                                                 cluster.webhook_standin_address)
     except OSError as err:
         pytest.skip(f"the conversion stand-in cannot listen on the webhook Service address: {err}")
     with standin:
-        standin.wait_reached(kubectl, namespace)
+        standin.wait_reached(kube_api, namespace)
         yield standin
 
 
