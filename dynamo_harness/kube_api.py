@@ -83,6 +83,12 @@ def _translated(err: Exception) -> KubeApiError:
     return KubeApiError("Unreachable", f"cannot reach the API server: {type(err).__name__}: {err}")
 
 
+def _listed_items(resource, listed: dict[str, Any]) -> list[dict[str, Any]]:
+    """A list's items with their kind and apiVersion, which a list leaves out and a watch event and
+    `kubectl get -o json` carry."""
+    return [{"apiVersion": resource.group_version, "kind": resource.kind, **item} for item in listed.get("items", [])]
+
+
 API_ERRORS = (ApiException, dynamic_errors.DynamicApiError, dynamic_errors.ResourceNotFoundError, HTTPError, OSError)
 
 
@@ -140,8 +146,7 @@ class KubeApi:
         """Every object of a kind (in a namespace, matching a label selector), each with its kind
         and apiVersion, as `kubectl get -o json` gives them."""
         resource = self.resource(kind)
-        found = self._call(lambda: resource.get(namespace=namespace, label_selector=selector).to_dict())
-        return [{"apiVersion": resource.group_version, "kind": resource.kind, **item} for item in found.get("items", [])]
+        return _listed_items(resource, self._call(lambda: resource.get(namespace=namespace, label_selector=selector).to_dict()))
 
     def server_version(self) -> str:
         return self._call(lambda: client.VersionApi(self.client).get_code().git_version)
@@ -190,7 +195,7 @@ class KubeApi:
         deadline = time.monotonic() + timeout
         while True:
             listed = self._call(lambda: resource.get(namespace=namespace, field_selector=f"metadata.name={name}").to_dict())
-            current = next(iter(listed.get("items", [])), None)
+            current = next(iter(_listed_items(resource, listed)), None)
             if done(current):
                 return current
             version = listed["metadata"]["resourceVersion"]

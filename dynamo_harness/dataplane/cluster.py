@@ -442,7 +442,7 @@ def rolled_out(deployment: dict[str, Any] | None) -> bool:
     `kubectl rollout status` waits for)."""
     if deployment is None:
         return False
-    done, _ = rollout_state({"kind": "Deployment", **deployment})
+    done, _ = rollout_state(deployment)
     return done and deployment.get("status", {}).get("replicas", 0) == deployment["spec"].get("replicas", 1)
 
 
