@@ -12,7 +12,7 @@ DIRECTORY = ROOT / "reports" / "ha"
 INSTALL_KEY = "install to ready (helm install --wait), s"  # under "shape"; make bench reads it back (budgets)
 SIMULATED = ("The operator is simulated (kwok: no operator image can be built here), and so are the GPU pools; "
              "etcd, NATS, the nodes, the pod network, the `helm test` pods and the Dynamo 1.6.1 frontend and mocker "
-             "workers (pods on the kind workers, wired as the operator wires a DGD's: dataplane/cluster.py) are "
+             "workers (pods on the kind workers, wired as the operator wires a DGD's: dataplane/in_cluster.py) are "
              "real. The load is etcd puts, JetStream publishes and streaming chat completions through the frontend.")
 
 
@@ -46,8 +46,10 @@ def _cell(text) -> str:
 
 def _writes(figures: dict) -> str:
     lost = "lost unknown (no read-back)" if figures["lost"] is None else f"{figures['lost']} lost"
+    # Older reports' figures have no read_back_waited_s.
+    waited = f", read-back refused for {figures['read_back_waited_s']} s (unavailable)" if figures.get("read_back_waited_s") else ""
     return (f"{figures['acked']}/{figures['sent']} acked, {figures['failed']} failed, **{lost}**, "
-            f"longest gap {figures['longest_ack_gap_s']} s")
+            f"longest gap {figures['longest_ack_gap_s']} s{waited}")
 
 
 def _requests(figures: dict | None) -> str:

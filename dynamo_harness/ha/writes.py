@@ -18,6 +18,10 @@ from dataclasses import dataclass, field
 from .background import BackgroundLoad
 
 WRITE_TIMEOUT_S = 2.0
+# A server that has just come back answers JetStream's API only once its JetStream is up again:
+# until then a request has no responders (nats-py: ServiceUnavailableError). The read-back asks
+# again this long, and the figures say how long it waited.
+READ_BACK_UNAVAILABLE_S = 60.0
 PAUSE_S = 0.02  # between writes: a few dozen a second each, enough to time an outage to ~0.1 s
 
 
@@ -30,6 +34,7 @@ class Stream:
     acked: dict[str, float] = field(default_factory=dict)
     failed: list[tuple[float, str]] = field(default_factory=list)  # (time, error kind)
     read_back: set[str] | None = None  # None: never read back in full, so nothing is proven lost or kept
+    read_back_waited_s: float = 0.0  # how long the service refused the read-back (unavailable) before it began
 
     def figures(self, since: float) -> dict:
         reckoned = self.read_back is not None
@@ -43,6 +48,7 @@ class Stream:
         return {"sent": self.sent, "acked": len(self.acked), "failed": len(self.failed), "lost": len(lost) if reckoned else None,
                 "lost_examples": lost[:5], "stored_unacked": stored_unacked,
                 "longest_ack_gap_s": round(max(gaps, default=0.0), 2), "errors": errors,
+                "read_back_waited_s": round(self.read_back_waited_s, 1),
                 "first_failure_s": round(self.failed[0][0] - since, 2) if self.failed else None,
                 "last_failure_s": round(self.failed[-1][0] - since, 2) if self.failed else None}
 
@@ -121,8 +127,6 @@ class AckedWrites(BackgroundLoad):
 
     async def _read_back(self) -> None:
         import aiohttp
-        import nats
-        from nats.js.api import AckPolicy, ConsumerConfig
 
         end = self.prefix[:-1] + chr(ord(self.prefix[-1]) + 1)
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
@@ -130,6 +134,26 @@ class AckedWrites(BackgroundLoad):
                                     json={"key": _b64(self.prefix), "range_end": _b64(end), "keys_only": True}) as response:
                 answer = await response.json(content_type=None)
         self.etcd.read_back = {base64.b64decode(kv["key"]).decode() for kv in answer.get("kvs", [])}
+        await self._read_back_jetstream()
+
+    async def _read_back_jetstream(self, unavailable_s: float = READ_BACK_UNAVAILABLE_S) -> None:
+        from nats.js.errors import ServiceUnavailableError
+
+        started = time.monotonic()
+        while True:
+            try:
+                await self._read_stream()
+                return
+            except ServiceUnavailableError:
+                self.jetstream.read_back_waited_s = time.monotonic() - started
+                if self.jetstream.read_back_waited_s > unavailable_s:
+                    raise
+                await asyncio.sleep(2)
+
+    async def _read_stream(self) -> None:
+        import nats
+        from nats.js.api import AckPolicy, ConsumerConfig
+
         client = await nats.connect(self.nats_url, connect_timeout=2)
         try:
             js = client.jetstream(timeout=10)

@@ -1,9 +1,20 @@
 """The acknowledged-write reckoning of the HA faults (dynamo_harness/ha/writes.py): a service that
 was never read back in full proves nothing, so its writes are neither lost nor kept in the figures
-or in the report's table. A fault whose repair did not heal shows what the members last warned of."""
+or in the report's table. A fault whose repair did not heal shows what the members last warned of.
+The JetStream read-back waits, bounded, while a real nats-server (on 127.0.0.1) answers its API
+with no responders, as a server does until its JetStream is up again."""
+
+import asyncio
+import time
+
+import pytest
+from nats.js.errors import ServiceUnavailableError
 
 from dynamo_harness.ha import report
-from dynamo_harness.ha.writes import Stream
+from dynamo_harness.ha.writes import AckedWrites, Stream
+from dynamo_harness.paths import venv_tool
+from dynamo_harness.processes import Supervisor, accepts, free_port
+from dynamo_harness.kube import wait_for
 
 
 def acked_stream() -> Stream:
@@ -37,3 +48,54 @@ def test_a_fault_whose_repair_did_not_heal_shows_the_members_last_warnings():
     (row,) = report.fault_rows([fault])[2:]
     assert "the members' last warnings: nats-1: [WRN] Catchup for stream 'HA' stalled)" in row
     assert "nats-0" not in row.split("warnings")[-1]
+
+
+def _nats_server(tmp_path, jetstream: bool) -> tuple[Supervisor, str]:
+    port = free_port()
+    supervisor = Supervisor(tmp_path / "nats")
+    supervisor.start("nats", [str(venv_tool("nats-server")), "-a", "127.0.0.1", "-p", str(port),
+                              *(["-js", "-sd", str(tmp_path / "js")] if jetstream else [])])
+    wait_for(lambda: accepts("127.0.0.1", port), "nats-server to listen", 20, 0.1)
+    return supervisor, f"nats://127.0.0.1:{port}"
+
+
+async def _publish(url: str, stream: str, subject: str, payloads: list[str]) -> None:
+    import nats
+    from nats.js.api import StreamConfig
+
+    client = await nats.connect(url)
+    try:
+        js = client.jetstream()
+        await js.add_stream(StreamConfig(name=stream, subjects=[f"{stream}.>"]))
+        for payload in payloads:
+            await js.publish(subject, payload.encode())
+    finally:
+        await client.close()
+
+
+def test_the_jetstream_read_back_reads_every_message_of_the_run(tmp_path):
+    supervisor, url = _nats_server(tmp_path, jetstream=True)
+    try:
+        writes = AckedWrites("http://127.0.0.1:1", url, stream="HA", run_id="run")
+        asyncio.run(_publish(url, "HA", "HA.run", ["run-000000", "run-000001"]))
+        asyncio.run(_publish(url, "HA", "HA.other", ["other-000000"]))
+        asyncio.run(writes._read_back_jetstream())
+    finally:
+        supervisor.stop(["nats"])
+    assert writes.jetstream.read_back == {"run-000000", "run-000001"}
+    assert writes.jetstream.figures(since=0.0)["read_back_waited_s"] == 0.0
+
+
+def test_a_jetstream_that_stays_unavailable_fails_the_read_back_after_the_bound_and_proves_nothing(tmp_path):
+    supervisor, url = _nats_server(tmp_path, jetstream=False)  # its JetStream API has no responders
+    writes = AckedWrites("http://127.0.0.1:1", url, stream="HA", run_id="run")
+    started = time.monotonic()
+    try:
+        with pytest.raises(ServiceUnavailableError):
+            asyncio.run(writes._read_back_jetstream(unavailable_s=3))
+    finally:
+        supervisor.stop(["nats"])
+    assert time.monotonic() - started >= 3
+    figures = writes.jetstream.figures(since=0.0)
+    assert figures["lost"] is None and figures["read_back_waited_s"] >= 3
+    assert "read-back refused for" in report._writes(figures)
