@@ -27,7 +27,7 @@ from typing import Any
 from kubernetes import client, config, dynamic, watch
 from kubernetes.client.exceptions import ApiException
 from kubernetes.dynamic import exceptions as dynamic_errors
-from kubernetes.stream import portforward
+from kubernetes.stream import portforward, stream
 from urllib3.exceptions import HTTPError
 
 Kind = tuple[str, str]  # (apiVersion or bare group, kind)
@@ -110,7 +110,11 @@ class KubeApi:
             configuration = client.Configuration()
             config.load_incluster_config(client_configuration=configuration)
             return client.ApiClient(configuration)
-        return config.new_client_from_config(config_file=str(self.kubeconfig), context=self.context)
+        try:
+            return config.new_client_from_config(config_file=str(self.kubeconfig), context=self.context)
+        except (config.ConfigException, OSError, ValueError, TypeError, KeyError, AttributeError) as err:
+            # the loader raises what its parse of a malformed file happens to raise
+            raise KubeApiError("Kubeconfig", f"cannot use the kubeconfig {self.kubeconfig}: {type(err).__name__}: {err}") from None
 
     @cached_property
     def dynamic(self) -> dynamic.DynamicClient:
@@ -149,7 +153,7 @@ class KubeApi:
         return _listed_items(resource, self._call(lambda: resource.get(namespace=namespace, label_selector=selector).to_dict()))
 
     def server_version(self) -> str:
-        return self._call(lambda: client.VersionApi(self.client).get_code().git_version)
+        return self._call(lambda: client.VersionApi(self.client).get_code(_request_timeout=20).git_version)
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -161,6 +165,12 @@ class KubeApi:
             extra = {"dry_run": "All"} if dry_run else {}
             self._call(lambda: resource.server_side_apply(body=obj, namespace=obj["metadata"].get("namespace"),
                                                           field_manager=FIELD_MANAGER, force_conflicts=True, **extra))
+
+    def patch(self, kind: Kind, name: str, changes: dict[str, Any], namespace: str | None = None) -> dict[str, Any]:
+        """A JSON merge patch (kubectl patch --type=merge): lists such as a node's taints are replaced whole."""
+        resource = self.resource(kind)
+        return self._call(lambda: resource.patch(body=changes, name=name, namespace=namespace,
+                                                 content_type="application/merge-patch+json").to_dict())
 
     def delete(self, kind: Kind, name: str, namespace: str | None = None, *, wait: bool = False,
                timeout: float = 300, grace_period: int | None = None) -> bool:
@@ -233,6 +243,33 @@ class KubeApi:
         extra = {"tail_lines": tail} if tail else {}
         return self._call(lambda: self.core.read_namespaced_pod_log(pod, namespace, container=container,
                                                                      previous=previous, **extra))
+
+    def exec(self, namespace: str, pod: str, container: str, command: list[str], timeout: float = 30) -> str:
+        """Run a command in a running container (kubectl exec) and return its stdout; a non-zero exit
+        raises KubeApiError with its stderr."""
+        session = self._call(lambda: stream(self.core.connect_get_namespaced_pod_exec, pod, namespace, container=container,
+                                            command=command, stdout=True, stderr=True, stdin=False, tty=False,
+                                            _preload_content=False, _request_timeout=timeout))
+        try:
+            session.run_forever(timeout=timeout)
+            out, err = session.read_stdout(), session.read_stderr()
+            try:
+                code = session.returncode
+            except (TypeError, KeyError, IndexError, ValueError):  # a status with no exit code: the exec failed
+                code = -1
+        finally:
+            session.close()
+        if code is None:
+            raise KubeApiError("Timeout", f"{pod}/{container}: {command[0]} did not finish in {timeout:.0f}s")
+        if code != 0:
+            raise KubeApiError("ExitCode", f"{pod}/{container}: {command[0]} exited {code}: {err.strip() or out.strip()}")
+        return out
+
+    def proxy(self, namespace: str, pod: str, port: int, path: str, timeout: float = 20) -> str:
+        """GET a path of a pod's port through the API server's pod proxy (kubectl get --raw .../proxy/PATH)."""
+        response = self._call(lambda: self.core.connect_get_namespaced_pod_proxy_with_path(
+            f"{pod}:{port}", namespace, path, _preload_content=False, _request_timeout=timeout))
+        return response.data.decode()  # the body as served: the client would turn JSON into a Python repr
 
     def run_pod(self, pod: dict[str, Any], timeout: float = 120) -> tuple[int, str]:
         """Create a pod that runs to completion, wait for it (a watch), and return its first

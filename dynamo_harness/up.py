@@ -30,7 +30,7 @@ from .clusters.kind import KindCluster
 from .clusters.local import LocalCluster
 from .conformance import health, node_checks, report, suite
 from .dataplane import DataPlane
-from .dataplane.cluster import FRONTEND_PORT, FRONTEND_SERVICE, ClusterDataPlane, WiringError
+from .dataplane.in_cluster import FRONTEND_PORT, FRONTEND_SERVICE, ClusterDataPlane, WiringError
 from .dataplane.embedded import EmbeddedDataPlane
 from .deploy.config import parse
 from .helm import Helm, HelmError

@@ -36,6 +36,8 @@ from ..dataplane.embedded import EmbeddedDataPlane
 from ..helm import Helm
 from ..paths import ROOT, overlay_names
 from ..helm_release import NO_STORAGE_MIGRATION, Release
+from ..kube import condition
+from ..kube_api import CRD, NODE, PERSISTENT_VOLUME_CLAIM, POD
 from ..processes import Supervisor, answers, free_port
 from . import aiperf
 
@@ -156,7 +158,8 @@ def cluster_section(runs: int, build: bool) -> dict:
             cluster.prepare_install()
             install.append(timed(lambda: release.install("kind")))
             release.uninstall()
-            cluster.kubectl.run("delete", "pvc", "--all", "-n", "bench", "--wait=false")
+            for pvc in release.api.items(PERSISTENT_VOLUME_CLAIM, "bench"):
+                release.api.delete(PERSISTENT_VOLUME_CLAIM, pvc["metadata"]["name"], "bench")
     finally:
         cluster.down()
     result = {"cold_start_s": spread(cold), "warm_start_s": spread(warm), "install_to_ready_s": spread(install),
@@ -188,13 +191,14 @@ def node_section(runs: int) -> dict:
 def start_pod(cluster: LocalCluster) -> None:
     """Create a pod from a locally built image on the real node, wait for Ready, delete it."""
     name = f"bench-{time.monotonic_ns()}"
-    cluster.kubectl.apply([{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"}, "spec": {
+    api = cluster.api
+    api.apply([{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"}, "spec": {
         "nodeSelector": real_node.LABEL, "tolerations": [{**real_node.TAINT, "operator": "Equal"}],
         "containers": [{"name": "pause", "image": images.RECIPES["pause"].ref, "imagePullPolicy": "Never"}]}}])
     try:
-        cluster.kubectl.run("wait", "pod", name, "-n", "default", "--for=condition=Ready", "--timeout=120s", timeout=130)
+        api.watch_until(POD, name, "default", lambda pod: pod and condition(pod, "Ready").get("status") == "True", 120)
     finally:
-        cluster.kubectl.run("delete", "pod", name, "-n", "default", "--grace-period=0", "--force", "--wait=false")
+        api.delete(POD, name, "default", grace_period=0)
 
 
 def kind_section() -> dict:
@@ -214,12 +218,12 @@ def kind_section() -> dict:
     created = cluster.up()
     result: dict = {"start": "cold: node image built or loaded, cluster created" if created else "a kept cluster found",
                     "start_s": round(time.monotonic() - started, 1), "timings": cluster.timings,
-                    "nodes": sum(not simulated(n) for n in cluster.kubectl.items("nodes")),
+                    "nodes": sum(not simulated(n) for n in cluster.api.items(NODE)),
                     "ha_runs": report.budgets()}
     namespace = "bench-kind"
     # The Dynamo CRDs (the serving plane's DynamoWorkerMetadata): this release's, unless a kept
     # cluster's release owns them already.
-    crds_there = any(c["metadata"]["name"].endswith(".nvidia.com") for c in cluster.kubectl.items("crds"))
+    crds_there = any(c["metadata"]["name"].endswith(".nvidia.com") for c in cluster.api.items(CRD))
     release = Release(cluster.kubectl, "dynamo-platform", namespace,
                       {"dynamo-operator.crds.enabled": not crds_there, **cluster.install_values()})
     try:

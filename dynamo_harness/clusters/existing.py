@@ -6,7 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..kube import Kubectl, KubectlError
+from ..kube import Kubectl
+from ..kube_api import KubeApi, KubeApiError
 
 
 @dataclass
@@ -25,8 +26,8 @@ class ExistingCluster:
         if not self.kubeconfig.exists():
             return f"no kubeconfig at {self.kubeconfig}: set KUBECONFIG to the cluster to test"
         try:
-            self.kubectl.run("version", timeout=20)
-        except (KubectlError, OSError) as err:
+            KubeApi(self.kubeconfig, self.context).server_version()
+        except KubeApiError as err:
             return f"cluster of {self.kubeconfig} not reachable: {err}"
         return None
 

@@ -21,7 +21,6 @@ start, and take the cluster down with it.
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
@@ -31,7 +30,8 @@ from dataclasses import dataclass, field
 import yaml
 
 from .. import images
-from ..kube import KWOK_NODE_ANNOTATION, Kubectl
+from ..kube import KWOK_NODE_ANNOTATION, Kubectl, condition, wait_for
+from ..kube_api import NODE, KubeApi
 from ..paths import OVERLAYS, ROOT, TOOLS_BIN
 from ..processes import Supervisor
 from ..helm_release import NO_STORAGE_MIGRATION
@@ -89,6 +89,11 @@ class KindCluster:
         return Kubectl(self.kubeconfig)
 
     @property
+    def api(self) -> KubeApi:
+        """A client of this cluster's API (a new one each time: a new cluster has a new CA)."""
+        return KubeApi(self.kubeconfig)
+
+    @property
     def engine(self) -> Dockerd:
         return Dockerd()
 
@@ -129,15 +134,15 @@ class KindCluster:
             self._kind("create", "cluster", "--name", self.cluster_name, "--kubeconfig", str(self.kubeconfig),
                        "--config", "-", input=yaml.safe_dump(self.config(image)))
             self._give_pod_ranges(1 + len(KIND_LAYOUTS[self.layout]))
-            self.kubectl.run("wait", "--for=condition=Ready", "node", "--all", f"--timeout={WAIT_READY_S}s")
+            wait_for(lambda: _all_ready(self.api), "every node Ready", WAIT_READY_S, interval=1)
             self.timings["create_to_ready_s"] = round(time.monotonic() - started, 1)
             _say(f"{1 + len(KIND_LAYOUTS[self.layout])} nodes Ready {self.timings['create_to_ready_s']:.0f} s after `kind create cluster`")
             started = time.monotonic()
             self.load_images(CHART_IMAGES)
             self.timings["chart_images_s"] = round(time.monotonic() - started, 1)
             self._start_simulated_pools()
-            self.kubectl.apply([{**sc, "provisioner": "rancher.io/local-path", "volumeBindingMode": "WaitForFirstConsumer",
-                                 "reclaimPolicy": "Delete"}
+            self.api.apply([{**sc, "provisioner": "rancher.io/local-path", "volumeBindingMode": "WaitForFirstConsumer",
+                            "reclaimPolicy": "Delete"}
                                 for sc in storage.storage_classes() if sc["metadata"]["name"] != storage.DEFAULT_CLASS])
         except BaseException:
             self.down()  # nothing half-made stays behind: no nodes, no engine
@@ -156,12 +161,12 @@ class KindCluster:
     def _give_pod_ranges(self, count: int) -> None:
         """Each of the `count` real nodes its POD_RANGE, once all have registered (a node's range
         can be set once, and its pod network starts with it)."""
-        nodes = self.kubectl.wait_for(lambda: len(found := self.kubectl.items("nodes")) == count and found,
-                                      f"{count} nodes to register", WAIT_READY_S, interval=1)
+        api = self.api
+        nodes = wait_for(lambda: len(found := api.items(NODE)) == count and found,
+                         f"{count} nodes to register", WAIT_READY_S, interval=1)
         for index, node in enumerate(sorted(nodes, key=lambda n: n["metadata"]["name"])):
             pod_range = POD_RANGE.format(index=index)
-            self.kubectl.run("patch", "node", node["metadata"]["name"], "--type=merge", "-p",
-                             json.dumps({"spec": {"podCIDR": pod_range, "podCIDRs": [pod_range]}}))
+            api.patch(NODE, node["metadata"]["name"], {"spec": {"podCIDR": pod_range, "podCIDRs": [pod_range]}})
 
     def _start_simulated_pools(self) -> None:
         """kwok on the host, registering node_pools.py's pools as simulated nodes with SIMULATED_TAINT."""
@@ -180,8 +185,9 @@ class KindCluster:
             pod_range = SIMULATED_POD_RANGE.format(index=index)
             node["spec"] |= {"taints": [*node["spec"]["taints"], SIMULATED_TAINT],
                              "podCIDR": pod_range, "podCIDRs": [pod_range]}
-        self.kubectl.apply(simulated)
-        self.kubectl.run("wait", "--for=condition=Ready", "node", "-l", "type=kwok", f"--timeout={WAIT_READY_S}s")
+        api = self.api
+        api.apply(simulated)
+        wait_for(lambda: _all_ready(api, "type=kwok"), "the simulated nodes Ready", WAIT_READY_S, interval=1)
 
     def install_values(self) -> dict:
         """Values every install on this cluster needs: values/local/kind-images.yaml (the local
@@ -244,6 +250,11 @@ class KindCluster:
 
     def log_tails(self) -> str:
         return self.engine.processes.tails(["dockerd"]) + "\n" + self.processes.tails(["kwok"])
+
+
+def _all_ready(api: KubeApi, selector: str | None = None) -> bool:
+    nodes = api.items(NODE, selector=selector)
+    return bool(nodes) and all(condition(node, "Ready").get("status") == "True" for node in nodes)
 
 
 def _settings(values: dict, prefix: str = "") -> dict:

@@ -27,7 +27,7 @@ One probe per `Fault`, repeated `repetitions` times under one continuous load:
 A data plane offers faults and its own view of its components through two small shapes that
 dynamo_harness.dataplane defines: `Fault` (what to inject, how long to watch) and `Observed`
 (instances, exit reasons). The embedded processes (dataplane.embedded) and the in-cluster pods
-(dataplane.cluster) implement both.
+(dataplane.in_cluster) implement both.
 """
 
 from __future__ import annotations

@@ -17,7 +17,6 @@ healthy, and the pods that restarted or were recreated, with why.
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Callable
@@ -25,8 +24,9 @@ from dataclasses import dataclass, field
 
 from ..clusters.dockerd import Dockerd
 from ..dataplane import Fault
-from ..dataplane.cluster import ClusterDataPlane
-from ..kube import KubectlError, condition, simulated
+from ..dataplane.in_cluster import ClusterDataPlane
+from ..kube import KubectlError, condition, simulated, wait_for
+from ..kube_api import NODE, POD, KubeApiError
 from .serving import InferenceLoad
 from .shape import HaRelease, quorum
 from .writes import AckedWrites
@@ -34,7 +34,7 @@ from .writes import AckedWrites
 HEALTHY_TIMEOUT_S = 360
 WARMUP_S = 3.0
 SETTLE_S = 3.0  # load kept on after the release is healthy again: writes must succeed there
-SPOT_EVICTION_TAINT = "dynamo-platform.test/spot-eviction=true:NoExecute"
+SPOT_EVICTION_TAINT = {"key": "dynamo-platform.test/spot-eviction", "value": "true", "effect": "NoExecute"}
 SPOT_LABEL = "kubernetes.azure.com/scalesetpriority=spot"
 SPOT_NOTICE_S = 10  # AKS gives a spot VM 30 s notice; pods here get a shorter grace
 
@@ -100,7 +100,7 @@ class NodeFaults:
         etcd = [p["spec"]["nodeName"] for p in self.ha.pods("etcd")]
         nats = [p["spec"]["nodeName"] for p in self.ha.pods("nats")]
         if prefer_label:
-            labelled = {n["metadata"]["name"] for n in self.ha.kubectl.items("nodes", "-l", prefer_label)}
+            labelled = {n["metadata"]["name"] for n in self.ha.api.items(NODE, selector=prefer_label)}
             etcd, nats = ([n for n in etcd if n in labelled] or etcd), [n for n in nats if n in labelled]
         if both := [n for n in etcd if n in nats]:
             return [both[index % len(both)]]
@@ -155,30 +155,30 @@ class NodeFaults:
         the node stopped and its Node object deleted. Repair: the VM comes back under the same name
         and rejoins with its pool's taints."""
         nodes = self._spot_targets()
-        specs = {node: self.ha.kubectl.get("node", node)["spec"] for node in nodes}
+        specs = {node: self.ha.api.get(NODE, node)["spec"] for node in nodes}
 
         def inject() -> None:
             for node in nodes:
-                self.ha.kubectl.run("taint", "node", node, SPOT_EVICTION_TAINT)
+                self.ha.api.patch(NODE, node, {"spec": {"taints": [*specs[node].get("taints", []), SPOT_EVICTION_TAINT]}})
             time.sleep(SPOT_NOTICE_S)
             for node in nodes:
                 self.engine.docker("kill", node)
-                self.ha.kubectl.run("delete", "node", node, "--wait=false")
+                self.ha.api.delete(NODE, node)
 
         def repair() -> None:
             for node in nodes:  # all at once: a member waiting on a node still down would hold up the next step
                 self.engine.docker("start", node)
             for node in nodes:
-                self.ha.kubectl.wait_for(lambda: _node_ready(self.ha, node), f"{node} Ready", 240, 2)
+                wait_for(lambda: _node_ready(self.ha, node), f"{node} Ready", 240, 2)
                 # The harness gave each kind node its pod range (clusters/kind.py); a re-registered Node
                 # has none, and the other nodes then route nothing to its pods (seen: pods placed there
-                # after the eviction could not reach NATS until the range was set again).
+                # after the eviction could not reach NATS until the range was set again). Its taints
+                # kubeadm set at join; a re-registered kubelet does not.
+                returned = {"taints": specs[node]["taints"]} if specs[node].get("taints") else {}
                 if pod_ranges := specs[node].get("podCIDRs"):
-                    self.ha.kubectl.run("patch", "node", node, "--type=merge", "-p",
-                                        json.dumps({"spec": {"podCIDR": pod_ranges[0], "podCIDRs": pod_ranges}}))
-                for taint in specs[node].get("taints", []):  # kubeadm set them at join; a re-registered kubelet does not
-                    self.ha.kubectl.run("taint", "node", node, f"{taint['key']}={taint.get('value', '')}:{taint['effect']}",
-                                        "--overwrite")
+                    returned.update(podCIDR=pod_ranges[0], podCIDRs=pod_ranges)
+                if returned:
+                    self.ha.api.patch(NODE, node, {"spec": returned})
             for node in nodes:
                 self._renumber_stale_pods(node)
 
@@ -191,12 +191,12 @@ class NodeFaults:
         them there; else one spot node, the one running a Dynamo worker where one does (aks-spot
         keeps its quorums off spot: the eviction must leave them whole); with no spot pool (gke,
         eks-efa), the nodes of one etcd and one NATS member."""
-        spot = [n["metadata"]["name"] for n in self.ha.kubectl.items("nodes", "-l", SPOT_LABEL) if not simulated(n)]
+        spot = [n["metadata"]["name"] for n in self.ha.api.items(NODE, selector=SPOT_LABEL) if not simulated(n)]
         members = {p["spec"].get("nodeName") for c in self.replicas for p in self.ha.pods(c)}
         if not spot or members & set(spot):
             return self.targets(1, prefer_label=SPOT_LABEL)
-        workers = {p["spec"].get("nodeName") for p in self.ha.kubectl.items(
-            "pods", "-n", self.ha.namespace, "-l", "nvidia.com/dynamo-component-type=worker")}
+        workers = {p["spec"].get("nodeName") for p in self.ha.api.items(
+            POD, self.ha.namespace, "nvidia.com/dynamo-component-type=worker")}
         return [next((n for n in spot if n in workers), spot[0])]
 
     def _renumber_stale_pods(self, node: str, timeout: float = 120) -> None:
@@ -208,17 +208,16 @@ class NodeFaults:
         import ipaddress
 
         def settled() -> bool:
-            cidr = ipaddress.ip_network(self.ha.kubectl.get("node", node)["spec"].get("podCIDR") or "0.0.0.0/0")
-            pods = [p for p in self.ha.kubectl.items("pods", "-n", self.ha.namespace)
-                    if p["status"].get("phase") in ("Pending", "Running")]
+            cidr = ipaddress.ip_network(self.ha.api.get(NODE, node)["spec"].get("podCIDR") or "0.0.0.0/0")
+            pods = [p for p in self.ha.api.items(POD, self.ha.namespace) if p["status"].get("phase") in ("Pending", "Running")]
             stale = [p["metadata"]["name"] for p in pods if p["spec"].get("nodeName") == node
                      and p["status"].get("podIP") and ipaddress.ip_address(p["status"]["podIP"]) not in cidr]
-            if stale:
-                self.ha.kubectl.run("delete", "pod", "-n", self.ha.namespace, *stale, "--wait=false")
+            for pod in stale:
+                self.ha.api.delete(POD, pod, self.ha.namespace)
             # Until every member has an address: one still Pending may yet start there, stale.
             return not stale and all(p["status"].get("podIP") for p in pods)
 
-        self.ha.kubectl.wait_for(settled, f"pods on {node} in its new pod range", timeout, 3)
+        wait_for(settled, f"pods on {node} in its new pod range", timeout, 3)
 
     def hard_loss(self) -> NodeFault:
         """c. The node's container killed (SIGKILL): no goodbye, the API learns it from missed heartbeats."""
@@ -265,7 +264,7 @@ class NodeFaults:
 
     def _start(self, node: str) -> None:
         self.engine.docker("start", node)
-        self.ha.kubectl.wait_for(lambda: _node_ready(self.ha, node), f"{node} Ready", 240, 2)
+        wait_for(lambda: _node_ready(self.ha, node), f"{node} Ready", 240, 2)
 
 
 STREAM = "HA"
@@ -273,8 +272,8 @@ STREAM = "HA"
 
 def _node_ready(ha: HaRelease, node: str) -> bool:
     try:
-        return condition(ha.kubectl.get("node", node), "Ready").get("status") == "True"
-    except KubectlError:
+        return condition(ha.api.get(NODE, node), "Ready").get("status") == "True"
+    except KubeApiError:
         return False
 
 

@@ -1,5 +1,5 @@
 """Inference on the multi-node kind cluster: the Dynamo frontend and mocker workers as pods on the
-real workers, wired as the operator wires a DGD's pods (dataplane/cluster.py) in an HA overlay's
+real workers, wired as the operator wires a DGD's pods (dataplane/in_cluster.py) in an HA overlay's
 release namespace; a bounded inference load whose every request is counted; and fault f, the loss
 of the node that runs a mocker worker.
 
@@ -17,9 +17,9 @@ from collections import Counter
 from ..clusters.dockerd import Dockerd
 from ..conformance.inference import Sample, one_request
 from ..dataplane import Fault
-from ..dataplane.cluster import ClusterDataPlane, Placement
+from ..dataplane.in_cluster import ClusterDataPlane, Placement
 from ..kube import condition, simulated, wait_for
-from ..kube_api import ENDPOINT_SLICE, NODE, KubeApi
+from ..kube_api import ENDPOINT_SLICE, NODE
 from .background import BackgroundLoad
 from .shape import HaRelease
 
@@ -42,7 +42,7 @@ def kind_placement(ha: HaRelease) -> Placement:
     """The kind cluster's real workers: their pools' own taints tolerated (the AKS spot taint, a GPU
     pool's), not the simulated nodes' (no container runs there) nor the control plane's."""
     tolerations: dict[tuple, dict[str, str]] = {}
-    for node in ha.kubectl.items("nodes"):
+    for node in ha.api.items(NODE):
         if simulated(node) or "node-role.kubernetes.io/control-plane" in node["metadata"].get("labels", {}):
             continue
         for taint in node["spec"].get("taints", []):
@@ -55,7 +55,7 @@ def kind_placement(ha: HaRelease) -> Placement:
 
 def serving_plane(ha: HaRelease) -> ClusterDataPlane:
     """The frontend and mocker workers in the release's namespace, following its OperatorConfiguration."""
-    return ClusterDataPlane(KubeApi.like(ha.kubectl), ha.namespace, ha.release, workers=WORKERS, frontends=FRONTENDS,
+    return ClusterDataPlane(ha.api, ha.namespace, ha.release, workers=WORKERS, frontends=FRONTENDS,
                             placement=kind_placement(ha), reach=ha.reach)
 
 

@@ -15,8 +15,10 @@ import re
 import time
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 
-from ..kube import Kubectl, KubectlError, condition, simulated
+from ..kube import Kubectl, condition, simulated
+from ..kube_api import NODE, POD, POD_DISRUPTION_BUDGET, SERVICE, KubeApi, KubeApiError
 from ..processes import accepts
 
 QUORUM_COMPONENTS = ("etcd", "nats")
@@ -33,15 +35,19 @@ def quorum(replicas: int) -> int:
 
 @dataclass
 class HaRelease:
-    kubectl: Kubectl
+    kubectl: Kubectl  # the user's command where a fault is one (`kubectl drain`); everything else goes through `api`
     namespace: str
     release: str = "dynamo-platform"
+
+    @cached_property
+    def api(self) -> KubeApi:
+        return KubeApi.like(self.kubectl)
 
     # -- pods and nodes ----------------------------------------------------------------------
 
     def pods(self, component: str) -> list[dict]:
-        return sorted(self.kubectl.items("pods", "-n", self.namespace, "-l",
-                                         f"app.kubernetes.io/instance={self.release},app.kubernetes.io/component={component}"),
+        return sorted(self.api.items(POD, self.namespace,
+                                     f"app.kubernetes.io/instance={self.release},app.kubernetes.io/component={component}"),
                       key=lambda p: p["metadata"]["name"])
 
     def ready(self, pod: dict) -> bool:
@@ -54,34 +60,33 @@ class HaRelease:
         for pod in self.pods(component):
             name = pod["metadata"]["name"]
             try:
-                text = self.kubectl.run("logs", name, "-n", self.namespace, "-c", component, "--tail=500", timeout=30)
-            except KubectlError as err:
+                text = self.api.logs(self.namespace, name, component, tail=500)
+            except KubeApiError as err:
                 text = str(err)
             found[name] = [line[:240] for line in text.splitlines() if WARNING.search(line)][-lines:]
         return found
 
     def node_of(self, pod_name: str) -> str:
-        return self.kubectl.get("pod", pod_name, "-n", self.namespace)["spec"].get("nodeName", "")
+        return self.api.get(POD, pod_name, self.namespace)["spec"].get("nodeName", "")
 
     def placement(self) -> dict[str, dict[str, str]]:
         """Component -> pod -> node, for every workload of the release."""
         found: dict[str, dict[str, str]] = {}
-        for pod in self.kubectl.items("pods", "-n", self.namespace, "-l", f"app.kubernetes.io/instance={self.release}"):
+        for pod in self.api.items(POD, self.namespace, f"app.kubernetes.io/instance={self.release}"):
             component = pod["metadata"]["labels"].get("app.kubernetes.io/component", "?")
             if pod["metadata"].get("ownerReferences", [{}])[0].get("kind") in ("ReplicaSet", "StatefulSet"):
                 found.setdefault(component, {})[pod["metadata"]["name"]] = pod["spec"].get("nodeName", "")
         return found
 
     def control_plane_address(self) -> str:
-        node = self.kubectl.items("nodes", "-l", "node-role.kubernetes.io/control-plane")[0]
+        node = self.api.items(NODE, selector="node-role.kubernetes.io/control-plane")[0]
         return next(a["address"] for a in node["status"]["addresses"] if a["type"] == "InternalIP")
 
     # -- etcd --------------------------------------------------------------------------------
 
     def etcdctl(self, pod: str, *args: str, timeout: float = 20) -> str:
-        return self.kubectl.run("exec", "-n", self.namespace, pod, "-c", "etcd", "--", "etcdctl",
-                                f"--endpoints=http://127.0.0.1:{ETCD_CLIENT_PORT}", "--command-timeout=5s", *args,
-                                timeout=timeout)
+        return self.api.exec(self.namespace, pod, "etcd", ["etcdctl", f"--endpoints=http://127.0.0.1:{ETCD_CLIENT_PORT}",
+                                                           "--command-timeout=5s", *args], timeout=timeout)
 
     def etcd_members_seen(self) -> dict[str, list[str]]:
         """Pod -> the started members its own etcd lists ("<unreachable: ...>" if it does not answer)."""
@@ -91,7 +96,7 @@ class HaRelease:
             try:
                 members = json.loads(self.etcdctl(name, "member", "list", "-w", "json"))["members"]
                 seen[name] = sorted(m.get("name") or "(not started)" for m in members)
-            except (KubectlError, ValueError, KeyError) as err:
+            except (KubeApiError, ValueError, KeyError) as err:
                 seen[name] = [f"<unreachable: {str(err).strip().splitlines()[-1][:120]}>"]
         return seen
 
@@ -101,7 +106,7 @@ class HaRelease:
             name = pod["metadata"]["name"]
             try:
                 status = json.loads(self.etcdctl(name, "endpoint", "status", "-w", "json"))[0]["Status"]
-            except (KubectlError, ValueError, KeyError, IndexError):
+            except (KubeApiError, ValueError, KeyError, IndexError):
                 continue
             if status["header"]["member_id"] == status["leader"]:
                 return name
@@ -118,8 +123,7 @@ class HaRelease:
     # -- NATS --------------------------------------------------------------------------------
 
     def nats_monitor(self, pod: str, path: str) -> dict:
-        return json.loads(self.kubectl.run(
-            "get", "--raw", f"/api/v1/namespaces/{self.namespace}/pods/{pod}:{NATS_MONITOR_PORT}/proxy/{path}", timeout=20))
+        return json.loads(self.api.proxy(self.namespace, pod, NATS_MONITOR_PORT, path))
 
     def nats_routes(self) -> dict[str, list[str]]:
         """Server -> the other servers it has routes to (2.10 pools several routes per peer: counted once)."""
@@ -129,7 +133,7 @@ class HaRelease:
             try:
                 routez = self.nats_monitor(name, "routez")
                 routes[name] = sorted({r.get("remote_name") or r["remote_id"] for r in routez.get("routes") or []})
-            except (KubectlError, ValueError, KeyError) as err:
+            except (KubeApiError, ValueError, KeyError) as err:
                 routes[name] = [f"<unreachable: {str(err).strip().splitlines()[-1][:120]}>"]
         return routes
 
@@ -175,7 +179,7 @@ class HaRelease:
     def pdb_problems(self, replicas: dict[str, int]) -> list[str]:
         """Component -> replicas: each has a PDB that allows exactly the disruptions its quorum (or,
         for the operator, one replica) survives, and that the disruption controller has counted."""
-        pdbs = {p["metadata"]["name"]: p for p in self.kubectl.items("pdb", "-n", self.namespace)}
+        pdbs = {p["metadata"]["name"]: p for p in self.api.items(POD_DISRUPTION_BUDGET, self.namespace)}
         problems = []
         for component, count in replicas.items():
             name = f"{self.release}-{'dynamo-operator' if component == 'manager' else component}"
@@ -192,7 +196,7 @@ class HaRelease:
 
     def simulated_components(self) -> list[str]:
         """Components whose pods run on kwok nodes (no container: the operator here)."""
-        nodes = {n["metadata"]["name"]: n for n in self.kubectl.items("nodes")}
+        nodes = {n["metadata"]["name"]: n for n in self.api.items(NODE)}
         return sorted({c for c, pods in self.placement().items()
                        for node in pods.values() if node in nodes and simulated(nodes[node])})
 
@@ -202,16 +206,16 @@ class HaRelease:
                    target: int | str | None = None) -> int:
         """A NodePort Service `name` onto `target` (a number or a container port's name; `port` by
         default) of the pods `selector` picks (made once; owned by the namespace, so it goes with it)."""
-        self.kubectl.apply([{
+        self.api.apply([{
             "apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": namespace},
             "spec": {"type": "NodePort", "selector": selector,
                      "ports": [{"name": "client", "port": port, "targetPort": target or port}]}}])
-        return self.kubectl.get("service", name, "-n", namespace)["spec"]["ports"][0]["nodePort"]
+        return self.api.get(SERVICE, name, namespace)["spec"]["ports"][0]["nodePort"]
 
     def reach(self, service: str, namespace: str, port: int) -> str:
-        """dataplane.cluster.Reach on kind: "host:port" of a NodePort beside `service` (its selector,
+        """dataplane.in_cluster.Reach on kind: "host:port" of a NodePort beside `service` (its selector,
         the one port) on the control-plane node, which no fault stops."""
-        spec = self.kubectl.get("service", service, "-n", namespace)["spec"]
+        spec = self.api.get(SERVICE, service, namespace)["spec"]
         target = next((p.get("targetPort", p["port"]) for p in spec["ports"] if p["port"] == port), port)
         node_port = self._node_port(f"{service}-host-{port}", namespace, spec["selector"], port, target)
         address = self.control_plane_address()

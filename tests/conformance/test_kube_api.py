@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from kubernetes.client.exceptions import ApiException
 
+from dynamo_harness.clusters.existing import ExistingCluster
 from dynamo_harness.conformance import cli, node_checks, suite
-from dynamo_harness.kube_api import KubeApi, _translated
+from dynamo_harness.kube_api import KubeApi, KubeApiError, _translated
 
 
 def test_a_kubeconfig_or_in_cluster_gives_the_targets_one_api_and_every_cluster_probe_needs_it(tmp_path):
@@ -46,3 +47,14 @@ def test_a_cluster_node_without_a_cluster_is_refused(capsys):
     with pytest.raises(SystemExit):
         cli.main(["--node", "gpu-node-1"])
     assert "--node <name> needs --kubeconfig or --in-cluster" in capsys.readouterr().err
+
+
+def test_an_unusable_kubeconfig_is_named_as_such_and_the_existing_provider_says_why_it_cannot_run(tmp_path):
+    malformed = tmp_path / "kubeconfig"
+    malformed.write_text("not a kubeconfig\n")
+    with pytest.raises(KubeApiError) as raised:
+        KubeApi(malformed).server_version()
+    assert raised.value.reason == "Kubeconfig" and str(malformed) in raised.value.stderr
+    assert ExistingCluster(malformed).unavailable().startswith(f"cluster of {malformed} not reachable: error: cannot use the kubeconfig")
+    assert ExistingCluster(tmp_path / "absent").unavailable() == (
+        f"no kubeconfig at {tmp_path / 'absent'}: set KUBECONFIG to the cluster to test")

@@ -8,7 +8,7 @@ probes, and node faults under load (inference, acknowledged writes) lose nothing
 Real: the kind nodes, etcd, NATS, the pod network, the `helm test` pods, the Dynamo 1.6.1 frontend
 and mockers. Simulated: the operator (kwok; no operator image can be built here), so `helm test`
 leaves out its probe, its spread is over kwok nodes, and the frontend and workers are wired here
-as it would wire them (dataplane/cluster.py). Figures go to reports/ha.md. Skips on every provider
+as it would wire them (dataplane/in_cluster.py). Figures go to reports/ha.md. Skips on every provider
 but kind.
 """
 

@@ -116,7 +116,7 @@ def test_the_operator_can_create_the_kubernetes_discovery_rbac_of_a_dgd(kubectl,
     """Under Kubernetes discovery the operator gives each DGD a ServiceAccount and a Role to watch
     Endpoints, Pods and EndpointSlices and own DynamoWorkerMetadata; the API server lets it create
     that Role only if it holds every rule itself (no escalation)."""
-    from dynamo_harness.dataplane.cluster import discovery_rbac
+    from dynamo_harness.dataplane.in_cluster import discovery_rbac
 
     kubectl.apply(discovery_rbac(workload_namespace), f"--as={operator_identity(platform)}")
     (role,) = kubectl.items("roles", "-n", workload_namespace)

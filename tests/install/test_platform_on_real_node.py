@@ -18,6 +18,7 @@ import subprocess
 import pytest
 import yaml
 
+from dynamo_harness.ha.shape import HaRelease
 from dynamo_harness.helm import ETCD_AND_NATS, HelmError, values_args
 from dynamo_harness.kube import condition
 from dynamo_harness.paths import CHART, OVERLAYS, ROOT, TOOLS_BIN
@@ -76,6 +77,11 @@ def test_killed_etcd_and_nats_pods_come_back_with_their_data__operator_on_kwok(i
     kubectl.wait_for(replaced, "etcd and NATS pods replaced and Ready", 120)
     assert_on_real_node(kubectl, release.namespace)
     assert_both_read_back(data, written)
+    # What the kind HA checks see, through the API client: etcdctl exec'd in the member, NATS's
+    # monitoring port through the pod proxy.
+    members = HaRelease(kubectl, release.namespace)
+    assert members.etcd_problems(1) == []
+    assert members.nats_monitor("dynamo-platform-nats-0", "varz")["server_name"] == "dynamo-platform-nats-0"
 
 
 def helm_test(release) -> str:
@@ -130,7 +136,7 @@ def test_ct_install_installs_the_chart_and_passes_helm_test__operator_on_kwok(cl
 
 def test_frontend_and_mocker_pods_find_each_other_by_kubernetes_discovery_with_the_defaults__operator_on_kwok(
         install, kubectl, kube_api):
-    from dynamo_harness.dataplane.cluster import ClusterDataPlane
+    from dynamo_harness.dataplane.in_cluster import ClusterDataPlane
     from dynamo_harness.conformance import inference
 
     release = install(OVERLAY)
@@ -154,7 +160,7 @@ def test_frontend_and_mocker_pods_find_each_other_by_kubernetes_discovery_with_t
 
 def test_frontend_and_mocker_pods_use_etcd_discovery_and_nats_events_where_the_release_says_so__operator_on_kwok(
         install, kubectl, kube_api):
-    from dynamo_harness.dataplane.cluster import ClusterDataPlane
+    from dynamo_harness.dataplane.in_cluster import ClusterDataPlane
     from dynamo_harness.conformance import inference
 
     release = install(OVERLAY, {**ETCD_AND_NATS, "dynamo-operator.dynamo.discoveryBackend": "etcd"})
@@ -176,7 +182,7 @@ def test_a_killed_data_plane_pod_is_replaced_and_the_verdict_accounts_for_every_
         install, kubectl, kube_api, component):
     """Kubernetes discovery, the default wiring: the pod killed under load, its replacement found
     through its EndpointSlice; the verdict watches the window and names any other pod that restarted."""
-    from dynamo_harness.dataplane.cluster import ClusterDataPlane
+    from dynamo_harness.dataplane.in_cluster import ClusterDataPlane
     from dynamo_harness.conformance import faults
 
     release = install(OVERLAY)

@@ -31,7 +31,7 @@ import tarfile
 import pytest
 import yaml
 
-from dynamo_harness.dataplane.cluster import ClusterDataPlane, Wiring
+from dynamo_harness.dataplane.in_cluster import ClusterDataPlane, Wiring
 from dynamo_harness.conformance import inference
 from dynamo_harness.helm import ETCD_AND_NATS
 from dynamo_harness.kube import Kubectl
