@@ -67,9 +67,16 @@ def test_killing_the_worker_fails_inference(healed):
 def test_the_frontend_lists_a_killed_worker_as_unreachable_until_discovery_drops_it(healed):
     """What `healed` asks before it hands the plane on: the frontend's /health names each worker
     instance it routes to, and a dead one refuses connections."""
-    assert components.unreachable_workers(healed.frontend_url) == []
-    healed.kill("worker")
-    assert len(components.unreachable_workers(healed.frontend_url)) == 1
+    for attempt in (1, 2, 3):
+        assert components.unreachable_workers(healed.frontend_url) == []
+        healed.kill("worker")
+        if dead := components.unreachable_workers(healed.frontend_url):
+            break
+        # Discovery had dropped it already: its 10 s lease was nearly spent when it was killed (seen
+        # once in a CI-like run, a loaded machine delaying the keepalives). Start it and try again.
+        healed.start("worker")
+        healed.processes.wait(healed.healthy, "the model served again", 120, ["frontend", "worker"])
+    assert len(dead) == 1, f"the killed worker was never seen listed ({attempt} tries)"
 
 
 def test_run_writes_junit_markdown_and_html_with_a_plot(plane, tmp_path):
