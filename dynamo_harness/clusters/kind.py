@@ -143,7 +143,7 @@ class KindCluster:
             self._start_simulated_pools()
             self.api.apply([{**sc, "provisioner": "rancher.io/local-path", "volumeBindingMode": "WaitForFirstConsumer",
                             "reclaimPolicy": "Delete"}
-                                for sc in storage.storage_classes() if sc["metadata"]["name"] != storage.DEFAULT_CLASS])
+                           for sc in storage.storage_classes() if sc["metadata"]["name"] != storage.DEFAULT_CLASS])
         except BaseException:
             self.down()  # nothing half-made stays behind: no nodes, no engine
             raise
