@@ -14,7 +14,7 @@ import sys
 
 from . import up as local
 from .deploy import commands as deploy_commands
-from .deploy.cluster import ensure_hf_token_secret
+from .deploy.on_cluster import ensure_hf_token_secret
 from .helm import HelmError
 from .paths import overlay_names
 from .helm_release import Release

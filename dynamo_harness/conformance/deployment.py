@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..deploy import cluster, templates, worker_settings
+from ..deploy import on_cluster, templates, worker_settings
 from ..deploy.config import DeploymentConfig
 from ..kube import simulated
 from ..kube_api import DGD, NODE, POD, KubeApi, KubeApiError
@@ -54,25 +54,25 @@ def run(api: KubeApi, config: DeploymentConfig, *, timeout: float, keep: bool = 
         results.append(timed(f"deploy/{check}", probe))
         return results[-1].ok
 
-    if not step("validate", lambda: cluster.validate(api, manifest) or f"{name} accepted (server-side dry run)"):
+    if not step("validate", lambda: on_cluster.validate(api, manifest) or f"{name} accepted (server-side dry run)"):
         return results
-    if not step("apply", lambda: cluster.apply(api, manifest) or f"{name} applied ({config.runtime}, {config.topology})"):
+    if not step("apply", lambda: on_cluster.apply(api, manifest) or f"{name} applied ({config.runtime}, {config.topology})"):
         return results
-    all_simulated = cluster.simulated_nodes(api)
+    all_simulated = on_cluster.simulated_nodes(api)
     if all_simulated or health.operator_is_simulated(api, platform[0] if platform else None):
         reason = SIMULATED if all_simulated else OPERATOR_SIMULATED
         results.append(timed("deploy/ready", lambda: skipped(reason)))
         results.append(timed("deploy/inference", lambda: skipped(reason)))
     else:
         ready = timed("deploy/ready", lambda: passed(f"{name} Ready")
-                      if cluster.wait_ready(api, config.namespace, config.dgd_name, timeout, progress=lambda _: None)
+                      if on_cluster.wait_ready(api, config.namespace, config.dgd_name, timeout, progress=lambda _: None)
                       else failed(f"{name} not Ready after {timeout:.0f}s: "
-                                  f"{cluster.ready_state(api, config.namespace, config.dgd_name)[1]}"))
+                                  f"{on_cluster.ready_state(api, config.namespace, config.dgd_name)[1]}"))
         results.append(ready)
         if ready.ok:
             service = f"{config.dgd_name}-frontend"
             try:
-                with cluster.port_forward(api, config.namespace, service, templates.FRONTEND_PORT) as url:
+                with on_cluster.port_forward(api, config.namespace, service, templates.FRONTEND_PORT) as url:
                     results += health.frontend(url)
                     results += inference.functional(url, config.served_model_name or config.model)
             except KubeApiError as err:
@@ -82,7 +82,7 @@ def run(api: KubeApi, config: DeploymentConfig, *, timeout: float, keep: bool = 
         # Also when not Ready: a worker Pending for a missing toleration is named here.
         results.append(check_worker_settings(api, *platform, config.namespace, config.dgd_name))
     if not keep:
-        step("undeploy", lambda: f"{name} deleted" if cluster.undeploy(api, config.namespace, config.dgd_name, wait=False)
+        step("undeploy", lambda: f"{name} deleted" if on_cluster.undeploy(api, config.namespace, config.dgd_name, wait=False)
              else f"{name} was already gone")
     return results
 
@@ -104,7 +104,7 @@ def check_worker_settings(api: KubeApi, platform_namespace: str, release: str, n
         except worker_settings.WorkerSettingsError as err:
             return failed(str(err))
         pods = api.items(POD, namespace, f"{GRAPH_LABEL}={name}")
-        nodes = {n["metadata"]["name"]: n for n in cluster.dgd_nodes(api.items(NODE))}
+        nodes = {n["metadata"]["name"]: n for n in on_cluster.dgd_nodes(api.items(NODE))}
         return worker_settings_verdict(settings, f"{namespace}/{name}", dgd, pods, nodes,
                                        operator_simulated=health.operator_is_simulated(api, platform_namespace))
 

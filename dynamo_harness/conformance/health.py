@@ -13,7 +13,7 @@ from pathlib import Path
 import requests
 from urllib3.exceptions import InsecureRequestWarning
 
-from ..deploy import cluster
+from ..deploy import on_cluster
 from ..kube import condition, pod_placement, rollout_state, simulated
 from ..kube_api import CRD, DAEMON_SET, DEPLOYMENT, NODE, POD, STATEFUL_SET, KubeApi
 from ..results import Outcome, ProbeResult, failed, passed, skipped, timed
@@ -223,7 +223,7 @@ def workloads_rolled_out(api: KubeApi, namespace: str) -> list[ProbeResult]:
 
 def dgd_ready(api: KubeApi, namespace: str, name: str) -> ProbeResult:
     def check() -> Outcome:
-        ready, detail = cluster.ready_state(api, namespace, name)
+        ready, detail = on_cluster.ready_state(api, namespace, name)
         return passed("Ready") if ready else failed(f"not Ready: {detail}")
 
     return timed(f"dgd/{name}", check)

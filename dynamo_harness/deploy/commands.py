@@ -14,7 +14,7 @@ import yaml
 from ..kube import Kubectl
 from ..kube_api import KubeApi, KubeApiError
 from ..helm_release import DEFAULT_NAME, DEFAULT_NAMESPACE
-from . import cluster, templates, worker_settings
+from . import on_cluster, templates, worker_settings
 from .config import (API_VERSIONS, COMPACT_GROUPS, MULTINODE_BACKENDS, RUNTIMES, TOPOLOGIES, ConfigError, DeploymentConfig,
                      ignored_inputs, load_file, parse)
 
@@ -146,15 +146,15 @@ def deploy_command(args: argparse.Namespace) -> int:
         print(note)
     name = f"{config.namespace}/{config.dgd_name}"
     try:
-        cluster.validate(api, manifest)
+        on_cluster.validate(api, manifest)
         print(f"validated {name} against the cluster's CRDs (server-side dry run)")
         if config.hf_token_secret:
-            print(cluster.ensure_hf_token_secret(api, config.namespace, config.hf_token_secret, os.environ.get("HF_TOKEN")))
-        cluster.apply(api, manifest)
+            print(on_cluster.ensure_hf_token_secret(api, config.namespace, config.hf_token_secret, os.environ.get("HF_TOKEN")))
+        on_cluster.apply(api, manifest)
         print(f"applied {name}")
         if args.no_wait:
             return 0
-        if not cluster.wait_ready(api, config.namespace, config.dgd_name, args.timeout):
+        if not on_cluster.wait_ready(api, config.namespace, config.dgd_name, args.timeout):
             print(f"error: {name} not Ready after {args.timeout:.0f}s", file=sys.stderr)
             return 1
     except KubeApiError as err:
@@ -168,7 +168,7 @@ def deploy_command(args: argparse.Namespace) -> int:
 def undeploy_command(args: argparse.Namespace) -> int:
     api = kube_api_from(args)
     try:
-        removed = cluster.undeploy(api, args.namespace, args.name, wait=not args.no_wait)
+        removed = on_cluster.undeploy(api, args.namespace, args.name, wait=not args.no_wait)
     except KubeApiError as err:
         print(f"error: {err.stderr.strip()}", file=sys.stderr)
         return 1

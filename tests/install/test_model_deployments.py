@@ -10,7 +10,7 @@ import yaml
 from dynamo_harness.cli import main as harness
 from dynamo_harness.conformance import deployment, health
 from dynamo_harness.results import Status
-from dynamo_harness.deploy import cluster as deploy_cluster
+from dynamo_harness.deploy import on_cluster
 from dynamo_harness.deploy import templates
 from dynamo_harness.deploy.config import API_VERSIONS, RUNTIMES, TOPOLOGIES, parse
 from dynamo_harness.helm_release import SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES
@@ -104,10 +104,10 @@ def test_wait_ready_follows_the_ready_condition_the_operator_writes(kubectl, kub
 
     seen = []
     set_status("False", "1/2 components ready")
-    assert not deploy_cluster.wait_ready(kube_api, schema_only_namespace, config.dgd_name, timeout=0, progress=seen.append)
+    assert not on_cluster.wait_ready(kube_api, schema_only_namespace, config.dgd_name, timeout=0, progress=seen.append)
     assert seen == [f"{schema_only_namespace}/vllm-agg: state=pending Ready=False (1/2 components ready)"]
     set_status("True", "all components ready")
-    assert deploy_cluster.wait_ready(kube_api, schema_only_namespace, config.dgd_name, timeout=0, progress=seen.append)
+    assert on_cluster.wait_ready(kube_api, schema_only_namespace, config.dgd_name, timeout=0, progress=seen.append)
 
 
 def test_deploy_fails_when_the_dgd_never_becomes_ready(kubectl, schema_only_namespace, capsys):
