@@ -7,6 +7,7 @@ asks. Requests are made as the operator's ServiceAccount (impersonation, the sam
 import uuid
 
 import pytest
+import yaml
 
 from dynamo_harness.kube import KubectlError
 from dynamo_harness.manifests import operator_config
@@ -33,8 +34,14 @@ def role_binding(namespace: str, cluster_role: str, account: str) -> dict:
             "subjects": [{"kind": "ServiceAccount", "name": account, "namespace": namespace}]}
 
 
+def create_as_operator(kubectl, platform, objects: list[dict]) -> str:
+    """Creates the objects with the operator's identity, as it writes them (a create, not a server-side
+    apply: 1.6's manager role grants no patch on ServiceAccounts, Roles or RoleBindings)."""
+    return kubectl.run("create", f"--as={operator_identity(platform)}", "-f", "-", input=yaml.safe_dump_all(objects))
+
+
 def bind_as_operator(kubectl, platform, binding: dict) -> str:
-    return kubectl.apply([binding], f"--as={operator_identity(platform)}")
+    return create_as_operator(kubectl, platform, [binding])
 
 
 def config_of(kubectl, platform) -> dict:
@@ -118,6 +125,6 @@ def test_the_operator_can_create_the_kubernetes_discovery_rbac_of_a_dgd(kubectl,
     that Role only if it holds every rule itself (no escalation)."""
     from dynamo_harness.dataplane.in_cluster import discovery_rbac
 
-    kubectl.apply(discovery_rbac(workload_namespace), f"--as={operator_identity(platform)}")
+    create_as_operator(kubectl, platform, discovery_rbac(workload_namespace))
     (role,) = kubectl.items("roles", "-n", workload_namespace)
     assert {r for rule in role["rules"] for r in rule["resources"]} >= {"endpoints", "endpointslices", "dynamoworkermetadatas"}

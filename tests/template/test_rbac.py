@@ -1,10 +1,20 @@
 """RBAC and webhooks: least privilege, and namespace restriction leaves no cluster-wide RBAC."""
 
+from pathlib import Path
+
+import yaml
+
 from dynamo_harness.manifests import by_kind, ident, named
 
 RELEASE = "dynamo-platform"
 CLUSTER_RBAC = ("ClusterRole", "ClusterRoleBinding")
 RESTRICTED = {"dynamo-operator.namespaceRestriction.enabled": True}
+UPSTREAM_ROLE = yaml.safe_load((Path(__file__).parent / "data" / "upstream_manager_role.yaml").read_text())
+# The kinds upstream's storage-version migrator moves (cluster-wide mode).
+MIGRATOR_CRDS = ("dynamocomponentdeployments", "dynamographdeployments", "dynamographdeploymentrequests",
+                 "dynamographdeploymentscalingadapters")
+CLUSTER_SCOPED = {"nodes", "ingressclasses", "deviceclasses", "customresourcedefinitions", "tokenreviews",
+                  "subjectaccessreviews", "clusterroles", "clustertopologybindings", "queues"}
 
 
 def rules_of(manifests):
@@ -38,16 +48,46 @@ def test_no_rule_grants_wildcards(render, everything_on):
             assert "*" not in rule.get(field, []), rule
 
 
-def test_operator_cannot_touch_webhooks_crds_or_write_secrets(render):
-    # Certificates come from the chart (or cert-manager), so the operator needs no such rights.
-    # (The storage-migration hook's own role patches one CRD's status; test_storage_migration.py pins it.)
+def manager_grants(manifests) -> dict[str, set[str]]:
+    """The manager role's "<apiGroup>/<resource>" -> verbs (core for the "" group), resourceNames or not."""
+    grants: dict[str, set[str]] = {}
+    for rule in named(manifests, "ClusterRole", f"dynamo-system-{RELEASE}-dynamo-operator-manager")["rules"]:
+        for group in rule["apiGroups"]:
+            for resource in rule["resources"]:
+                grants.setdefault(f"{group or 'core'}/{resource}", set()).update(rule["verbs"])
+    return grants
+
+
+def test_manager_role_grants_what_upstream_1_6_grants_and_differs_only_where_kept(render, everything_on):
+    values = {**everything_on(), "dynamo-operator.dynamo.metrics.prometheusEndpoint": "http://prom:9090"}
+    chart = manager_grants(render(values=values))
+    upstream = {key: set(verbs) for key, verbs in UPSTREAM_ROLE["grants"].items()}
+    differences = {}
+    for key in sorted(chart.keys() | upstream.keys()):
+        missing, extra = upstream.get(key, set()) - chart.get(key, set()), chart.get(key, set()) - upstream.get(key, set())
+        if missing or extra:
+            differences[key] = {k: sorted(v) for k, v in (("missing", missing), ("extra", extra)) if v}
+    kept = {key: {k: sorted(v) for k, v in entry.items() if k != "why"} for key, entry in UPSTREAM_ROLE["kept"].items()}
+    assert differences == kept, "the manager role differs from Dynamo 1.6's (upstream_manager_role.yaml) other than as kept"
+
+
+def test_operator_cannot_touch_webhooks_delete_secrets_or_change_other_crds(render):
+    # Certificates come from the chart (or cert-manager). The operator ensures its MPI SSH-key Secrets
+    # but deletes none, and re-writes only the four CRDs its storage-version migrator moves.
+    # (The storage-migration hook's own role is pinned by test_storage_migration.py.)
     operator = [m for m in render() if m["metadata"].get("labels", {}).get("app.kubernetes.io/component") != "storage-migration"]
-    rules = rules_of(operator)
-    for rule in rules:
+    for rule in rules_of(operator):
         assert "admissionregistration.k8s.io" not in rule.get("apiGroups", []), rule
-        assert "apiextensions.k8s.io" not in rule.get("apiGroups", []), rule
         if "secrets" in rule.get("resources", []):
-            assert set(rule["verbs"]) == {"get", "list", "watch"}, rule
+            assert "delete" not in rule["verbs"], rule
+        if "apiextensions.k8s.io" in rule.get("apiGroups", []) and set(rule["verbs"]) - {"get", "list", "watch"}:
+            assert rule["resourceNames"] == [f"{plural}.nvidia.com" for plural in MIGRATOR_CRDS], rule
+
+
+def test_namespace_restriction_grants_no_cluster_scoped_resource(render):
+    role = named(render("namespace-restricted"), "Role", f"{RELEASE}-dynamo-operator-manager")
+    resources = {r for rule in role["rules"] for r in rule["resources"]}
+    assert not resources & CLUSTER_SCOPED, sorted(resources & CLUSTER_SCOPED)
 
 
 def webhooks(manifests):

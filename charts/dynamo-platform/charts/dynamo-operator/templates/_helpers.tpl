@@ -175,7 +175,11 @@ discovers GPUs itself.
 The operator's permissions, reviewed rule by rule (tests/template/test_rbac.py pins them).
 Rendered as a ClusterRole, or as a Role in the target namespace under namespaceRestriction.
 */}}
+{{- /* The manager's rules: Dynamo 1.6's manager role (tests/template/data/upstream_manager_role.yaml
+     records it, its source and each way this differs). Cluster-scoped resources only in cluster-wide
+     mode: a Role cannot grant them. */}}
 {{- define "dynamo-operator.rules" -}}
+{{- $all := list "create" "delete" "get" "list" "patch" "update" "watch" }}
 # Dynamo's own resources.
 - apiGroups: ["nvidia.com"]
   resources:
@@ -186,7 +190,7 @@ Rendered as a ClusterRole, or as a Role in the target namespace under namespaceR
     - dynamomodels
     - dynamocheckpoints
     - dynamoworkermetadatas
-  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+  verbs: {{ $all | toJson }}
 - apiGroups: ["nvidia.com"]
   resources:
     - dynamographdeployments/status
@@ -195,42 +199,72 @@ Rendered as a ClusterRole, or as a Role in the target namespace under namespaceR
     - dynamographdeploymentscalingadapters/status
     - dynamomodels/status
     - dynamocheckpoints/status
-  verbs: ["get", "update", "patch"]
+  verbs: ["get", "patch", "update"]
 - apiGroups: ["nvidia.com"]
   resources:
     - dynamographdeployments/finalizers
     - dynamocomponentdeployments/finalizers
     - dynamographdeploymentrequests/finalizers
+    - dynamomodels/finalizers
     - dynamocheckpoints/finalizers
   verbs: ["update"]
+# Checkpoints: the snapshot agent's PodSnapshots and SnapshotJobs.
+- apiGroups: ["nvidia.com"]
+  resources: ["podsnapshots"]
+  verbs: ["delete", "get", "list", "patch", "watch"]
+- apiGroups: ["nvidia.com"]
+  resources: ["snapshotjobs"]
+  verbs: ["create", "delete", "get", "list", "patch", "watch"]
 # What the operator creates for each component.
 - apiGroups: [""]
-  resources: ["services", "configmaps", "serviceaccounts", "persistentvolumeclaims"]
-  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+  resources: ["configmaps", "events", "services"]
+  verbs: {{ $all | toJson }}
+- apiGroups: [""]
+  resources: ["persistentvolumeclaims"]
+  verbs: ["create", "delete", "get", "list", "watch"]
+# Rolling updates and failover replace pods and read their logs.
 - apiGroups: [""]
   resources: ["pods"]
-  verbs: ["get", "list", "watch", "delete"]
+  verbs: ["delete", "deletecollection", "get", "list", "patch", "watch"]
 - apiGroups: [""]
-  resources: ["secrets"]
-  verbs: ["get", "list", "watch"]
+  resources: ["pods/log"]
+  verbs: ["get"]
+# Secrets: the MPI SSH-key Secret of multinode DGDs, ensured and copied into each namespace that runs
+# one (upstream's dgd_ssh_keys_reconciler.go); never delete. ServiceAccounts: per-DGD discovery.
 - apiGroups: [""]
+  resources: ["secrets", "serviceaccounts"]
+  verbs: ["create", "get", "list", "update", "watch"]
+- apiGroups: ["events.k8s.io"]
   resources: ["events"]
-  verbs: ["create", "patch"]
+  verbs: {{ $all | toJson }}
 - apiGroups: ["apps"]
-  resources: ["deployments", "statefulsets"]
-  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+  resources: ["deployments"]
+  verbs: {{ $all | toJson }}
+- apiGroups: ["apps"]
+  resources: ["daemonsets"]
+  verbs: ["get", "list", "watch"]
 - apiGroups: ["batch"]
   resources: ["jobs"]
-  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+  verbs: {{ $all | toJson }}
 - apiGroups: ["autoscaling"]
   resources: ["horizontalpodautoscalers"]
-  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
-- apiGroups: ["policy"]
-  resources: ["poddisruptionbudgets"]
-  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+  verbs: {{ $all | toJson }}
 - apiGroups: ["networking.k8s.io"]
   resources: ["ingresses"]
-  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+  verbs: {{ $all | toJson }}
+- apiGroups: ["networking.istio.io"]
+  resources: ["destinationrules", "virtualservices"]
+  verbs: {{ $all | toJson }}
+- apiGroups: ["inference.networking.k8s.io"]
+  resources: ["inferencepools"]
+  verbs: {{ $all | toJson }}
+# DRA (GPU memory service, failover), where the cluster serves resource.k8s.io.
+- apiGroups: ["resource.k8s.io"]
+  resources: ["resourceclaims"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: ["resource.k8s.io"]
+  resources: ["resourceclaimtemplates"]
+  verbs: {{ $all | toJson }}
 # Kubernetes discovery: components get a Role to watch these (upstream's discovery/resource.go),
 # which the operator must hold itself or the API server refuses to let it create that Role.
 - apiGroups: ["discovery.k8s.io"]
@@ -240,15 +274,41 @@ Rendered as a ClusterRole, or as a Role in the target namespace under namespaceR
   resources: ["endpoints"]
   verbs: ["get", "list", "watch"]
 - apiGroups: ["rbac.authorization.k8s.io"]
-  resources: ["roles", "rolebindings"]
-  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
-# Namespace-scope lease markers of restricted operators.
+  resources: ["roles"]
+  verbs: ["create", "get", "list", "update", "watch"]
+- apiGroups: ["rbac.authorization.k8s.io"]
+  resources: ["rolebindings"]
+  verbs: ["create", "delete", "get", "list", "update", "watch"]
+# Leader election and the namespace-scope lease markers of restricted operators.
 - apiGroups: ["coordination.k8s.io"]
   resources: ["leases"]
-  verbs: ["get", "list", "watch"]
+  verbs: {{ $all | toJson }}
 {{- if not .Values.namespaceRestriction.enabled }}
+- apiGroups: [""]
+  resources: ["nodes"]
+  verbs: ["get"]
+- apiGroups: ["networking.k8s.io"]
+  resources: ["ingressclasses"]
+  verbs: {{ $all | toJson }}
+- apiGroups: ["resource.k8s.io"]
+  resources: ["deviceclasses"]
+  verbs: ["get", "list", "watch"]
+# The storage-version migrator the operator starts in cluster-wide mode re-writes DGDs, DCDs, DGDRs
+# and DGDSAs and then their CRD's status.storedVersions: it may change those four CRDs only (upstream
+# grants every CRD).
+- apiGroups: ["apiextensions.k8s.io"]
+  resources: ["customresourcedefinitions"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: ["apiextensions.k8s.io"]
+  resources: ["customresourcedefinitions", "customresourcedefinitions/status"]
+  resourceNames:
+    - dynamocomponentdeployments.nvidia.com
+    - dynamographdeployments.nvidia.com
+    - dynamographdeploymentrequests.nvidia.com
+    - dynamographdeploymentscalingadapters.nvidia.com
+  verbs: ["get", "patch", "update"]
 # /metrics is served to authorized tokens only (server.metrics.secure): the manager reviews each
-# scraper's token and access, as upstream's cmd/main.go declares. Cluster-scoped, so not in a Role.
+# scraper's token and access, as upstream's cmd/main.go declares.
 - apiGroups: ["authentication.k8s.io"]
   resources: ["tokenreviews"]
   verbs: ["create"]
@@ -257,7 +317,7 @@ Rendered as a ClusterRole, or as a Role in the target namespace under namespaceR
   verbs: ["create"]
 # RoleBindings in workload namespaces to the planner, DGDR-profiling and EPP ClusterRoles: `bind`
 # on exactly those (the API server refuses a binding to a role whose rules the binder lacks, and
-# the operator lacks e.g. pods patch). Reading ClusterRoles, as upstream's manager role grants.
+# the operator lacks e.g. pods create). Reading ClusterRoles, as upstream's manager role grants.
 - apiGroups: ["rbac.authorization.k8s.io"]
   resources: ["clusterroles"]
   verbs: ["bind"]
@@ -271,28 +331,42 @@ Rendered as a ClusterRole, or as a Role in the target namespace under namespaceR
 {{- end }}
 {{- if include "dynamo-common.installOrEnabled" (dict "ctx" . "component" "grove") }}
 - apiGroups: ["grove.io"]
-  resources: ["podcliquesets", "podcliques", "podcliquescalinggroups"]
-  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+  resources: ["podcliquesets"]
+  verbs: {{ $all | toJson }}
+- apiGroups: ["grove.io"]
+  resources: ["podcliquesets/finalizers"]
+  verbs: ["update"]
+- apiGroups: ["grove.io"]
+  resources: ["podcliques", "podcliquescalinggroups"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: ["grove.io"]
+  resources: ["podcliques/scale", "podcliquescalinggroups/scale"]
+  verbs: ["get", "patch", "update"]
+{{- if not .Values.namespaceRestriction.enabled }}
+- apiGroups: ["grove.io"]
+  resources: ["clustertopologybindings"]
+  verbs: ["get", "list", "watch"]
+{{- end }}
 {{- end }}
 {{- if include "dynamo-common.installOrEnabled" (dict "ctx" . "component" "lws") }}
 # Multinode workloads of DGDs annotated nvidia.com/enable-grove="false" (or with no Grove), as
 # upstream's manager role grants; Volcano PodGroups gang-schedule each leader-worker group.
 - apiGroups: ["leaderworkerset.x-k8s.io"]
   resources: ["leaderworkersets"]
-  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+  verbs: {{ $all | toJson }}
 - apiGroups: ["scheduling.volcano.sh"]
   resources: ["podgroups"]
-  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+  verbs: {{ $all | toJson }}
 {{- end }}
-{{- if include "dynamo-common.installOrEnabled" (dict "ctx" . "component" "kai-scheduler") }}
+{{- if and (include "dynamo-common.installOrEnabled" (dict "ctx" . "component" "kai-scheduler")) (not .Values.namespaceRestriction.enabled) }}
 - apiGroups: ["scheduling.run.ai"]
-  resources: ["queues", "podgroups"]
-  verbs: ["get", "list", "watch"]
+  resources: ["queues"]
+  verbs: ["get", "list"]
 {{- end }}
 {{- if .Values.dynamo.metrics.prometheusEndpoint }}
 - apiGroups: ["monitoring.coreos.com"]
   resources: ["podmonitors"]
-  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+  verbs: {{ $all | toJson }}
 {{- end }}
 {{- end -}}
 
