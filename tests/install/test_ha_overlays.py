@@ -105,6 +105,7 @@ def serving_plane(ha, cluster):
     plane.down()
 
 
+@pytest.mark.under_load
 def test_frontend_and_mockers_serve_from_distinct_real_worker_nodes(ha, serving_plane):
     overlay, _, _ = ha
     results = serving_plane.placement_results()
@@ -115,6 +116,7 @@ def test_frontend_and_mockers_serve_from_distinct_real_worker_nodes(ha, serving_
                                        "worker nodes": nodes["worker"]})
 
 
+@pytest.mark.under_load
 def test_conformance_probes_pass_against_the_serving_plane(ha, serving_plane, cluster):
     """The probes `make up` runs, faults included (one repetition each: the node faults below
     repeat the load), against the frontend on kind; the operator probes have no operator to ask."""
@@ -128,6 +130,7 @@ def test_conformance_probes_pass_against_the_serving_plane(ha, serving_plane, cl
     assert any(r.name.startswith("faults/") for r in results)
 
 
+@pytest.mark.under_load
 def test_worker_node_loss_is_dropped_by_discovery_and_the_frontend_keeps_serving(ha, serving_plane):
     """f. The node of one mocker worker killed under load: requests routed to it fail until
     Kubernetes discovery drops it (its pod goes not Ready with the node), then the frontend serves
@@ -151,6 +154,7 @@ def test_worker_node_loss_is_dropped_by_discovery_and_the_frontend_keeps_serving
     assert result.ok, result.reason
 
 
+@pytest.mark.under_load
 def test_node_faults_lose_no_acknowledged_write(ha, serving_plane):
     """Issue 21 item 4 a-e under load (inference through the frontend, etcd puts, JetStream
     publishes): each fault, then repaired; every run reports its figures, and the test fails on any
