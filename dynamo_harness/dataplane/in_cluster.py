@@ -302,14 +302,16 @@ class ClusterDataPlane:
         """Fault injection: kill one pod of `component` at once (no grace period) and return when
         its controller has a replacement Ready."""
         selector = self._selector(component)
-        (victim, *_) = self.api.items(POD, self.namespace, selector)
+        victim, *others = self.api.items(POD, self.namespace, selector)
         uid = victim["metadata"]["uid"]
         self.api.delete(POD, victim["metadata"]["name"], self.namespace, grace_period=0)
 
         def replaced() -> bool:
+            # As many pods as before: with 3 etcd members, the 2 left are all Ready before the
+            # replacement of the killed one exists.
             pods = self.api.items(POD, self.namespace, selector)
-            return bool(pods) and all(p["metadata"]["uid"] != uid and condition(p, "Ready").get("status") == "True"
-                                      for p in pods)
+            return len(pods) == 1 + len(others) and all(
+                p["metadata"]["uid"] != uid and condition(p, "Ready").get("status") == "True" for p in pods)
 
         wait_for(replaced, f"{component} pod replaced and Ready", timeout, interval=0.5)
 
