@@ -5,9 +5,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
-import requests
 
-from dynamo_harness.dataplane import WINDOWS, components
+from dynamo_harness.dataplane import WINDOWS
 from dynamo_harness.dataplane.embedded import COMPONENTS, EmbeddedDataPlane
 from dynamo_harness.processes import ProcessError
 
@@ -22,13 +21,6 @@ def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedDataPlan
     embedded.down()
 
 
-def _routes_only_live_workers(plane: EmbeddedDataPlane) -> bool:
-    try:
-        return not components.unreachable_workers(plane.frontend_url)
-    except requests.RequestException:
-        return False
-
-
 @pytest.fixture
 def healed(plane: EmbeddedDataPlane) -> Iterator[EmbeddedDataPlane]:
     """For fault tests: whatever the test killed (or made exit) is started again afterwards, and
@@ -40,10 +32,9 @@ def healed(plane: EmbeddedDataPlane) -> Iterator[EmbeddedDataPlane]:
             for name in [name for name in COMPONENTS if not plane.processes.alive(name)]:
                 plane.start(name)
             plane.processes.wait(plane.healthy, "the model served again", 120, list(COMPONENTS))
-            # Dynamo 1.6.1's frontend kept a killed worker in its routes 16 to 30 s after the kill
-            # (longer than the worker's window), and requests routed to it got 503 "no backend worker
-            # available" in the next tests. Its /health names the instances it routes to.
-            plane.processes.wait(lambda: _routes_only_live_workers(plane), "the frontend to drop dead workers from its routes",
+            # Requests routed to a dead worker the frontend still lists got 503 "no backend worker
+            # available" in the next tests.
+            plane.processes.wait(plane.routes_only_live_workers, "the frontend to drop dead workers from its routes",
                                  90, list(COMPONENTS))
         except ProcessError:
             if attempt == 4:
