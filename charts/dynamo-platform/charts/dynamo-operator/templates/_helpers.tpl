@@ -172,12 +172,11 @@ discovers GPUs itself.
 {{- end -}}
 
 {{/*
-The operator's permissions, reviewed rule by rule (tests/template/test_rbac.py pins them).
-Rendered as a ClusterRole, or as a Role in the target namespace under namespaceRestriction.
+The operator's permissions, reviewed rule by rule: Dynamo 1.6's manager role
+(tests/template/data/upstream_manager_role.yaml records it, its source and each way this differs;
+tests/template/test_rbac.py pins them). Rendered as a ClusterRole, or as a Role in the target
+namespace under namespaceRestriction, which leaves out cluster-scoped resources: a Role cannot grant them.
 */}}
-{{- /* The manager's rules: Dynamo 1.6's manager role (tests/template/data/upstream_manager_role.yaml
-     records it, its source and each way this differs). Cluster-scoped resources only in cluster-wide
-     mode: a Role cannot grant them. */}}
 {{- define "dynamo-operator.rules" -}}
 {{- $all := list "create" "delete" "get" "list" "patch" "update" "watch" }}
 # Dynamo's own resources.
