@@ -94,13 +94,25 @@ test-install: bootstrap-all ## Install tests on the local control plane (built o
 
 .PHONY: test
 test: lint bootstrap-all ## Everything CI runs: lint, then every test layer that can run here
-	@# Two workers: the install layer (one local cluster across its tests) in one, the data plane and
-	@# images layers (each a session of its own) and the template tests wherever a worker is free
-	@# (tests/conftest.py groups them). The up layer runs `make up` on a cluster of its own, so it
-	@# goes after that one released the real node.
-	$(PYTEST) -m "not up" -n 2 --dist loadscope $(PYTEST_ARGS)
+	@echo "make test: two streams run side by side; the output of each shows when it ends"
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-on-real-node test-beside-real-node
+
+# `make test`'s two streams. Nothing in one uses what the other holds, and both mostly wait (on pods,
+# on fault windows), so side by side they share the 2 cores well.
+# On the real node, which is machine-wide: the install tests that need it (marker real_node), then
+# the up layer's `make up` twice on a cluster of its own, once those released the node.
+.PHONY: test-on-real-node
+test-on-real-node: bootstrap-all
+	$(PYTEST) -m real_node $(subst junit.xml,junit-real-node.xml,$(PYTEST_ARGS))
 	$(PYTEST) -m up $(subst junit.xml,junit-up.xml,$(PYTEST_ARGS))
-	@# Its own JUnit file too (the sub-make would otherwise inherit PYTEST_ARGS and overwrite the first).
+
+# Beside it, every other test in two workers: the install, data plane and images layers each in one
+# worker (each shares one session resource; the install layer's is a kwok-only cluster of its own),
+# the template tests wherever a worker is free (tests/conftest.py's LayerScheduling); then the Helm 3
+# pass with its own JUnit file (the sub-make would otherwise inherit PYTEST_ARGS and overwrite the first).
+.PHONY: test-beside-real-node
+test-beside-real-node: bootstrap-all
+	$(PYTEST) -m "not up and not real_node" --without-real-node -n 2 --dist loadscope $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory test-template-helm3 HELM3_TESTS="$(HELM3_DIFFERENCES)" \
 	  PYTEST_ARGS="$(subst junit.xml,junit-helm3.xml,$(PYTEST_ARGS))"
 

@@ -71,13 +71,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--cluster", default="local", choices=["local", "kind", "existing"],
                      help="cluster provider of the install layer (default: local)")
     parser.addoption("--keep-cluster", action="store_true", help="leave a cluster the tests created running")
+    parser.addoption("--without-real-node", action="store_true",
+                     help="the install layer's local cluster runs kwok-only, in a state dir of its own, and never "
+                          "touches the real node: so it runs beside a session that has it (make test)")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Each test gets the marker of its layer directory, so `-m template` selects a layer."""
+    """Each test gets the marker of its layer directory, so `-m template` selects a layer, and a test
+    that uses the real node (fixture `node_cluster`) gets `real_node`."""
     for item in items:
         if (layer := _layer(item.nodeid)) in LAYERS:
             item.add_marker(getattr(pytest.mark, layer))
+        if "node_cluster" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.real_node)
 
 
 def _layer(nodeid: str) -> str:

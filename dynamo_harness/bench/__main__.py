@@ -68,10 +68,13 @@ def log(message: str) -> None:
 # -- tests ---------------------------------------------------------------------------------
 
 REPORTS = ROOT / "reports"
-# The JUnit files of `make test PYTEST_ARGS="--junitxml=reports/junit.xml"` (what .ci/run runs), in
-# its order: every layer but up, the up layer, the Helm 3 template pass; with the suffix that
-# names each file's layers.
-JUNIT_FILES = {"junit.xml": "", "junit-up.xml": "", "junit-helm3.xml": " (Helm 3)"}
+# The JUnit files of `make test PYTEST_ARGS="--junitxml=reports/junit.xml"` (what .ci/run runs): its two
+# streams, run side by side, each a sequence of pytest runs (every layer but up with the install
+# layer on a kwok-only cluster, then the Helm 3 template pass; the install tests on the real node,
+# then the up layer); with the suffix that names each file's layers.
+JUNIT_STREAMS = ({"junit.xml": "", "junit-helm3.xml": " (Helm 3)"},
+                 {"junit-real-node.xml": " (real node)", "junit-up.xml": ""})
+JUNIT_FILES = {name: suffix for stream in JUNIT_STREAMS for name, suffix in stream.items()}
 MAKES_JUNIT = '.ci/run (make test PYTEST_ARGS="--junitxml=reports/junit.xml")'
 TEST_BUDGET_S = 540  # `make test` on 2 cores with warm tool caches: 9 minutes
 
@@ -109,7 +112,7 @@ def tests_section(reports: Path = REPORTS) -> dict:
         for layer, entry in found["layers"].items():
             layers[layer] = {**entry, "seconds": round(entry["seconds"], 3),
                              "budget_share": round(entry["seconds"] / TEST_BUDGET_S, 4)}
-    total = sum(run["wall_s"] for run in runs.values())
+    total = max(sum(runs[name]["wall_s"] for name in stream if name in runs) for stream in JUNIT_STREAMS)
     return {"budget_s": TEST_BUDGET_S, "runs": runs, "layers": layers, "total_s": round(total, 3),
             "budget_share": round(total / TEST_BUDGET_S, 4),
             "absent": [name for name in JUNIT_FILES if name not in files]}
@@ -479,7 +482,7 @@ def markdown(results: dict) -> str:
             for layer, entry in tests["layers"].items():
                 lines.append(f"| {layer} | {entry['tests']} | {entry['skipped']} | {entry['failed']} | "
                              f"{entry['seconds']:.1f} | {entry['budget_share']:.3f} |")
-            lines += [f"| total: wall time of the pytest runs (lint not included) | | | | {tests['total_s']:.1f} | "
+            lines += [f"| total: wall time of the longer stream of pytest runs (lint not included) | | | | {tests['total_s']:.1f} | "
                       f"{tests['budget_share']:.3f} |", "",
                       "Files: " + "; ".join(f"{name} ({run['wall_s']:.1f} s, written {run['written']})"
                                             for name, run in tests["runs"].items())

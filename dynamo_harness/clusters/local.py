@@ -36,6 +36,7 @@ COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-schedul
 KWOK_SERVICE_CIDR = "127.96.0.0/16"
 POD_CIDR = "127.100.0.1/16"
 REAL_NODE = "real"
+KWOK_ONLY_BY_CHOICE = "started without the real node (with_real_node=False), to run beside a cluster that has it"
 
 
 class ClusterError(RuntimeError):
@@ -47,6 +48,9 @@ class LocalCluster:
     state_dir: Path = ROOT / ".cache" / "local-cluster"
     bin_dir: Path = TOOLS_BIN
     ports: dict[str, int] = field(default_factory=dict)
+    # False: kwok-only by choice, never touching the machine-wide real node, so this cluster runs
+    # beside one that has it (`make test` runs the install tests that need no real node so).
+    with_real_node: bool = True
 
     name = "local"
     simulates_operator = True  # kwok simulates every pod but the real node's
@@ -135,7 +139,7 @@ class LocalCluster:
         # Pods on the real node reach the API server at the `kubernetes` Service's first IP.
         self.pki.create(service_ips=(real_node.KUBERNETES_SERVICE_IP,))
         self.pki.create_node(real_node.NODE_NAME, real_node.NODE_IP)
-        reason = self.node.unavailable()
+        reason = self.node.unavailable() if self.with_real_node else KWOK_ONLY_BY_CHOICE
         (self.state_dir / "node-mode").write_text(reason or REAL_NODE)
         if reason:
             real_node.say_fallback(reason)
@@ -171,7 +175,8 @@ class LocalCluster:
     def down(self) -> None:
         """Stop every component this state dir started, undo the real node's host changes and
         delete the state."""
-        self.node.down()
+        if self.with_real_node:
+            self.node.down()
         self.processes.remove(list(COMPONENTS))
 
     def healthy(self) -> bool:

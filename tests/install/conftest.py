@@ -1,9 +1,11 @@
 """Install-layer fixtures: a cluster from the chosen provider and releases that clean up after.
 
-All install tests share one cluster, so they run in one process (one xdist worker under make test: LayerScheduling in
-tests/conftest.py). The session installs one
-cluster-wide platform release (it owns the cluster-scoped CRDs); tests install further releases,
-each in a namespace of its own, and uninstall them afterwards.
+The install tests of one session share one cluster, so they run in one process. `make test` runs two
+such sessions side by side: the tests marked real_node on the local cluster with its real node, and
+the rest, in one xdist worker (LayerScheduling in tests/conftest.py), on a kwok-only local cluster
+of their own (`--without-real-node`). Each session installs one cluster-wide platform release (it
+owns the cluster-scoped CRDs); tests install further releases, each in a namespace of its own, and
+uninstall them afterwards.
 """
 
 from __future__ import annotations
@@ -29,7 +31,11 @@ PLATFORM_NAMESPACE = "dynamo-system"
 @pytest.fixture(scope="session")
 def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
     name = request.config.getoption("--cluster")
-    options = {"state_dir": ROOT / ".cache" / "local-cluster-test"} if name == "local" else {}
+    options = {}
+    if name == "local" and request.config.getoption("--without-real-node"):
+        options = {"state_dir": ROOT / ".cache" / "local-cluster-kwok-test", "with_real_node": False}
+    elif name == "local":
+        options = {"state_dir": ROOT / ".cache" / "local-cluster-test"}
     chosen = provider(name, **options)
     if reason := chosen.unavailable():
         pytest.skip(f"{name} cluster unavailable: {reason}")
@@ -138,7 +144,20 @@ def subchart_crds_removed(kubectl: Kubectl, platform: Release, subchart_crds: fr
     before = crd_names(kubectl)
     yield
     if brought := sorted((crd_names(kubectl) & subchart_crds) - before):
+        # Each is deleted once a list of its objects answers: deleted before its watch cache is ready,
+        # a CRD can stay Terminating for minutes ("could not list instances: storage is
+        # (re)initializing"), which the next test would wait out.
+        for name in brought:
+            kubectl.wait_for(lambda: _lists(kubectl, name), f"{name} to answer a list", timeout=60, interval=1)
         kubectl.run("delete", "crd", *brought, "--wait=false")
+
+
+def _lists(kubectl: Kubectl, resource: str) -> bool:
+    try:
+        kubectl.run("get", resource, "--all-namespaces", "-o", "name")
+        return True
+    except KubectlError:
+        return False
 
 
 @pytest.fixture
