@@ -13,6 +13,7 @@ cluster runs kwok-only.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 
 import pytest
@@ -115,21 +116,20 @@ def test_install_with_etcd_and_nats_auth_and_tls__operator_on_kwok(install, kube
     helm_test(release)
 
 
-def test_ct_install_installs_the_chart_and_passes_helm_test__operator_on_kwok(cluster, platform, kubectl):
+def test_ct_install_installs_the_chart_and_passes_helm_test__operator_on_kwok(cluster, platform, kubectl, tmp_path):
     """chart-testing's own install + `helm test` against the local cluster. The operator's probe is
-    not rendered (metricsService off): the operator is simulated by kwok, so nothing answers it."""
+    not rendered (metricsService off): the operator is simulated by kwok, so nothing answers it.
+    ct installs a copy of the chart: its `helm dependency build` packs every vendored subchart next
+    to itself, which would break the renders of tests running beside this one (make test)."""
     cluster.prepare_install()
+    chart = shutil.copytree(CHART, tmp_path / CHART.name)
     extra = (f"--values {OVERLAYS / f'{OVERLAY}.yaml'} --set dynamo-operator.crds.enabled=false"
              " --set global.etcd.install=true --set global.nats.install=true"
              " --set dynamo-operator.metricsService.enabled=false")
-    command = [str(TOOLS_BIN / "ct"), "install", "--config", str(ROOT / ".ct.yaml"), "--charts", str(CHART.relative_to(ROOT)),
+    command = [str(TOOLS_BIN / "ct"), "install", "--config", str(ROOT / ".ct.yaml"), "--charts", str(chart),
                "--helm-extra-set-args", extra]
     env = {**os.environ, "KUBECONFIG": str(kubectl.kubeconfig), "PATH": f"{TOOLS_BIN}:{os.environ['PATH']}"}
-    try:
-        result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
-    finally:
-        for packed in (CHART / "charts").glob("*.tgz"):  # ct's `helm dependency build` packs the vendored subcharts
-            packed.unlink()
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     assert "test-etcd" in result.stdout + result.stderr  # helm test ran the chart's probes
 

@@ -4,8 +4,8 @@ the first run's fault probes replaced pods. A second `make up` used to fail on p
 to replaced pods; the probes now dial Services.
 
 It brings up a cluster of its own (state dir .cache/local-cluster-up-test), so it runs after the
-install layer has released the real node (`make test` runs this layer last), and skips, naming
-why, where the real node cannot run or another cluster holds it.
+install tests on the real node have released it (`make test` runs this layer after them, in the
+same stream), and skips, naming why, where the real node cannot run or another cluster holds it.
 """
 
 from __future__ import annotations
