@@ -106,13 +106,13 @@ test-on-real-node: bootstrap-all
 	$(PYTEST) -m real_node $(subst junit.xml,junit-real-node.xml,$(PYTEST_ARGS))
 	$(PYTEST) -m up $(subst junit.xml,junit-up.xml,$(PYTEST_ARGS))
 
-# Beside it, every other test in two workers: the install, data plane and images layers each in one
+# Beside it, every other test in three workers: the install, data plane and images layers each in one
 # worker (each shares one session resource; the install layer's is a kwok-only cluster of its own),
 # the template tests wherever a worker is free (tests/conftest.py's LayerScheduling); then the Helm 3
 # pass with its own JUnit file (the sub-make would otherwise inherit PYTEST_ARGS and overwrite the first).
 .PHONY: test-beside-real-node
 test-beside-real-node: bootstrap-all
-	$(PYTEST) -m "not up and not real_node" --without-real-node -n 2 --dist loadscope $(PYTEST_ARGS)
+	$(PYTEST) -m "not up and not real_node" --without-real-node -n 3 --dist loadscope $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory test-template-helm3 HELM3_TESTS="$(HELM3_DIFFERENCES)" \
 	  PYTEST_ARGS="$(subst junit.xml,junit-helm3.xml,$(PYTEST_ARGS))"
 

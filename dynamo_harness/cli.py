@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     up_parser = sub.add_parser("up", help="bring the local platform up and check it")
     up_parser.add_argument("--overlay", default=local.DEFAULT_OVERLAY, choices=overlay_names())
-    up_parser.set_defaults(handler=lambda args: local.up(args.overlay))
+    up_parser.set_defaults(handler=lambda args: 0 if all(r.ok for r in local.up(args.overlay)) else 1)
     sub.add_parser("down", help="undo up (the reports stay)").set_defaults(handler=lambda args: local.down() or 0)
 
     install = sub.add_parser("install", parents=[deploy_commands.cluster_options()],

@@ -49,15 +49,21 @@ class Kubectl:
     def apply(self, objects: list[dict[str, Any]], *extra: str) -> str:
         return self.run("apply", "--server-side", "--force-conflicts", *extra, "-f", "-", input=yaml.safe_dump_all(objects))
 
-    def wait_for(self, predicate, what: str, timeout: float = 60, interval: float = 0.5):
-        return wait_for(predicate, what, timeout, interval)
+    def wait_for(self, predicate, what: str, timeout: float = 60, interval: float = 0.5,
+                 not_yet: tuple[type[Exception], ...] = ()):
+        return wait_for(predicate, what, timeout, interval, not_yet)
 
 
-def wait_for(predicate, what: str, timeout: float = 60, interval: float = 0.5):
-    """Poll predicate() until it returns a truthy value; fail with `what` after timeout."""
+def wait_for(predicate, what: str, timeout: float = 60, interval: float = 0.5,
+             not_yet: tuple[type[Exception], ...] = ()):
+    """Poll predicate() until it returns a truthy value; fail with `what` after timeout. A call
+    that raises one of `not_yet` (a command that cannot answer yet) counts as not there yet."""
     deadline = time.monotonic() + timeout
     while True:
-        value = predicate()
+        try:
+            value = predicate()
+        except not_yet:
+            value = None
         if value:
             return value
         if time.monotonic() > deadline:

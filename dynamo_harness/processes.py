@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -137,9 +138,26 @@ def accepts(host: str, port: int) -> bool:
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free loopback port below the kernel's ephemeral range: a component that restarts on its
+    saved port (a restart fault) must find it free, and inside that range any outgoing connection
+    or `bind(0)` on the machine may be handed it meanwhile (seen: NATS's monitor port taken)."""
+    below = _ephemeral_ports_start()
+    for _ in range(100):
+        port = random.randrange(below // 2, below)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise OSError(f"no free loopback port found between {below // 2} and {below}")
+
+
+def _ephemeral_ports_start() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default
 
 
 def _running(pid: int) -> bool:

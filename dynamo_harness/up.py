@@ -255,9 +255,9 @@ STEPS: list[tuple[Step, bool]] = [
 
 
 def up(overlay: str = DEFAULT_OVERLAY, cluster: LocalCluster | None = None, reports: Path = REPORTS,
-       fault_repetitions: int = suite.LoadPlan.fault_repetitions) -> int:
-    """Run every step; 0 when all passed. A test gives its own cluster state dir, reports dir and
-    fewer fault repetitions."""
+       fault_repetitions: int = suite.LoadPlan.fault_repetitions) -> list[ProbeResult]:
+    """Run every step and write the report; its results (`make up` passes when all did). A test
+    gives its own cluster state dir, reports dir and fewer fault repetitions."""
     print(f"dynamo-harness up ({overlay})", flush=True)
     session = Session(overlay, cluster or LocalCluster(), reports, fault_repetitions)
     results: list[ProbeResult] = []
@@ -275,7 +275,7 @@ def up(overlay: str = DEFAULT_OVERLAY, cluster: LocalCluster | None = None, repo
     paths = report.write_all(results, reports, stem="up", title="dynamo-platform: make up", header=header)
     print(report.summary(results))
     print(f"report: {paths['markdown']}")
-    return 0 if all(r.ok for r in results) else 1
+    return results
 
 
 def down(cluster: LocalCluster | None = None) -> None:

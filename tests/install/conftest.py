@@ -148,16 +148,9 @@ def subchart_crds_removed(kubectl: Kubectl, platform: Release, subchart_crds: fr
         # a CRD can stay Terminating for minutes ("could not list instances: storage is
         # (re)initializing"), which the next test would wait out.
         for name in brought:
-            kubectl.wait_for(lambda: _lists(kubectl, name), f"{name} to answer a list", timeout=60, interval=1)
+            kubectl.wait_for(lambda: kubectl.run("get", name, "--all-namespaces", "-o", "name") is not None,
+                             f"{name} to answer a list", timeout=60, interval=1, not_yet=(KubectlError,))
         kubectl.run("delete", "crd", *brought, "--wait=false")
-
-
-def _lists(kubectl: Kubectl, resource: str) -> bool:
-    try:
-        kubectl.run("get", resource, "--all-namespaces", "-o", "name")
-        return True
-    except KubectlError:
-        return False
 
 
 @pytest.fixture

@@ -3,7 +3,8 @@
 written to them survives an upgrade from the previous release, an uninstall + reinstall and a pod
 kill, and `helm test` runs the chart's real probe pods. The Dynamo frontend and mocker pods serve
 wired as the installed operator wires workloads: Kubernetes discovery with the defaults, etcd and
-NATS where the release says so.
+NATS where the release says so. Their pods killed under load are `make up`'s own fault probes,
+checked in tests/up.
 
 The operator stays on the kwok pools in every test here (no operator image can be built on this
 machine), so `helm test` leaves out the operator probe. Skips, with the reason, when the local
@@ -175,35 +176,3 @@ def test_frontend_and_mocker_pods_use_etcd_discovery_and_nats_events_where_the_r
         assert DataPlane(kubectl, release.namespace).etcdctl("get", "--prefix", "--keys-only", "")
     finally:
         plane.down()
-
-
-@pytest.mark.parametrize("component", ["frontend", "worker"])
-def test_a_killed_data_plane_pod_is_replaced_and_the_verdict_accounts_for_every_request__operator_on_kwok(
-        install, kubectl, kube_api, component):
-    """Kubernetes discovery, the default wiring: the pod killed under load, its replacement found
-    through its EndpointSlice; the verdict watches the window and names any other pod that restarted."""
-    from dynamo_harness.dataplane.in_cluster import ClusterDataPlane
-    from dynamo_harness.conformance import faults
-
-    release = install(OVERLAY)
-    plane = ClusterDataPlane(kube_api, namespace=release.namespace)
-    try:
-        plane.up()
-        (fault,) = [f for f in plane.faults() if f.component == component]
-        assert fault.name == f"faults/{component}-kill" and "readiness" in fault.window_reason
-        result, run = faults.watch(fault, plane.frontend_url, "tiny", plane, repetitions=1, concurrency=2,
-                                   max_requests=2000, max_seconds=120 + fault.window_s)
-        print(f"{result.name}: {result.reason} {result.figures}")
-        figures = result.figures
-        assert figures["unaccounted"] == 0 and figures["requests"] == figures["completed"] + figures["errors"]
-        assert result.ok, result.reason
-    finally:
-        plane.down()
-
-
-def _quietly(check):
-    """A poll that treats "the pod is not there yet" as not ready."""
-    try:
-        return check()
-    except Exception:  # noqa: BLE001 - kubectl get fails while the StatefulSet recreates the pod
-        return False

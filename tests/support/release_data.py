@@ -42,12 +42,8 @@ class DataPlane:
     def etcdctl_until_it_answers(self, *args: str, timeout: float = 90) -> str:
         """etcdctl, retried: right after a (re)start etcd can still be electing itself, and on a
         busy 2-core machine a first TLS handshake can outlast one command timeout."""
-        def attempt():
-            try:
-                return self.etcdctl(*args) or "(empty)"
-            except KubectlError:
-                return None
-        return self.kubectl.wait_for(attempt, f"etcdctl {args[0]} answering", timeout, interval=2)
+        return self.kubectl.wait_for(lambda: self.etcdctl(*args) or "(empty)", f"etcdctl {args[0]} answering",
+                                     timeout, interval=2, not_yet=(KubectlError,))
 
     def put(self, key: str, value: str) -> None:
         assert "OK" in self.etcdctl_until_it_answers("put", key, value)
