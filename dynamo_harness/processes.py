@@ -141,7 +141,7 @@ def free_port() -> int:
     """A free loopback port below the kernel's ephemeral range: a component that restarts on its
     saved port (a restart fault) must find it free, and inside that range any outgoing connection
     or `bind(0)` on the machine may be handed it meanwhile (seen: NATS's monitor port taken)."""
-    below = _ephemeral_ports_start()
+    below = ephemeral_ports_start()
     for _ in range(100):
         port = random.randrange(below // 2, below)
         with socket.socket() as sock:
@@ -153,7 +153,8 @@ def free_port() -> int:
     raise OSError(f"no free loopback port found between {below // 2} and {below}")
 
 
-def _ephemeral_ports_start() -> int:
+def ephemeral_ports_start() -> int:
+    """The first port the kernel hands out to outgoing connections and `bind(0)`."""
     try:
         return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
     except (OSError, ValueError, IndexError):

@@ -16,7 +16,7 @@ from dynamo_harness.clusters.apiserver_relay import pump
 from dynamo_harness.conformance.faults import watch
 from dynamo_harness.results import Status
 from dynamo_harness.dataplane import MODEL, Fault
-from dynamo_harness.processes import free_port
+from dynamo_harness.processes import ephemeral_ports_start, free_port
 
 LEASE_EXIT = "Unable to maintain lease"
 
@@ -162,7 +162,7 @@ def test_an_etcd_outage_longer_than_the_lease_names_dynamos_lease_exit_and_the_f
 def test_a_restarted_component_finds_its_port_free_of_other_connections():
     """A component restarts on its saved port: every port the plane saves lies below the kernel's
     ephemeral range, which outgoing connections (the load's own among them) draw from."""
-    ephemeral_start = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+    ephemeral_start = ephemeral_ports_start()
     ports = {free_port() for _ in range(50)}
     assert all(ephemeral_start // 2 <= port < ephemeral_start for port in ports), sorted(ports)
     with socket.socket() as client, socket.create_server(("127.0.0.1", 0)) as server:
