@@ -93,7 +93,9 @@ test-install: bootstrap-all ## Install tests on the local control plane (built o
 	$(PYTEST) -m install $(PYTEST_ARGS)
 
 .PHONY: test
-test: lint bootstrap-all ## Everything CI runs: lint, then every test layer that can run here
+test: bootstrap-all ## Everything CI runs: lint and every test layer that can run here
+	@# Lint's tools too, before the streams start: neither stream installs anything while the other runs.
+	@bash hack/bootstrap.sh --with-lint
 	@echo "make test: two streams run side by side; the output of each shows when it ends"
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-on-real-node test-beside-real-node
 
@@ -106,12 +108,13 @@ test-on-real-node: bootstrap-all
 	$(PYTEST) -m real_node $(subst junit.xml,junit-real-node.xml,$(PYTEST_ARGS))
 	$(PYTEST) -m up $(subst junit.xml,junit-up.xml,$(PYTEST_ARGS))
 
-# Beside it, every other test in three workers: the install, data plane and images layers each in one
-# worker (each shares one session resource; the install layer's is a kwok-only cluster of its own),
-# the template tests wherever a worker is free (tests/conftest.py's LayerScheduling); then the Helm 3
-# pass with its own JUnit file (the sub-make would otherwise inherit PYTEST_ARGS and overwrite the first).
+# Beside it, the shorter chain: lint, then every other test in three workers: the install, data plane
+# and images layers each in one worker (each shares one session resource; the install layer's is a
+# kwok-only cluster of its own), the template tests wherever a worker is free (tests/conftest.py's
+# LayerScheduling); then the Helm 3 pass with its own JUnit file (the sub-make would otherwise inherit
+# PYTEST_ARGS and overwrite the first).
 .PHONY: test-beside-real-node
-test-beside-real-node: bootstrap-all
+test-beside-real-node: lint bootstrap-all
 	$(PYTEST) -m "not up and not real_node" --without-real-node -n 3 --dist loadscope $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory test-template-helm3 HELM3_TESTS="$(HELM3_DIFFERENCES)" \
 	  PYTEST_ARGS="$(subst junit.xml,junit-helm3.xml,$(PYTEST_ARGS))"

@@ -9,8 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
+from .manifests import load_all
 from .paths import CHART, OVERLAYS, TOOLS_BIN
 
 # The bundled etcd and NATS, off by default as upstream's since 1.6: renders about them turn both on.
@@ -84,7 +83,7 @@ class Helm:
 
     def template(self, **kwargs) -> list[dict]:
         """Render the chart and return its objects (empty documents dropped)."""
-        return [doc for doc in yaml.safe_load_all(self.template_text(**kwargs)) if doc]
+        return load_all(self.template_text(**kwargs))
 
     def template_text(
         self,

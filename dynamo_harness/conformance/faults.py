@@ -23,6 +23,10 @@ One probe per `Fault`, repeated `repetitions` times under one continuous load:
   injection on. Running out of either fails the probe and says which; the probe never claims a
   window it did not observe. After a failed request its client backs off (up to BACKOFF_MAX_S),
   so a dead route costs requests per second, not the whole budget at once.
+- Stalls: a request that connects or reads nothing for STALL_S fails as a stall. A connection to a
+  killed pod's address is never reset (nothing answers there), so without this limit each request in
+  flight at the kill would wait out REQUEST_TIMEOUT_S and the recovery would measure the client's
+  patience, not the plane: every client stuck at once means no request starts until they give up.
 
 A data plane offers faults and its own view of its components through two small shapes that
 dynamo_harness.dataplane defines: `Fault` (what to inject, how long to watch) and `Observed`
@@ -48,6 +52,8 @@ from .inference import Sample, one_request
 
 # -- the run -------------------------------------------------------------------------------------
 
+STALL_S = 5.0  # no bytes for this long: the connection leads nowhere (a mocker answers 16 tokens in well under 1 s)
+REQUEST_TIMEOUT_S = 30.0
 BACKOFF_S = 0.05  # first pause of a client after a failed request; doubles per failure in a row
 BACKOFF_MAX_S = 0.5
 _POLL_S = 0.05
@@ -92,6 +98,7 @@ class FaultRun:
         figures: dict = {
             "repetitions": len(reps),
             "window_s": self.fault.window_s,
+            "stall_s": STALL_S,
             "window_reason": self.fault.window_reason,
             "requests": self.started,
             "completed": len(self.samples) - len(errors),
@@ -189,7 +196,7 @@ async def _run(fault: Fault, url: str, model: str, observed: Observed, repetitio
     async def observe() -> dict[str, str]:
         return await loop.run_in_executor(None, observed.instances)
 
-    timeout = aiohttp.ClientTimeout(total=30)
+    timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S, sock_connect=STALL_S, sock_read=STALL_S)
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency), timeout=timeout) as session:
         clients = [asyncio.create_task(client(session)) for _ in range(concurrency)]
         await asyncio.sleep(warmup_s)

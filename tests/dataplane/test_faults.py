@@ -2,7 +2,8 @@
 figures (printed; no timing is asserted), and each way a verdict could be wrong is provoked for
 real and must fail with the message that names it: a component exiting during the observation
 window, the route to the frontend cut, a request budget too small for the window, a fault that
-never heals, and an etcd outage longer than Dynamo's lease."""
+never heals, and an etcd outage longer than Dynamo's lease. A route gone silent (a killed pod's open
+connections) must cost each client one stall limit, not its whole request timeout."""
 
 import dataclasses
 import re
@@ -13,7 +14,7 @@ import threading
 import pytest
 
 from dynamo_harness.clusters.apiserver_relay import pump
-from dynamo_harness.conformance.faults import watch
+from dynamo_harness.conformance.faults import REQUEST_TIMEOUT_S, STALL_S, watch
 from dynamo_harness.results import Status
 from dynamo_harness.dataplane import MODEL, Fault
 from dynamo_harness.processes import ephemeral_ports_start, free_port
@@ -78,13 +79,16 @@ def test_the_frontend_exiting_during_the_window_fails_naming_it_and_its_log_line
 
 
 class Relay:
-    """A TCP relay of the test's own on 127.0.0.1 in front of the frontend; close() cuts the route."""
+    """A TCP relay of the test's own on 127.0.0.1 in front of the frontend; close() cuts the route,
+    silence_open_connections() makes the connections open now carry nothing more, as those to a killed
+    pod behind a Service do (no reset: nothing answers at its address), while new ones still relay."""
 
     def __init__(self, target_port: int):
         self.target = ("127.0.0.1", target_port)
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.sockets: list[socket.socket] = [self.listener]
+        self.silenced: set[socket.socket] = set()
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
@@ -96,7 +100,20 @@ class Relay:
                 return
             self.sockets += [client, upstream]
             for src, dst in ((client, upstream), (upstream, client)):
-                threading.Thread(target=pump, args=(src, dst), daemon=True).start()
+                threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while (data := source.recv(65536)) and source not in self.silenced:
+                sink.sendall(data)
+        except OSError:
+            pass
+        if source in self.silenced:
+            return  # left open, carrying nothing: the client's own limit ends it
+        pump(source, sink)  # the other side closed: close both, as the plain relay does
+
+    def silence_open_connections(self) -> None:
+        self.silenced.update(self.sockets[1:])
 
     def close(self) -> None:
         for sock in self.sockets:
@@ -119,6 +136,27 @@ def test_a_route_cut_during_the_window_fails_saying_the_route_is_gone(healed):
     assert "the route to the frontend is gone" in result.reason, result.reason
     assert "restarted or exited" not in result.reason  # nothing restarted: the route alone failed
     assert result.figures["unaccounted"] == 0
+
+
+def test_requests_stuck_on_a_silent_connection_fail_as_stalls_so_recovery_is_the_planes_not_the_clients_timeout(healed):
+    """The route to a killed pod goes silent for the connections open to it: each client's request
+    on one fails after STALL_S, and the next, on a new connection, is served. Without the stall limit
+    every client would wait out REQUEST_TIMEOUT_S and the probe would report that as the recovery."""
+    relay = Relay(healed.ports["frontend"])
+    fault = Fault("frontend", "silenced", relay.silence_open_connections, 3, "test: a short window", replaced=False)
+    try:
+        result, run = watch(fault, f"http://127.0.0.1:{relay.port}", MODEL, healed, repetitions=1, concurrency=2,
+                            max_seconds=REQUEST_TIMEOUT_S)
+    finally:
+        relay.close()
+    print(result.reason, result.figures)
+    assert result.status is Status.PASS, result.reason
+    figures = result.figures
+    assert figures["stall_s"] == STALL_S and set(figures["error_kinds"]) == {"SocketTimeoutError"}, figures
+    assert figures["unaccounted"] == 0 and figures["errors_outside_windows"] == 0, figures
+    (stalled, *_) = run.repetitions[0].errors
+    assert stalled.ended - stalled.started == pytest.approx(STALL_S, abs=2), stalled
+    assert figures["recovery_s"][0] < REQUEST_TIMEOUT_S - STALL_S, figures
 
 
 def test_a_budget_too_small_for_the_window_fails_saying_it_ran_out(healed):

@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
-import yaml
 
 from dynamo_harness.clusters import Cluster, provider
 from dynamo_harness.clusters.conversion_standin import ConversionStandin, crd_webhook_service
@@ -22,6 +21,7 @@ from dynamo_harness.clusters.local import LocalCluster
 from dynamo_harness.helm import Helm
 from dynamo_harness.kube import Kubectl, KubectlError
 from dynamo_harness.kube_api import KubeApi
+from dynamo_harness.manifests import load_all
 from dynamo_harness.paths import CHART, ROOT
 from dynamo_harness.helm_release import NO_STORAGE_MIGRATION, SCHEMA_ONLY_LABELS, SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES, Release
 
@@ -127,7 +127,7 @@ def subchart_crds() -> frozenset[str]:
     """The CRDs in the subcharts' crds/ folders (Grove, KAI, LWS): Helm installs them with a release
     that turns the subchart on and never deletes them."""
     return frozenset(doc["metadata"]["name"] for path in CHART.glob("charts/*/crds/*.yaml")
-                     for doc in yaml.safe_load_all(path.read_text()) if doc)
+                     for doc in load_all(path.read_text()))
 
 
 @pytest.fixture

@@ -35,6 +35,7 @@ from dynamo_harness.dataplane.in_cluster import ClusterDataPlane, Wiring
 from dynamo_harness.conformance import inference
 from dynamo_harness.helm import ETCD_AND_NATS
 from dynamo_harness.kube import Kubectl
+from dynamo_harness.manifests import load_all
 from dynamo_harness.paths import ROOT
 from dynamo_harness.helm_release import SKIP_WEBHOOKS_IN_LABELLED_NAMESPACES
 from dynamo_harness.kube_api import PERSISTENT_VOLUME_CLAIM, SERVICE, STATEFUL_SET, Kind
@@ -75,7 +76,7 @@ def api_versions(crds: list[dict]) -> dict[str, tuple[str, str]]:
 def previous_crds() -> list[dict]:
     with tarfile.open(PREVIOUS_CHART) as archive:
         return [doc for member in archive.getmembers() if "/charts/dynamo-operator/files/crds/" in member.name
-                for doc in yaml.safe_load_all(archive.extractfile(member)) if doc]
+                for doc in load_all(archive.extractfile(member).read().decode())]
 
 
 def live_crds(kubectl: Kubectl) -> list[dict]:

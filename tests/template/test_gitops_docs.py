@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from dynamo_harness.helm import Helm
+from dynamo_harness.manifests import load_all
 from dynamo_harness.paths import CRD_SCHEMAS, ROOT
 from dynamo_harness.publish import chart_version
 
@@ -85,7 +86,7 @@ def test_example_values_render_byte_identical_twice_without_a_secret(helm: Helm,
     assert values["global"]["gitops"]["enabled"] is True
     first, second = (helm.template_text(values=values) for _ in range(2))
     assert first == second
-    assert not [doc for doc in yaml.safe_load_all(first) if doc and doc["kind"] == "Secret"]
+    assert not [doc for doc in load_all(first) if doc["kind"] == "Secret"]
 
 
 def test_argo_cd_example_keeps_etcd_auth_off():

@@ -127,6 +127,22 @@ def test_generated_certificates_cover_every_member_and_service_name(render, tmp_
         assert verify.returncode == 0, verify.stdout + verify.stderr
 
 
+def test_generated_keys_are_ecdsa_p256_and_belong_to_their_certificates(render):
+    """P-256 keys: stronger than RSA-2048 and made in microseconds, where each RSA key cost every
+    render (helm template, install, upgrade) about 0.1 s of CPU."""
+    manifests = render(values=TLS_ON)
+    for name in (f"{RELEASE}-etcd-tls", f"{RELEASE}-nats-tls", f"{RELEASE}-webhook-server-cert"):
+        data = {key: base64.b64decode(value) for key, value in named(manifests, "Secret", name)["data"].items()}
+        for certificate in (data["ca.crt"], data["tls.crt"]):
+            text = openssl("x509", "-noout", "-text", stdin=certificate)
+            assert "id-ecPublicKey" in text and "prime256v1" in text, (name, text)
+        assert openssl("pkey", "-pubout", stdin=data["tls.key"]) == openssl("x509", "-noout", "-pubkey", stdin=data["tls.crt"]), name
+
+
+def openssl(*args: str, stdin: bytes) -> str:
+    return subprocess.run(["openssl", *args], input=stdin, capture_output=True, check=True).stdout.decode()
+
+
 def test_existing_tls_and_auth_secrets_are_referenced_not_generated(render):
     values = {**ETCD_AND_NATS, "global.etcd.tls.enabled": True, "global.etcd.tls.existingSecret": "corp-etcd-tls",
               "global.nats.auth.enabled": True, "global.nats.auth.existingSecret": "corp-nats"}

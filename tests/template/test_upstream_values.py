@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dynamo_harness.manifests import by_kind, named, operator_config, pod_specs
+from dynamo_harness.manifests import by_kind, load_all, named, operator_config, pod_specs
 from dynamo_harness.paths import CHART
 
 DATA = yaml.safe_load((Path(__file__).parent / "data" / "upstream_values.yaml").read_text())
@@ -95,7 +95,7 @@ def without_generated_certificates(text: str) -> list[dict]:
             return [strip(v) for v in value]
         return value
 
-    docs = [doc for doc in yaml.safe_load_all(text) if doc]
+    docs = load_all(text)
     return [strip({**doc, "data": None} if doc.get("type") == "kubernetes.io/tls" else doc) for doc in docs]
 
 
@@ -139,7 +139,7 @@ def write_values(tmp_path: Path, values: dict) -> Path:
 
 def render_file(helm, path: Path, *extra: str) -> list[dict]:
     text = helm.run("template", RELEASE, str(CHART), "--namespace", "dynamo-system", "--values", str(path), *extra)
-    return [doc for doc in yaml.safe_load_all(text) if doc]
+    return load_all(text)
 
 
 @pytest.mark.parametrize("release", RELEASES)
