@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from dynamo_harness import images
 from dynamo_harness.clusters import real_node
 from dynamo_harness.clusters.local import LocalCluster
 from dynamo_harness.kube import Kubectl, condition, pod_placement
@@ -88,14 +89,17 @@ def test_pods_without_the_toleration_stay_on_kwok(node_cluster: LocalCluster, na
 
 def test_node_down_leaves_nothing_behind_and_the_node_starts_again(node_cluster: LocalCluster):
     """Runs a pod (mounts, netns, cgroups, iptables rules), takes the real node down (what
-    `make down` does first), lists what is left on the host (must be nothing), then starts the
-    node again for the tests after this one."""
+    `make down` does first), lists what is left on the host (must be nothing but the image store),
+    then starts the node again for the tests after this one: its containers are gone from the
+    image store, its images are not."""
     kubectl = node_cluster.kubectl
     namespace = make_namespace(kubectl)
     kubectl.apply([sandbox_pod("before-down")], "-n", namespace)
     wait_running(kubectl, namespace, "before-down")
     node = node_cluster.node
     assert node.leftovers(), "a running node should show up in leftovers(): the check would prove nothing"
+    before = set(node.ctr("containers", "list", "--quiet").stdout.split())
+    assert before, "the pod's sandbox and container should be in the image store"
     try:
         node.down()
         assert node.leftovers() == []
@@ -103,6 +107,8 @@ def test_node_down_leaves_nothing_behind_and_the_node_starts_again(node_cluster:
         node_cluster.start_node()
     kubectl.run("delete", "namespace", namespace, "--wait=false")
     assert condition(kubectl.get("node", real_node.NODE_NAME), "Ready").get("status") == "True"
+    assert not before & set(node.ctr("containers", "list", "--quiet").stdout.split())
+    assert images.import_into(str(node.socket), real_node.IMAGE_NAMESPACE) == [], "the image store lost images"
 
 
 def test_placement_names_the_node_or_says_simulated():
