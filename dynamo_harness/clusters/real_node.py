@@ -158,7 +158,7 @@ class RealNode:
     def _containerd_answers(self) -> bool:
         if not self.socket.exists():
             return False
-        return host.run("ctr", "--address", str(self.socket), "version", check=False).returncode == 0
+        return self.ctr("version").returncode == 0
 
     def ctr(self, *args: str) -> subprocess.CompletedProcess:
         """ctr against this node's containerd, in the namespace the CRI uses."""
